@@ -1,0 +1,116 @@
+// Status and Result<T>: how every tpufleet call reports failure.
+//
+// No exception crosses the public API. A failed call returns a Status whose
+// message says what failed, on which file or device, and what would have been
+// right, so a user can act on it.
+#pragma once
+
+#include <cassert>
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace tpufleet {
+
+enum class StatusCode {
+  kOk = 0,
+  kInvalidArgument,     // the caller passed something malformed (a selector, an
+                        // option, a shape)
+  kNotFound,            // a file, device or model that does not exist
+  kDataLoss,            // bytes that fail verification: a corrupt or truncated model
+  kUnimplemented,       // valid input the project does not support (an op, a tensor
+                        // type)
+  kFailedPrecondition,  // the system is not in a state to do this (device owned
+                        // elsewhere)
+  kResourceExhausted,   // a queue or memory budget is full
+  kUnavailable,         // a device is down or disconnected
+  kDeadlineExceeded,
+  kInternal,
+};
+
+// Returns the code's name, e.g. "INVALID_ARGUMENT".
+const char* StatusCodeName(StatusCode code);
+
+class [[nodiscard]] Status {
+ public:
+  Status() = default;  // OK
+  Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
+
+  bool ok() const { return code_ == StatusCode::kOk; }
+  StatusCode code() const { return code_; }
+  const std::string& message() const { return message_; }
+  // "OK" or "<CODE_NAME>: <message>".
+  std::string ToString() const;
+
+  // Returns a copy whose message is "<context>: <message>", same code.
+  Status WithContext(const std::string& context) const;
+
+ private:
+  StatusCode code_ = StatusCode::kOk;
+  std::string message_;
+};
+
+inline Status OkStatus() { return Status(); }
+inline Status InvalidArgumentError(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
+inline Status NotFoundError(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
+inline Status DataLossError(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }
+inline Status UnimplementedError(std::string m) {
+  return {StatusCode::kUnimplemented, std::move(m)};
+}
+inline Status FailedPreconditionError(std::string m) {
+  return {StatusCode::kFailedPrecondition, std::move(m)};
+}
+inline Status ResourceExhaustedError(std::string m) {
+  return {StatusCode::kResourceExhausted, std::move(m)};
+}
+inline Status UnavailableError(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
+inline Status InternalError(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+
+// Either a value or a non-OK Status. Accessing value() of a failed Result is a
+// programming error.
+template <typename T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : state_(std::move(value)) {}        // NOLINT: implicit by design
+  Result(Status status) : state_(std::move(status)) {  // NOLINT: implicit by design
+    assert(!std::get<Status>(state_).ok() && "Result needs a value or an error");
+  }
+
+  bool ok() const { return std::holds_alternative<T>(state_); }
+  // OK when a value is held.
+  Status status() const { return ok() ? Status() : std::get<Status>(state_); }
+
+  T& value() & { return std::get<T>(state_); }
+  const T& value() const& { return std::get<T>(state_); }
+  T&& value() && { return std::get<T>(std::move(state_)); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+
+ private:
+  std::variant<T, Status> state_;
+};
+
+}  // namespace tpufleet
+
+// Propagates a non-OK Status out of the enclosing function.
+#define TPUFLEET_RETURN_IF_ERROR(expr)                   \
+  do {                                                   \
+    ::tpufleet::Status tpufleet_status_ = (expr);        \
+    if (!tpufleet_status_.ok()) return tpufleet_status_; \
+  } while (0)
+
+#define TPUFLEET_CONCAT_INNER_(a, b) a##b
+#define TPUFLEET_CONCAT_(a, b) TPUFLEET_CONCAT_INNER_(a, b)
+#define TPUFLEET_ASSIGN_OR_RETURN_IMPL_(result, lhs, expr) \
+  auto result = (expr);                                    \
+  if (!result.ok()) return result.status();                \
+  lhs = std::move(result).value()
+
+// `TPUFLEET_ASSIGN_OR_RETURN(auto x, MakeX());` assigns the value or returns
+// the error.
+#define TPUFLEET_ASSIGN_OR_RETURN(lhs, expr) \
+  TPUFLEET_ASSIGN_OR_RETURN_IMPL_(TPUFLEET_CONCAT_(tpufleet_result_, __LINE__), lhs, expr)

@@ -1,0 +1,20 @@
+// tpufleet: run many TensorFlow Lite models on many Edge TPUs, simulated Edge
+// TPUs and the CPU.
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "tpufleet runs many TensorFlow Lite models on many Coral Edge "
+      "TPUs (USB and PCIe),\n"
+      "simulated Edge TPUs and the CPU, from one process."};
+  app.name("tpufleet");
+  app.set_version_flag("--version", "tpufleet 0.1.0");
+  app.require_subcommand(1);
+  int exit_code = 0;
+  tpufleet::cli::AddInspectCommand(app, exit_code);
+
+  CLI11_PARSE(app, argc, argv);
+  return exit_code;
+}

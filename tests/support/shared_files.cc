@@ -1,0 +1,17 @@
+#include "support/shared_files.h"
+
+#include <algorithm>
+
+namespace tpufleet::testing {
+
+std::vector<std::string> AllSharedModels() {
+  std::vector<std::string> models;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(SharedDir() / "models", error)) {
+    if (entry.path().extension() == ".tflite") models.push_back(entry.path().string());
+  }
+  std::sort(models.begin(), models.end());
+  return models;
+}
+
+}  // namespace tpufleet::testing
