@@ -141,15 +141,19 @@ void PrintModel(std::ostream& out, const Model& model, bool list_operators) {
   std::map<std::string, uint64_t> macs_by_op = MacsByOperatorName(model);
   out << fmt::format("  Operators: {}\n", model.operators().size());
   for (const auto& [name, count] : model.op_histogram()) {
+    std::string count_column = fmt::format("x{}", count);
     uint64_t macs = macs_by_op[name];
-    out << fmt::format("    {:<32} x{:<4}{}\n", name, count,
-                       macs ? fmt::format(" {:>9} MACs", FormatCount(macs)) : "");
+    if (macs == 0) {
+      out << fmt::format("    {:<32} {}\n", name, count_column);
+    } else {
+      out << fmt::format("    {:<32} {:<5} {:>9} MACs\n", name, count_column, FormatCount(macs));
+    }
   }
   std::string where = model.is_edgetpu_compiled() ? " (CPU operators only)" : "";
   out << fmt::format("  Parameters{}: {} ({})\n", where, WithThousands(model.parameter_count()),
                      FormatBytes(model.parameter_bytes()));
-  out << fmt::format("  Multiply-accumulates{}: {} ({})\n", where,
-                     WithThousands(model.total_macs()), FormatCount(model.total_macs()));
+  out << fmt::format("  Multiply-accumulates{}: {}{}\n", where, WithThousands(model.total_macs()),
+                     model.total_macs() ? " (" + FormatCount(model.total_macs()) + ")" : "");
   if (list_operators) PrintOperators(out, model);
   out << fmt::format("  Number of Edge TPU subgraphs: {}\n", model.edgetpu_packages().size());
   for (const EdgeTpuPackage& p : model.edgetpu_packages()) PrintPackage(out, p);
@@ -215,13 +219,17 @@ int RunInspect(const std::vector<std::string>& paths, bool as_json, bool list_op
 }  // namespace
 
 void AddInspectCommand(CLI::App& root, int& exit_code) {
-  CLI::App* cmd = root.add_subcommand("inspect",
-                                      "Show a model's inputs, outputs, operators, parameters and "
-                                      "MACs, and for Edge TPU models the\n"
-                                      "compiler's view: on-chip (cached) and off-chip (streamed) "
-                                      "parameter memory and the caching\n"
-                                      "token. Given several models, tells which were co-compiled "
-                                      "together (share a token).");
+  CLI::App* cmd = root.add_subcommand(
+      "inspect", "Describe models: tensors, operators, MACs, Edge TPU parameter caching");
+  cmd->footer(
+      "For Edge TPU models, prints the compiler's view: on-chip memory used for caching\n"
+      "parameters, off-chip memory streamed on every inference, and the caching token. Given\n"
+      "several models, tells which were co-compiled together (they share a token and take turns\n"
+      "on one Edge TPU without reloading parameters). Exits 1 if any model fails to load.\n\n"
+      "Examples:\n"
+      "  tpufleet inspect mobilenet_v2_1.0_224_quant_edgetpu.tflite\n"
+      "  tpufleet inspect --ops model.tflite\n"
+      "  tpufleet inspect --json a_edgetpu.tflite b_edgetpu.tflite");
   auto paths = std::make_shared<std::vector<std::string>>();
   auto as_json = std::make_shared<bool>(false);
   auto list_operators = std::make_shared<bool>(false);

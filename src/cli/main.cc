@@ -1,6 +1,7 @@
 // tpufleet: run many TensorFlow Lite models on many Edge TPUs, simulated Edge
 // TPUs and the CPU.
 #include <CLI/CLI.hpp>
+#include <iostream>
 
 #include "cli/commands.h"
 
@@ -12,9 +13,15 @@ int main(int argc, char** argv) {
   app.name("tpufleet");
   app.set_version_flag("--version", "tpufleet 0.1.0");
   app.require_subcommand(1);
+  app.footer("Run 'tpufleet COMMAND --help' for a command's options and examples.");
   int exit_code = 0;
   tpufleet::cli::AddInspectCommand(app, exit_code);
+  tpufleet::cli::AddZooCommand(app, exit_code);
 
+  if (argc == 1) {
+    std::cout << app.help();
+    return 0;
+  }
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

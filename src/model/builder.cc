@@ -1,0 +1,103 @@
+#include "model/builder.h"
+
+namespace tpufleet {
+namespace {
+
+constexpr uint32_t kSchemaVersion = 3;
+// Builtin codes above this live only in OperatorCode.builtin_code.
+constexpr int32_t kLastDeprecatedCode = 127;
+
+std::unique_ptr<tfl::QuantizationParametersT> ToQuantizationT(const Quantization& q) {
+  if (q.empty()) return nullptr;
+  auto out = std::make_unique<tfl::QuantizationParametersT>();
+  out->scale = q.scales;
+  out->zero_point = q.zero_points;
+  out->quantized_dimension = q.axis;
+  return out;
+}
+
+}  // namespace
+
+ModelBuilder::ModelBuilder() {
+  model_.version = kSchemaVersion;
+  model_.buffers.push_back(std::make_unique<tfl::BufferT>());  // buffer 0: empty by convention
+  model_.subgraphs.push_back(std::make_unique<tfl::SubGraphT>());
+  subgraph_ = model_.subgraphs.back().get();
+  subgraph_->name = "main";
+}
+
+int ModelBuilder::AddTensorWithBuffer(const std::string& name, DataType type,
+                                      std::vector<int32_t> shape, uint32_t buffer,
+                                      const Quantization& quantization) {
+  auto tensor = std::make_unique<tfl::TensorT>();
+  tensor->name = name;
+  tensor->type = static_cast<tfl::TensorType>(type);
+  tensor->shape = std::move(shape);
+  tensor->buffer = buffer;
+  tensor->quantization = ToQuantizationT(quantization);
+  subgraph_->tensors.push_back(std::move(tensor));
+  quantizations_.push_back(quantization);
+  return static_cast<int>(subgraph_->tensors.size() - 1);
+}
+
+int ModelBuilder::AddTensor(const std::string& name, DataType type, std::vector<int32_t> shape,
+                            const Quantization& quantization) {
+  return AddTensorWithBuffer(name, type, std::move(shape), 0, quantization);
+}
+
+int ModelBuilder::AddConstant(const std::string& name, DataType type, std::vector<int32_t> shape,
+                              std::vector<uint8_t> data, const Quantization& quantization) {
+  auto buffer = std::make_unique<tfl::BufferT>();
+  buffer->data = std::move(data);
+  model_.buffers.push_back(std::move(buffer));
+  return AddTensorWithBuffer(name, type, std::move(shape),
+                             static_cast<uint32_t>(model_.buffers.size() - 1), quantization);
+}
+
+DataType ModelBuilder::type(int tensor) const {
+  return static_cast<DataType>(subgraph_->tensors[tensor]->type);
+}
+
+uint32_t ModelBuilder::OperatorCodeIndex(tfl::BuiltinOperator op, const std::string& custom_code) {
+  for (size_t i = 0; i < model_.operator_codes.size(); ++i) {
+    const tfl::OperatorCodeT& code = *model_.operator_codes[i];
+    if (code.builtin_code == op && code.custom_code == custom_code) return static_cast<uint32_t>(i);
+  }
+  auto code = std::make_unique<tfl::OperatorCodeT>();
+  code->builtin_code = op;
+  code->deprecated_builtin_code =
+      static_cast<int8_t>(std::min(static_cast<int32_t>(op), kLastDeprecatedCode));
+  code->custom_code = custom_code;
+  model_.operator_codes.push_back(std::move(code));
+  return static_cast<uint32_t>(model_.operator_codes.size() - 1);
+}
+
+void ModelBuilder::AddOperator(tfl::BuiltinOperator op, std::vector<int> inputs,
+                               std::vector<int> outputs, tfl::BuiltinOptionsUnion options) {
+  auto op_t = std::make_unique<tfl::OperatorT>();
+  op_t->opcode_index = OperatorCodeIndex(op, "");
+  op_t->inputs = std::move(inputs);
+  op_t->outputs = std::move(outputs);
+  op_t->builtin_options = std::move(options);
+  subgraph_->operators.push_back(std::move(op_t));
+}
+
+void ModelBuilder::AddCustomOperator(const std::string& custom_code, std::vector<int> inputs,
+                                     std::vector<int> outputs,
+                                     std::vector<uint8_t> custom_options) {
+  auto op_t = std::make_unique<tfl::OperatorT>();
+  op_t->opcode_index = OperatorCodeIndex(tfl::BuiltinOperator::CUSTOM, custom_code);
+  op_t->inputs = std::move(inputs);
+  op_t->outputs = std::move(outputs);
+  op_t->custom_options = std::move(custom_options);
+  op_t->custom_options_format = tfl::CustomOptionsFormat::FLEXBUFFERS;
+  subgraph_->operators.push_back(std::move(op_t));
+}
+
+std::vector<uint8_t> ModelBuilder::Finish() const {
+  flatbuffers::FlatBufferBuilder builder;
+  builder.Finish(tfl::Model::Pack(builder, &model_), tfl::ModelIdentifier());
+  return {builder.GetBufferPointer(), builder.GetBufferPointer() + builder.GetSize()};
+}
+
+}  // namespace tpufleet

@@ -1,0 +1,24 @@
+// One builder per architecture of the zoo; options are complete and validated by zoo.cc.
+#pragma once
+
+#include <vector>
+
+#include "model/zoo/zoo.h"
+
+namespace tpufleet::zoo {
+
+std::vector<uint8_t> BuildMobileNetV1(const ZooOptions& options);
+std::vector<uint8_t> BuildMobileNetV2(const ZooOptions& options);
+std::vector<uint8_t> BuildInceptionV1(const ZooOptions& options);
+std::vector<uint8_t> BuildInceptionV4(const ZooOptions& options);
+std::vector<uint8_t> BuildResNet50V1(const ZooOptions& options);
+std::vector<uint8_t> BuildVgg16(const ZooOptions& options);
+std::vector<uint8_t> BuildSqueezeNet10(const ZooOptions& options);
+std::vector<uint8_t> BuildSsdMobileNetV1(const ZooOptions& options);
+std::vector<uint8_t> BuildEfficientNetEdgeTpuS(const ZooOptions& options);
+
+// The MobileNet v1 feature extractor shared by the classifier and SSD; returns the outputs of
+// depthwise-separable layers 11 (stride 16) and 13 (stride 32) as {conv11, conv13}.
+std::pair<int, int> MobileNetV1Features(Network& net, int input, double width, int min_depth);
+
+}  // namespace tpufleet::zoo

@@ -1,0 +1,78 @@
+// MobileNet v1 (Howard et al. 2017) and v2 (Sandler et al. 2018), as TF-slim defines them.
+#include <algorithm>
+
+#include "model/zoo/architectures.h"
+
+namespace tpufleet::zoo {
+namespace {
+
+// TF-slim's MobileNet v2 channel rounding: to a multiple of 8, never below 90% of the target.
+int MakeDivisible(double value, int divisor = 8) {
+  int rounded = std::max(divisor, static_cast<int>(value + divisor / 2.0) / divisor * divisor);
+  if (rounded < 0.9 * value) rounded += divisor;
+  return rounded;
+}
+
+std::string Describe(const char* name, const ZooOptions& o) {
+  return std::string(name) + " width " + std::to_string(o.width).substr(0, 4) + " resolution " +
+         std::to_string(o.resolution) + " (tpufleet zoo, synthetic weights)";
+}
+
+}  // namespace
+
+std::pair<int, int> MobileNetV1Features(Network& net, int input, double width, int min_depth) {
+  auto depth = [&](int d) { return std::max(static_cast<int>(d * width), min_depth); };
+  struct Layer {
+    int channels, stride;
+  };
+  static constexpr Layer kSeparable[] = {{64, 1},  {128, 2},  {128, 1}, {256, 2}, {256, 1},
+                                         {512, 2}, {512, 1},  {512, 1}, {512, 1}, {512, 1},
+                                         {512, 1}, {1024, 2}, {1024, 1}};
+  int x = net.Conv(input, depth(32), 3, 2, Activation::kRelu6);
+  int conv11 = -1;
+  for (size_t i = 0; i < std::size(kSeparable); ++i) {
+    x = net.Depthwise(x, 3, kSeparable[i].stride, Activation::kRelu6);
+    x = net.Conv(x, depth(kSeparable[i].channels), 1, 1, Activation::kRelu6);
+    if (i == 10) conv11 = x;
+  }
+  return {conv11, x};
+}
+
+std::vector<uint8_t> BuildMobileNetV1(const ZooOptions& o) {
+  Network net(o.precision, o.seed);
+  int input = net.Input("input", o.resolution, o.resolution, 3);
+  int features = MobileNetV1Features(net, input, o.width, 8).second;
+  int probabilities = net.ClassifierHead(features, o.classes, /*conv_logits=*/true);
+  return net.Finish({probabilities}, Describe("MobileNet v1", o));
+}
+
+std::vector<uint8_t> BuildMobileNetV2(const ZooOptions& o) {
+  struct Stage {
+    int expansion, channels, repeats, stride;
+  };
+  static constexpr Stage kStages[] = {{1, 16, 1, 1}, {6, 24, 2, 2},  {6, 32, 3, 2}, {6, 64, 4, 2},
+                                      {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
+  Network net(o.precision, o.seed);
+  int input = net.Input("input", o.resolution, o.resolution, 3);
+  int x = net.Conv(input, MakeDivisible(32 * o.width), 3, 2, Activation::kRelu6);
+  for (const Stage& stage : kStages) {
+    int out_channels = MakeDivisible(stage.channels * o.width);
+    for (int r = 0; r < stage.repeats; ++r) {
+      int stride = r == 0 ? stage.stride : 1;
+      int in_channels = net.channels(x);
+      int y = x;
+      if (stage.expansion != 1) {
+        y = net.Conv(y, MakeDivisible(in_channels * stage.expansion), 1, 1, Activation::kRelu6);
+      }
+      y = net.Depthwise(y, 3, stride, Activation::kRelu6);
+      y = net.Conv(y, out_channels, 1, 1, Activation::kNone);
+      x = (stride == 1 && in_channels == out_channels) ? net.Add(x, y, Activation::kNone) : y;
+    }
+  }
+  int head = o.width > 1.0 ? MakeDivisible(1280 * o.width) : 1280;
+  x = net.Conv(x, head, 1, 1, Activation::kRelu6);
+  int probabilities = net.ClassifierHead(x, o.classes, /*conv_logits=*/true);
+  return net.Finish({probabilities}, Describe("MobileNet v2", o));
+}
+
+}  // namespace tpufleet::zoo

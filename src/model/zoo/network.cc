@@ -1,0 +1,338 @@
+#include "model/zoo/network.h"
+
+#include <flatbuffers/flexbuffers.h>
+
+#include <cmath>
+
+namespace tpufleet::zoo {
+namespace {
+
+using Op = tfl::BuiltinOperator;
+
+tfl::ActivationFunctionType Fused(Activation activation) {
+  switch (activation) {
+    case Activation::kRelu: return tfl::ActivationFunctionType::RELU;
+    case Activation::kRelu6: return tfl::ActivationFunctionType::RELU6;
+    case Activation::kNone: break;
+  }
+  return tfl::ActivationFunctionType::NONE;
+}
+
+// Real-valued range an activation's output is quantized to.
+std::pair<float, float> RangeOf(Activation activation) {
+  switch (activation) {
+    case Activation::kRelu6: return {0.0f, 6.0f};
+    case Activation::kRelu: return {0.0f, 8.0f};
+    case Activation::kNone: break;
+  }
+  return {-8.0f, 8.0f};
+}
+
+}  // namespace
+
+int OutputSize(int input, int kernel, int stride, Padding padding) {
+  if (padding == Padding::SAME) return (input + stride - 1) / stride;
+  return (input - kernel) / stride + 1;
+}
+
+Network::Network(Precision precision, uint64_t seed) : precision_(precision), rng_state_(seed) {}
+
+uint64_t Network::NextRandom() {  // splitmix64
+  uint64_t z = (rng_state_ += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+double Network::Uniform() { return static_cast<double>(NextRandom() >> 11) * 0x1.0p-52 - 1.0; }
+
+std::string Network::Name(const std::string& kind) {
+  return kind + "_" + std::to_string(layer_count_++);
+}
+
+DataType Network::activation_type() const {
+  switch (precision_) {
+    case Precision::kUInt8: return DataType::kUInt8;
+    case Precision::kInt8: return DataType::kInt8;
+    case Precision::kFloat32: break;
+  }
+  return DataType::kFloat32;
+}
+
+Quantization Network::OutputQuantization(Activation activation) const {
+  if (precision_ == Precision::kFloat32) return {};
+  auto [low, high] = RangeOf(activation);
+  float scale = (high - low) / 255.0f;
+  int64_t zero_point = static_cast<int64_t>(std::lround(-low / scale));
+  if (precision_ == Precision::kInt8) zero_point -= 128;
+  return {{scale}, {zero_point}, 0};
+}
+
+Quantization Network::ProbabilityQuantization() const {
+  if (precision_ == Precision::kFloat32) return {};
+  return {{1.0f / 256.0f}, {precision_ == Precision::kInt8 ? -128 : 0}, 0};
+}
+
+int Network::Input(const std::string& name, int height, int width, int channels) {
+  Quantization q;
+  if (precision_ != Precision::kFloat32) {
+    q = {{1.0f / 128.0f}, {precision_ == Precision::kInt8 ? 0 : 128}, 0};
+  }
+  int input = builder_.AddTensor(name, activation_type(), {1, height, width, channels}, q);
+  inputs_.push_back(input);
+  return input;
+}
+
+int Network::Weights(const std::string& name, std::vector<int32_t> shape, int fan_in, int axis) {
+  size_t count = 1;
+  for (int32_t d : shape) count *= static_cast<size_t>(d);
+  double limit = std::sqrt(6.0 / fan_in);
+  switch (precision_) {
+    case Precision::kFloat32: {
+      std::vector<float> values(count);
+      for (float& v : values) v = static_cast<float>(limit * Uniform());
+      return builder_.AddConstant(name, DataType::kFloat32, std::move(shape), values);
+    }
+    case Precision::kUInt8: {
+      std::vector<uint8_t> values(count);
+      for (uint8_t& v : values) v = static_cast<uint8_t>(128 + std::lround(127 * Uniform()));
+      Quantization q{{static_cast<float>(limit / 127)}, {128}, 0};
+      return builder_.AddConstant(name, DataType::kUInt8, std::move(shape), std::move(values), q);
+    }
+    case Precision::kInt8: break;
+  }
+  int channels = shape[axis];
+  Quantization q;
+  q.axis = axis;
+  for (int c = 0; c < channels; ++c) {
+    q.scales.push_back(static_cast<float>(limit / 127 * (1.0 + 0.25 * Uniform())));
+    q.zero_points.push_back(0);
+  }
+  std::vector<int8_t> values(count);
+  for (int8_t& v : values) v = static_cast<int8_t>(std::lround(127 * Uniform()));
+  return builder_.AddConstant(name, DataType::kInt8, std::move(shape), values, q);
+}
+
+int Network::Bias(const std::string& name, int input, int weights, int channels) {
+  constexpr double kBiasRange = 0.1;
+  if (precision_ == Precision::kFloat32) {
+    std::vector<float> values(channels);
+    for (float& v : values) v = static_cast<float>(kBiasRange * Uniform());
+    return builder_.AddConstant(name, DataType::kFloat32, {channels}, values);
+  }
+  const Quantization& in_q = builder_.quantization(input);
+  const Quantization& w_q = builder_.quantization(weights);
+  Quantization q;
+  std::vector<int32_t> values(channels);
+  for (int c = 0; c < channels; ++c) {
+    float scale = in_q.scales[0] * w_q.scales[w_q.per_channel() ? c : 0];
+    q.scales.push_back(scale);
+    q.zero_points.push_back(0);
+    values[c] = static_cast<int32_t>(std::lround(kBiasRange * Uniform() / scale));
+  }
+  if (!w_q.per_channel()) {
+    q.scales.resize(1);
+    q.zero_points.resize(1);
+  }
+  return builder_.AddConstant(name, DataType::kInt32, {channels}, values, q);
+}
+
+int Network::Conv(int x, int out_channels, int kernel_h, int kernel_w, int stride, Padding padding,
+                  Activation activation) {
+  const std::vector<int32_t> in = shape(x);
+  std::string name = Name("conv");
+  int in_channels = in[3];
+  int weights = Weights(name + "/weights", {out_channels, kernel_h, kernel_w, in_channels},
+                        kernel_h * kernel_w * in_channels, 0);
+  int bias = Bias(name + "/bias", x, weights, out_channels);
+  int out = builder_.AddTensor(name, activation_type(),
+                               {1, OutputSize(in[1], kernel_h, stride, padding),
+                                OutputSize(in[2], kernel_w, stride, padding), out_channels},
+                               OutputQuantization(activation));
+  tfl::Conv2DOptionsT options;
+  options.padding = padding;
+  options.stride_h = options.stride_w = stride;
+  options.fused_activation_function = Fused(activation);
+  tfl::BuiltinOptionsUnion u;
+  u.Set(std::move(options));
+  builder_.AddOperator(Op::CONV_2D, {x, weights, bias}, {out}, std::move(u));
+  return out;
+}
+
+int Network::Depthwise(int x, int kernel, int stride, Activation activation, int multiplier) {
+  const std::vector<int32_t> in = shape(x);
+  std::string name = Name("depthwise");
+  int out_channels = in[3] * multiplier;
+  int weights = Weights(name + "/weights", {1, kernel, kernel, out_channels}, kernel * kernel, 3);
+  int bias = Bias(name + "/bias", x, weights, out_channels);
+  int out = builder_.AddTensor(name, activation_type(),
+                               {1, OutputSize(in[1], kernel, stride, Padding::SAME),
+                                OutputSize(in[2], kernel, stride, Padding::SAME), out_channels},
+                               OutputQuantization(activation));
+  tfl::DepthwiseConv2DOptionsT options;
+  options.padding = Padding::SAME;
+  options.stride_h = options.stride_w = stride;
+  options.depth_multiplier = multiplier;
+  options.fused_activation_function = Fused(activation);
+  tfl::BuiltinOptionsUnion u;
+  u.Set(std::move(options));
+  builder_.AddOperator(Op::DEPTHWISE_CONV_2D, {x, weights, bias}, {out}, std::move(u));
+  return out;
+}
+
+int Network::FullyConnected(int x, int out_features, Activation activation) {
+  int in_features = channels(x);
+  std::string name = Name("fc");
+  int weights = Weights(name + "/weights", {out_features, in_features}, in_features, 0);
+  int bias = Bias(name + "/bias", x, weights, out_features);
+  int out = builder_.AddTensor(name, activation_type(), {1, out_features},
+                               OutputQuantization(activation));
+  tfl::FullyConnectedOptionsT options;
+  options.fused_activation_function = Fused(activation);
+  tfl::BuiltinOptionsUnion u;
+  u.Set(std::move(options));
+  builder_.AddOperator(Op::FULLY_CONNECTED, {x, weights, bias}, {out}, std::move(u));
+  return out;
+}
+
+int Network::Add(int a, int b, Activation activation) {
+  int out =
+      builder_.AddTensor(Name("add"), activation_type(), shape(a), OutputQuantization(activation));
+  tfl::AddOptionsT options;
+  options.fused_activation_function = Fused(activation);
+  tfl::BuiltinOptionsUnion u;
+  u.Set(std::move(options));
+  builder_.AddOperator(Op::ADD, {a, b}, {out}, std::move(u));
+  return out;
+}
+
+int Network::Pool(Op op, int x, int kernel_h, int kernel_w, int stride, Padding padding) {
+  const std::vector<int32_t> in = shape(x);
+  int out =
+      builder_.AddTensor(Name(op == Op::MAX_POOL_2D ? "maxpool" : "avgpool"), activation_type(),
+                         {1, OutputSize(in[1], kernel_h, stride, padding),
+                          OutputSize(in[2], kernel_w, stride, padding), in[3]},
+                         builder_.quantization(x));
+  tfl::Pool2DOptionsT options;
+  options.padding = padding;
+  options.stride_h = options.stride_w = stride;
+  options.filter_height = kernel_h;
+  options.filter_width = kernel_w;
+  tfl::BuiltinOptionsUnion u;
+  u.Set(std::move(options));
+  builder_.AddOperator(op, {x}, {out}, std::move(u));
+  return out;
+}
+
+int Network::MaxPool(int x, int kernel, int stride, Padding padding) {
+  return Pool(Op::MAX_POOL_2D, x, kernel, kernel, stride, padding);
+}
+
+int Network::AvgPool(int x, int kernel, int stride, Padding padding) {
+  return Pool(Op::AVERAGE_POOL_2D, x, kernel, kernel, stride, padding);
+}
+
+int Network::GlobalAvgPool(int x) {
+  const std::vector<int32_t> in = shape(x);
+  return Pool(Op::AVERAGE_POOL_2D, x, in[1], in[2], 1, Padding::VALID);
+}
+
+int Network::Concat(const std::vector<int>& xs, int axis) {
+  std::vector<int32_t> out_shape = shape(xs[0]);
+  if (axis < 0) axis += static_cast<int>(out_shape.size());
+  out_shape[axis] = 0;
+  for (int x : xs) out_shape[axis] += shape(x)[axis];
+  int out = builder_.AddTensor(Name("concat"), activation_type(), out_shape,
+                               builder_.quantization(xs[0]));
+  tfl::ConcatenationOptionsT options;
+  options.axis = axis;
+  tfl::BuiltinOptionsUnion u;
+  u.Set(std::move(options));
+  builder_.AddOperator(Op::CONCATENATION, xs, {out}, std::move(u));
+  return out;
+}
+
+int Network::Reshape(int x, std::vector<int32_t> new_shape) {
+  std::string name = Name("reshape");
+  int shape_tensor = builder_.AddConstant(name + "/shape", DataType::kInt32,
+                                          {static_cast<int32_t>(new_shape.size())}, new_shape);
+  int out = builder_.AddTensor(name, builder_.type(x), new_shape, builder_.quantization(x));
+  tfl::ReshapeOptionsT options;
+  options.new_shape = new_shape;
+  tfl::BuiltinOptionsUnion u;
+  u.Set(std::move(options));
+  builder_.AddOperator(Op::RESHAPE, {x, shape_tensor}, {out}, std::move(u));
+  return out;
+}
+
+int Network::Softmax(int x) {
+  int out =
+      builder_.AddTensor(Name("softmax"), activation_type(), shape(x), ProbabilityQuantization());
+  tfl::SoftmaxOptionsT options;
+  options.beta = 1.0f;
+  tfl::BuiltinOptionsUnion u;
+  u.Set(std::move(options));
+  builder_.AddOperator(Op::SOFTMAX, {x}, {out}, std::move(u));
+  return out;
+}
+
+int Network::Logistic(int x) {
+  int out =
+      builder_.AddTensor(Name("logistic"), activation_type(), shape(x), ProbabilityQuantization());
+  builder_.AddOperator(Op::LOGISTIC, {x}, {out});
+  return out;
+}
+
+std::vector<int> Network::DetectionPostProcess(int boxes, int scores,
+                                               const std::vector<float>& anchors, int num_classes,
+                                               int max_detections) {
+  std::string name = Name("detection_postprocess");
+  int anchor_count = static_cast<int>(anchors.size() / 4);
+  int anchor_tensor =
+      builder_.AddConstant(name + "/anchors", DataType::kFloat32, {anchor_count, 4}, anchors);
+  std::vector<int> outputs = {
+      builder_.AddTensor(name + "/boxes", DataType::kFloat32, {1, max_detections, 4}),
+      builder_.AddTensor(name + "/classes", DataType::kFloat32, {1, max_detections}),
+      builder_.AddTensor(name + "/scores", DataType::kFloat32, {1, max_detections}),
+      builder_.AddTensor(name + "/count", DataType::kFloat32, {1}),
+  };
+  flexbuffers::Builder options;
+  options.Map([&] {
+    options.Int("max_detections", max_detections);
+    options.Int("max_classes_per_detection", 1);
+    options.Int("detections_per_class", 100);
+    options.Bool("use_regular_nms", false);
+    options.Float("nms_score_threshold", 1e-8f);
+    options.Float("nms_iou_threshold", 0.6f);
+    options.Int("num_classes", num_classes);
+    options.Float("y_scale", 10.0f);
+    options.Float("x_scale", 10.0f);
+    options.Float("h_scale", 5.0f);
+    options.Float("w_scale", 5.0f);
+  });
+  options.Finish();
+  builder_.AddCustomOperator("TFLite_Detection_PostProcess", {boxes, scores, anchor_tensor},
+                             outputs, options.GetBuffer());
+  return outputs;
+}
+
+int Network::ClassifierHead(int x, int classes, bool conv_logits) {
+  int pooled = GlobalAvgPool(x);
+  int logits;
+  if (conv_logits) {
+    logits = Reshape(Conv(pooled, classes, 1, 1, Activation::kNone), {1, classes});
+  } else {
+    logits = FullyConnected(Reshape(pooled, {1, channels(pooled)}), classes, Activation::kNone);
+  }
+  return Softmax(logits);
+}
+
+std::vector<uint8_t> Network::Finish(const std::vector<int>& outputs,
+                                     const std::string& description) {
+  builder_.SetInputs(inputs_);
+  builder_.SetOutputs(outputs);
+  builder_.SetDescription(description);
+  return builder_.Finish();
+}
+
+}  // namespace tpufleet::zoo

@@ -1,0 +1,65 @@
+#include "model/zoo/zoo.h"
+
+#include <fmt/format.h>
+
+#include "model/zoo/architectures.h"
+
+namespace tpufleet::zoo {
+
+const std::vector<ZooArchitecture>& Architectures() {
+  static const std::vector<ZooArchitecture> kArchitectures = {
+      {"mobilenet_v1", "MobileNet v1 classifier (Howard et al. 2017)", 224, 32, 1001, true,
+       BuildMobileNetV1},
+      {"mobilenet_v2", "MobileNet v2 classifier (Sandler et al. 2018)", 224, 32, 1001, true,
+       BuildMobileNetV2},
+      {"inception_v1", "Inception v1 / GoogLeNet classifier (Szegedy et al. 2014)", 224, 32, 1000,
+       false, BuildInceptionV1},
+      {"inception_v4", "Inception v4 classifier (Szegedy et al. 2016)", 299, 75, 1001, false,
+       BuildInceptionV4},
+      {"resnet50_v1", "ResNet-50 v1 classifier (He et al. 2015)", 224, 32, 1000, false,
+       BuildResNet50V1},
+      {"vgg16", "VGG16 classifier (Simonyan and Zisserman 2014)", 224, 32, 1000, false, BuildVgg16},
+      {"squeezenet_1.0", "SqueezeNet 1.0 classifier (Iandola et al. 2016)", 227, 35, 1000, false,
+       BuildSqueezeNet10},
+      {"ssd_mobilenet_v1", "SSD MobileNet v1 detector with TFLite_Detection_PostProcess (COCO)",
+       300, 65, 90, true, BuildSsdMobileNetV1},
+      {"efficientnet_edgetpu_s", "EfficientNet-EdgeTPU-S classifier (Gupta and Tan 2019)", 224, 32,
+       1000, false, BuildEfficientNetEdgeTpuS},
+  };
+  return kArchitectures;
+}
+
+Result<std::vector<uint8_t>> BuildZooModel(const std::string& name, ZooOptions options) {
+  const ZooArchitecture* architecture = nullptr;
+  std::vector<std::string> names;
+  for (const ZooArchitecture& a : Architectures()) {
+    names.push_back(a.name);
+    if (a.name == name) architecture = &a;
+  }
+  if (architecture == nullptr) {
+    return InvalidArgumentError(
+        fmt::format("unknown zoo model '{}'; choose one of: {}", name, fmt::join(names, ", ")));
+  }
+  if (options.resolution == 0) options.resolution = architecture->default_resolution;
+  if (options.classes == 0) options.classes = architecture->default_classes;
+  if (options.resolution < architecture->min_resolution || options.resolution > 1024) {
+    return InvalidArgumentError(fmt::format("{}: resolution {} is out of range; use {} to 1024",
+                                            name, options.resolution,
+                                            architecture->min_resolution));
+  }
+  if (options.classes < 1 || options.classes > 100000) {
+    return InvalidArgumentError(
+        fmt::format("{}: {} classes is out of range; use 1 to 100000", name, options.classes));
+  }
+  if (!architecture->has_width && options.width != 1.0) {
+    return InvalidArgumentError(
+        fmt::format("{} has no width multiplier; leave --width at 1.0", name));
+  }
+  if (!(options.width > 0.0 && options.width <= 4.0)) {
+    return InvalidArgumentError(
+        fmt::format("{}: width {} is out of range; use a value in (0, 4]", name, options.width));
+  }
+  return architecture->build(options);
+}
+
+}  // namespace tpufleet::zoo

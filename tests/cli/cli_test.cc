@@ -1,0 +1,131 @@
+// The tpufleet command, run as a user runs it: exit codes, messages, and JSON that parses.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "support/shared_files.h"
+
+namespace tpufleet {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::SharedModel;
+
+struct CommandResult {
+  int exit_code;
+  std::string output;  // stdout and stderr
+};
+
+CommandResult Tpufleet(const std::string& args) {
+  std::string command = std::string(TPUFLEET_BINARY) + " " + args + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string output;
+  std::array<char, 4096> chunk;
+  size_t n;
+  while ((n = fread(chunk.data(), 1, chunk.size(), pipe)) > 0) output.append(chunk.data(), n);
+  int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+std::string TempPath(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("tpufleet_cli_test_" + name)).string();
+}
+
+TEST(CliTest, HelpListsTheCommands) {
+  CommandResult run = Tpufleet("--help");
+  EXPECT_EQ(run.exit_code, 0);
+  EXPECT_THAT(run.output, HasSubstr("inspect"));
+  EXPECT_THAT(run.output, HasSubstr("zoo"));
+}
+
+TEST(CliTest, InspectReportsTheCompilerFigures) {
+  std::string path = SharedModel("mobilenet_v1_0.25_128_quant_edgetpu.tflite");
+  TPUFLEET_REQUIRE_FILE(path);
+  CommandResult run = Tpufleet("inspect " + path);
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("On-chip memory used for caching model parameters: 553.63KiB"));
+  EXPECT_THAT(run.output,
+              HasSubstr("Off-chip memory used for streaming uncached model parameters: 0.00B"));
+  EXPECT_THAT(run.output, HasSubstr("0x6d146c3f97d6648c"));
+  EXPECT_THAT(run.output, HasSubstr("Number of Edge TPU subgraphs: 1"));
+}
+
+TEST(CliTest, InspectJsonOfEveryRealModelParses) {
+  std::vector<std::string> models = testing::AllSharedModels();
+  if (models.empty()) GTEST_SKIP() << "no shared models folder at " << testing::SharedDir();
+  std::string args = "inspect --json";
+  for (const std::string& m : models) args += " " + m;
+  CommandResult run = Tpufleet(args);
+  // invalid_model_invoking_error.tflite is rejected, so the exit code is 1 and it is in "errors".
+  EXPECT_EQ(run.exit_code, 1);
+  nlohmann::json report = nlohmann::json::parse(run.output);
+  EXPECT_EQ(report["models"].size() + report["errors"].size(), models.size());
+  ASSERT_EQ(report["errors"].size(), 1u);
+  EXPECT_THAT(report["errors"][0]["error"].get<std::string>(),
+              HasSubstr("buffer index 0 is out of range"));
+
+  bool found_pair = false;
+  for (const auto& group : report["caching_groups"]) {
+    if (group["caching_token"] == "0xe2c366fd5d62fa6b") {
+      found_pair = true;
+      EXPECT_TRUE(group["cocompiled"].get<bool>());
+      EXPECT_EQ(group["models"].size(), 2u);
+    }
+  }
+  EXPECT_TRUE(found_pair);
+  for (const auto& model : report["models"]) {
+    std::string file = std::filesystem::path(model["path"].get<std::string>()).filename();
+    if (file == "mobilenet_v1_0.25_128_quant_edgetpu.tflite") {
+      EXPECT_EQ(model["edgetpu_packages"][0]["cached_bytes"], 566912);
+      EXPECT_EQ(model["edgetpu_packages"][0]["streamed_bytes"], 0);
+      EXPECT_EQ(model["edgetpu_packages"][0]["caching_token"], "0x6d146c3f97d6648c");
+    }
+  }
+}
+
+TEST(CliTest, ZooWritesAModelThatInspectReads) {
+  std::string path = TempPath("mobilenet.tflite");
+  CommandResult zoo = Tpufleet("zoo mobilenet_v1 --width 0.25 --resolution 128 -o " + path);
+  ASSERT_EQ(zoo.exit_code, 0) << zoo.output;
+  EXPECT_THAT(zoo.output, HasSubstr("467,595 parameters"));
+  CommandResult inspect = Tpufleet("inspect --json " + path);
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.output;
+  nlohmann::json report = nlohmann::json::parse(inspect.output);
+  EXPECT_EQ(report["models"][0]["parameter_count"], 467595);
+  EXPECT_EQ(report["models"][0]["macs"], 13570304);
+  std::filesystem::remove(path);
+}
+
+TEST(CliTest, ZooListJsonParses) {
+  CommandResult run = Tpufleet("zoo --list --json");
+  ASSERT_EQ(run.exit_code, 0);
+  nlohmann::json list = nlohmann::json::parse(run.output);
+  EXPECT_EQ(list.size(), 9u);
+}
+
+TEST(CliTest, BadInputGetsAClearMessage) {
+  CommandResult missing = Tpufleet("inspect /nonexistent/model.tflite");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.output, HasSubstr("/nonexistent/model.tflite: no such file"));
+
+  CommandResult unknown = Tpufleet("zoo resnet18 -o " + TempPath("x.tflite"));
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_THAT(unknown.output, HasSubstr("unknown zoo model 'resnet18'; choose one of"));
+
+  CommandResult dtype = Tpufleet("zoo mobilenet_v1 --dtype int4 -o " + TempPath("x.tflite"));
+  EXPECT_NE(dtype.exit_code, 0);
+  EXPECT_THAT(dtype.output, HasSubstr("int4"));
+
+  CommandResult unwritable =
+      Tpufleet("zoo mobilenet_v1 --resolution 32 -o /nonexistent/dir/m.tflite");
+  EXPECT_EQ(unwritable.exit_code, 1);
+  EXPECT_THAT(unwritable.output, HasSubstr("/nonexistent/dir/m.tflite: cannot write"));
+}
+
+}  // namespace
+}  // namespace tpufleet

@@ -1,0 +1,198 @@
+// The synthetic zoo's architectures match the published networks: parameter count and MACs
+// within 2% of the reference figures in docs/zoo.md, and exactly the counts of the real models
+// of the same architecture in the shared models folder.
+#include "model/zoo/zoo.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "support/shared_files.h"
+#include "tpufleet/model.h"
+
+namespace tpufleet::zoo {
+namespace {
+
+using ::testing::HasSubstr;
+
+ModelPtr BuildAndLoad(const std::string& name, ZooOptions options = {}) {
+  Result<std::vector<uint8_t>> bytes = BuildZooModel(name, options);
+  EXPECT_TRUE(bytes.ok()) << bytes.status().ToString();
+  if (!bytes.ok()) return nullptr;
+  Result<ModelPtr> model = Model::FromBuffer(std::move(bytes).value(), name);
+  EXPECT_TRUE(model.ok()) << model.status().ToString();
+  return model.ok() ? model.value() : nullptr;
+}
+
+struct Reference {
+  std::string name;
+  ZooOptions options;
+  double parameters;  // published figures; sources in docs/zoo.md
+  double macs;
+};
+
+void PrintTo(const Reference& reference, std::ostream* out) { *out << reference.name; }
+
+class ZooReferenceTest : public ::testing::TestWithParam<Reference> {};
+
+TEST_P(ZooReferenceTest, ParametersAndMacsWithinTwoPercentOfPublished) {
+  const Reference& ref = GetParam();
+  ModelPtr model = BuildAndLoad(ref.name, ref.options);
+  ASSERT_TRUE(model);
+  EXPECT_NEAR(model->parameter_count() / ref.parameters, 1.0, 0.02)
+      << ref.name << " has " << model->parameter_count() << " parameters";
+  EXPECT_NEAR(model->total_macs() / ref.macs, 1.0, 0.02)
+      << ref.name << " has " << model->total_macs() << " MACs";
+}
+
+ZooOptions Width(double width, int resolution = 0) {
+  ZooOptions o;
+  o.width = width;
+  o.resolution = resolution;
+  return o;
+}
+
+INSTANTIATE_TEST_SUITE_P(Published, ZooReferenceTest,
+                         ::testing::Values(Reference{"mobilenet_v1", {}, 4.24e6, 569e6},
+                                           Reference{"mobilenet_v1", Width(0.5, 160), 1.34e6, 77e6},
+                                           Reference{"mobilenet_v2", {}, 3.47e6, 300e6},
+                                           Reference{"inception_v1", {}, 6624904, 1.50e9},
+                                           Reference{"inception_v4", {}, 42.68e6, 12.28e9},
+                                           Reference{"resnet50_v1", {}, 25.56e6, 3.8e9},
+                                           Reference{"vgg16", {}, 138357544, 15.47e9},
+                                           Reference{"squeezenet_1.0", {}, 1248424, 0.82e9},
+                                           Reference{"ssd_mobilenet_v1", Width(0.75), 4108944,
+                                                     728036496}),
+                         [](const ::testing::TestParamInfo<Reference>& info) {
+                           std::string name = info.param.name + "_" + std::to_string(info.index);
+                           for (char& c : name) {
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           }
+                           return name;
+                         });
+
+TEST(ZooTest, SsdAtFullWidthMatchesTheMobileNetPaper) {
+  ModelPtr model = BuildAndLoad("ssd_mobilenet_v1");
+  ASSERT_TRUE(model);
+  // Table 13 of the MobileNet paper: 6.8M parameters, 1.2B mult-adds (two significant digits).
+  EXPECT_NEAR(model->parameter_count() / 6.8e6, 1.0, 0.02);
+  EXPECT_GE(model->total_macs(), 1.15e9);
+  EXPECT_LT(model->total_macs(), 1.25e9);
+  EXPECT_EQ(model->op_histogram().at("TFLite_Detection_PostProcess"), 1);
+  EXPECT_EQ(model->output_indices().size(), 4u);
+}
+
+TEST(ZooTest, EfficientNetEdgeTpuSMatchesPublishedParameters) {
+  ModelPtr model = BuildAndLoad("efficientnet_edgetpu_s");
+  ASSERT_TRUE(model);
+  EXPECT_NEAR(model->parameter_count() / 5.4e6, 1.0, 0.02);
+  EXPECT_EQ(model->input(0).shape, (std::vector<int32_t>{1, 224, 224, 3}));
+}
+
+// Same architecture as a real model: identical parameter count, MACs and operator histogram.
+void ExpectSameStructure(const std::string& real_file, const std::string& name,
+                         ZooOptions options) {
+  std::string path = testing::SharedModel(real_file);
+  TPUFLEET_REQUIRE_FILE(path);
+  Result<ModelPtr> real = Model::FromFile(path);
+  ASSERT_TRUE(real.ok()) << real.status().ToString();
+  ModelPtr synthetic = BuildAndLoad(name, options);
+  ASSERT_TRUE(synthetic);
+  EXPECT_EQ(synthetic->parameter_count(), real.value()->parameter_count());
+  EXPECT_EQ(synthetic->total_macs(), real.value()->total_macs());
+  EXPECT_EQ(synthetic->op_histogram(), real.value()->op_histogram());
+  EXPECT_EQ(synthetic->input(0).shape, real.value()->input(0).shape);
+}
+
+TEST(ZooTest, MobileNetV1QuarterMatchesTheRealModel) {
+  ExpectSameStructure("mobilenet_v1_0.25_128_quant.tflite", "mobilenet_v1", Width(0.25, 128));
+}
+
+TEST(ZooTest, MobileNetV1HalfMatchesTheRealModel) {
+  ExpectSameStructure("mobilenet_v1_0.5_160_quant.tflite", "mobilenet_v1", Width(0.5, 160));
+}
+
+TEST(ZooTest, MobileNetV2MatchesTheRealModel) {
+  ExpectSameStructure("mobilenet_v2_1.0_224_quant.tflite", "mobilenet_v2", {});
+}
+
+TEST(ZooTest, SsdMobileNetMatchesTheRealModel) {
+  ExpectSameStructure("ssd_mobilenet_v1_coco_quant_postprocess_2018_06_29.tflite",
+                      "ssd_mobilenet_v1", Width(0.75));
+}
+
+TEST(ZooTest, Int8VariantHasPerChannelWeights) {
+  ZooOptions options;
+  options.precision = Precision::kInt8;
+  ModelPtr model = BuildAndLoad("mobilenet_v2", options);
+  ASSERT_TRUE(model);
+  EXPECT_EQ(model->input(0).type, DataType::kInt8);
+  const OperatorInfo& conv = model->operators()[0];
+  const TensorInfo& filter = model->tensors()[conv.inputs[1]];
+  EXPECT_EQ(filter.type, DataType::kInt8);
+  EXPECT_TRUE(filter.quantization.per_channel());
+  EXPECT_EQ(model->tensors()[conv.inputs[2]].quantization.scales.size(),
+            filter.quantization.scales.size());
+}
+
+TEST(ZooTest, Float32VariantHasNoQuantization) {
+  ZooOptions options;
+  options.precision = Precision::kFloat32;
+  ModelPtr model = BuildAndLoad("squeezenet_1.0", options);
+  ASSERT_TRUE(model);
+  for (const TensorInfo& t : model->tensors()) {
+    if (t.type == DataType::kInt32) continue;  // reshape shapes
+    EXPECT_EQ(t.type, DataType::kFloat32) << t.name;
+    EXPECT_TRUE(t.quantization.empty()) << t.name;
+  }
+}
+
+TEST(ZooTest, WeightsAreDeterministicPerSeed) {
+  ZooOptions a, b;
+  b.seed = 2;
+  Result<std::vector<uint8_t>> first = BuildZooModel("mobilenet_v1", a);
+  Result<std::vector<uint8_t>> again = BuildZooModel("mobilenet_v1", a);
+  Result<std::vector<uint8_t>> other = BuildZooModel("mobilenet_v1", b);
+  ASSERT_TRUE(first.ok() && again.ok() && other.ok());
+  EXPECT_EQ(first.value(), again.value());
+  EXPECT_NE(first.value(), other.value());
+  EXPECT_EQ(first.value().size(), other.value().size());
+}
+
+TEST(ZooTest, EveryArchitectureBuildsAtItsDefaults) {
+  for (const ZooArchitecture& a : Architectures()) {
+    if (a.name == "vgg16" || a.name == "inception_v4") continue;  // covered above; large
+    SCOPED_TRACE(a.name);
+    ModelPtr model = BuildAndLoad(a.name);
+    ASSERT_TRUE(model);
+    EXPECT_EQ(model->input(0).shape[1], a.default_resolution);
+    EXPECT_GT(model->total_macs(), 0u);
+  }
+}
+
+TEST(ZooTest, UnknownNameListsTheChoices) {
+  Result<std::vector<uint8_t>> bytes = BuildZooModel("mobilenet_v3", {});
+  ASSERT_FALSE(bytes.ok());
+  EXPECT_EQ(bytes.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(bytes.status().message(), HasSubstr("unknown zoo model 'mobilenet_v3'"));
+  EXPECT_THAT(bytes.status().message(), HasSubstr("mobilenet_v1, mobilenet_v2"));
+}
+
+TEST(ZooTest, BadOptionsAreExplained) {
+  ZooOptions small;
+  small.resolution = 16;
+  EXPECT_THAT(BuildZooModel("inception_v4", small).status().message(), HasSubstr("use 75 to 1024"));
+  ZooOptions width;
+  width.width = 0.5;
+  EXPECT_THAT(BuildZooModel("vgg16", width).status().message(), HasSubstr("no width multiplier"));
+  ZooOptions zero;
+  zero.width = -1;
+  EXPECT_THAT(BuildZooModel("mobilenet_v2", zero).status().message(),
+              HasSubstr("use a value in (0, 4]"));
+  ZooOptions classes;
+  classes.classes = -3;
+  EXPECT_THAT(BuildZooModel("mobilenet_v2", classes).status().message(),
+              HasSubstr("use 1 to 100000"));
+}
+
+}  // namespace
+}  // namespace tpufleet::zoo
