@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang + ASan/UBSan and runs each for a while.
 #   scripts/fuzz.sh [SECONDS_PER_TARGET]   (default 60)
-# Seeds: every model in ../shared/models and a few zoo models. Crashes are saved in build-fuzz/.
+# Seeds: every model in ../shared/models, a few zoo models, their Edge TPU packages, and device
+# strings. Crashes are saved in build-fuzz/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
@@ -9,10 +10,13 @@ seconds=${1:-60}
 scripts/bootstrap.sh
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DTPUFLEET_FUZZ=ON -DTPUFLEET_SANITIZE=ON \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build-fuzz -j2 --target model_fuzzer edgetpu_package_fuzzer write_package_seeds tpufleet
+cmake --build build-fuzz -j2 --target model_fuzzer edgetpu_package_fuzzer selector_fuzzer write_package_seeds tpufleet
 
 corpus=build-fuzz/corpus
-mkdir -p "$corpus/model" "$corpus/package"
+mkdir -p "$corpus/model" "$corpus/package" "$corpus/selector"
+for s in usb pci :0 usb:1 pci:0 cpu sim:3 usb@2-1.3 pci@/dev/apex_0 USB; do
+  printf "%s" "$s" > "$corpus/selector/$(printf "%s" "$s" | md5sum | cut -c1-8)"
+done
 if [ -d ../shared/models ]; then cp -f ../shared/models/*.tflite "$corpus/model/"; fi
 build-fuzz/src/tpufleet zoo mobilenet_v1 --width 0.25 --resolution 32 -o "$corpus/model/zoo_mobilenet_v1.tflite" >/dev/null
 build-fuzz/src/tpufleet zoo ssd_mobilenet_v1 --width 0.25 --resolution 96 -o "$corpus/model/zoo_ssd.tflite" >/dev/null
@@ -22,3 +26,4 @@ cd build-fuzz
 # -rss_limit_mb leaves room for ASan with the larger seeds; crashes land in build-fuzz/.
 ./tests/model_fuzzer -max_total_time="$seconds" -max_len=5000000 -rss_limit_mb=4096 -print_final_stats=1 corpus/model
 ./tests/edgetpu_package_fuzzer -max_total_time="$seconds" -print_final_stats=1 corpus/package
+./tests/selector_fuzzer -max_total_time="$((seconds / 2))" -print_final_stats=1 corpus/selector

@@ -127,5 +127,43 @@ TEST(CliTest, BadInputGetsAClearMessage) {
   EXPECT_THAT(unwritable.output, HasSubstr("/nonexistent/dir/m.tflite: cannot write"));
 }
 
+TEST(CliTest, DevicesJsonFromAFixture) {
+  std::string root = std::string(TPUFLEET_FIXTURES_DIR) + "/sysfs/coral_hub_example";
+  CommandResult run = Tpufleet("devices --json --sysfs " + root);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  nlohmann::json report = nlohmann::json::parse(run.output);
+  EXPECT_EQ(report["order"], "stable");
+  ASSERT_EQ(report["devices"].size(), 3u);
+  EXPECT_EQ(report["devices"][0]["selector"], "usb:0");
+  EXPECT_EQ(report["devices"][0]["path"], "/sys/bus/usb/devices/2-3.1");
+  EXPECT_EQ(report["devices"][2]["path_selector"], "usb@2-3.2.2");
+  EXPECT_EQ(report["devices"][2]["hubs"].size(), 2u);
+  EXPECT_EQ(report["findings"][0]["severity"], "error");
+  EXPECT_EQ(report["findings"][0]["device"], "usb@2-3.2.2");
+  EXPECT_TRUE(report["runtime"].is_null());
+}
+
+TEST(CliTest, DevicesTreeAndTable) {
+  std::string root = std::string(TPUFLEET_FIXTURES_DIR) + "/sysfs/mixed";
+  CommandResult tree = Tpufleet("devices --tree --sysfs " + root);
+  ASSERT_EQ(tree.exit_code, 0) << tree.output;
+  EXPECT_THAT(tree.output,
+              HasSubstr("|__ Port 2: hub 1-2, 4 ports, 480M, bus-powered (100 mA itself)"));
+  EXPECT_THAT(tree.output, HasSubstr("PCIe: Edge TPU pci@/dev/apex_0"));
+  CommandResult table = Tpufleet("devices --order coral --sysfs " + root);
+  ASSERT_EQ(table.exit_code, 0) << table.output;
+  EXPECT_THAT(table.output, HasSubstr("Order: coral"));
+  EXPECT_THAT(table.output, HasSubstr(":0   pci:0   /dev/apex_0"));
+}
+
+TEST(CliTest, DevicesRejectsBadOptions) {
+  CommandResult order = Tpufleet("devices --order libusb");
+  EXPECT_EQ(order.exit_code, 2);
+  EXPECT_THAT(order.output, HasSubstr("unknown order 'libusb'"));
+  CommandResult root = Tpufleet("devices --sysfs /nonexistent/root");
+  EXPECT_NE(root.exit_code, 0);
+  EXPECT_THAT(root.output, HasSubstr("/nonexistent/root"));
+}
+
 }  // namespace
 }  // namespace tpufleet
