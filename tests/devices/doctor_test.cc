@@ -48,7 +48,7 @@ TEST(DoctorTest, SticksSharingARootPortAreNamed) {
 
 TEST(DoctorTest, Usb2LinksHubPowerAndBootloaderSticks) {
   std::vector<Finding> findings = Diagnose(Discover("mixed"));
-  for (const std::string& stick : {"usb@1-1", "usb@1-2.1", "usb@1-2.3"}) {
+  for (const char* stick : {"usb@1-1", "usb@1-2.1", "usb@1-2.3"}) {
     std::vector<Finding> about = About(findings, stick);
     ASSERT_FALSE(about.empty()) << stick;
     EXPECT_THAT(about[0].message, HasSubstr("USB 2 link (480M)")) << stick;
