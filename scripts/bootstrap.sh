@@ -10,6 +10,8 @@ packages=(
   libflatbuffers-dev flatbuffers-compiler
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libstb-dev
+  libxnnpack-dev libpthreadpool-dev libcpuinfo-dev libfp16-dev
+  libarmnn-dev libarmnntfliteparser-dev libarmnn-cpuref-backend22
 )
 
 missing=()

@@ -1,0 +1,62 @@
+#include "common/image.h"
+
+#include <stb/stb_image.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+
+namespace tpufleet {
+
+Result<Image> LoadImage(const std::string& path, int channels) {
+  if (channels != 1 && channels != 3)
+    return InvalidArgumentError("images are decoded to 1 or 3 channels");
+  int width = 0, height = 0, original = 0;
+  std::unique_ptr<uint8_t, void (*)(void*)> data(
+      stbi_load(path.c_str(), &width, &height, &original, channels), stbi_image_free);
+  if (!data) {
+    const char* reason = stbi_failure_reason();
+    return InvalidArgumentError(path + ": cannot decode image (" +
+                                (reason ? reason : "unknown reason") +
+                                "); BMP, JPEG and PNG files are supported");
+  }
+  Image image;
+  image.width = width;
+  image.height = height;
+  image.channels = channels;
+  image.pixels.assign(data.get(), data.get() + static_cast<size_t>(width) * height * channels);
+  return image;
+}
+
+Image ResizeBilinear(const Image& image, int width, int height) {
+  Image out;
+  out.width = width;
+  out.height = height;
+  out.channels = image.channels;
+  out.pixels.resize(static_cast<size_t>(width) * height * image.channels);
+  float sx = static_cast<float>(image.width) / width,
+        sy = static_cast<float>(image.height) / height;
+  for (int y = 0; y < height; ++y) {
+    float fy = std::clamp((y + 0.5f) * sy - 0.5f, 0.0f, static_cast<float>(image.height - 1));
+    int y0 = static_cast<int>(fy), y1 = std::min(y0 + 1, image.height - 1);
+    float dy = fy - y0;
+    for (int x = 0; x < width; ++x) {
+      float fx = std::clamp((x + 0.5f) * sx - 0.5f, 0.0f, static_cast<float>(image.width - 1));
+      int x0 = static_cast<int>(fx), x1 = std::min(x0 + 1, image.width - 1);
+      float dx = fx - x0;
+      for (int c = 0; c < image.channels; ++c) {
+        auto at = [&](int yy, int xx) {
+          return static_cast<float>(
+              image.pixels[(static_cast<size_t>(yy) * image.width + xx) * image.channels + c]);
+        };
+        float v = (at(y0, x0) * (1 - dx) + at(y0, x1) * dx) * (1 - dy) +
+                  (at(y1, x0) * (1 - dx) + at(y1, x1) * dx) * dy;
+        out.pixels[(static_cast<size_t>(y) * width + x) * image.channels + c] =
+            static_cast<uint8_t>(std::lround(v));
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace tpufleet

@@ -1,0 +1,153 @@
+#include "cpu/interpreter.h"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "cpu/arena.h"
+#include "cpu/registry.h"
+#include "model/edgetpu_package.h"
+#include "model/model_internal.h"
+
+namespace tpufleet::cpu {
+namespace {
+
+// "m_edgetpu.tflite" -> "m.tflite": the uncompiled model the Edge TPU compiler started from.
+std::string UncompiledTwin(const std::string& path) {
+  std::filesystem::path p(path);
+  std::string stem = p.stem().string();
+  constexpr std::string_view kSuffix = "_edgetpu";
+  if (!stem.ends_with(kSuffix)) return "";
+  return (p.parent_path() / (stem.substr(0, stem.size() - kSuffix.size()) + p.extension().string()))
+      .string();
+}
+
+Status EdgeTpuOnly(const Model& model, const OperatorInfo& op) {
+  std::string twin = UncompiledTwin(model.name());
+  std::string hint = twin.empty()
+                         ? "give the CPU the uncompiled model it was compiled from"
+                         : fmt::format("give the CPU its uncompiled twin {}{}", twin,
+                                       std::filesystem::exists(twin) ? " (it exists)" : "");
+  return FailedPreconditionError(
+      fmt::format("{}: operator #{} is edgetpu-custom-op: this model was compiled for the Edge TPU "
+                  "and needs an Edge TPU "
+                  "(usb:N, pci:N) or a simulated one (sim:N); to run on the CPU, {}",
+                  model.name(), op.index, hint));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Interpreter>> Interpreter::Create(ModelPtr model,
+                                                         const InterpreterOptions& options) {
+  if (!model) return InvalidArgumentError("no model given");
+  if (options.threads < 1 || options.threads > 256) {
+    return InvalidArgumentError(fmt::format("threads must be 1 to 256, not {}", options.threads));
+  }
+  for (const OperatorInfo& op : model->operators()) {
+    if (op.is_custom && op.name == kEdgeTpuCustomCode) return EdgeTpuOnly(*model, op);
+  }
+  std::unique_ptr<Interpreter> interpreter(new Interpreter());
+  interpreter->model_ = std::move(model);
+  TPUFLEET_RETURN_IF_ERROR(interpreter->Prepare(options).WithContext(interpreter->model_->name()));
+  TPUFLEET_RETURN_IF_ERROR(interpreter->AllocateArena());
+  return interpreter;
+}
+
+Interpreter::~Interpreter() {
+  nodes_.clear();  // kernels may hold XNNPACK operators that use the threadpool
+  if (threadpool_ != nullptr) pthreadpool_destroy(threadpool_);
+}
+
+Status Interpreter::Prepare(const InterpreterOptions& options) {
+  if (options.threads > 1) threadpool_ = pthreadpool_create(options.threads);
+  const Model& model = *model_;
+  for (const TensorInfo& info : model.tensors()) {
+    Tensor t;
+    t.index = info.index;
+    t.name = info.name;
+    t.type = info.type;
+    t.shape = info.shape;
+    t.quantization = info.quantization;
+    t.is_constant = info.is_constant;
+    if (info.is_sparse)
+      return UnimplementedError(fmt::format("tensor #{} '{}' is sparse", info.index, info.name));
+    if (info.is_constant) t.data = const_cast<uint8_t*>(model.constant_data(info.index).data());
+    tensors_.push_back(std::move(t));
+  }
+  inputs_ = model.input_indices();
+  outputs_ = model.output_indices();
+  const tfl::SubGraph& graph = *FlatbufferOf(model).subgraphs()->Get(0);
+  for (const OperatorInfo& op : model.operators()) {
+    KernelFactory factory = FindKernel(op.builtin_code, op.name);
+    if (factory == nullptr) {
+      return UnimplementedError(
+          fmt::format("operator #{} ({}) is not supported by the CPU backend; it runs: {}",
+                      op.index, op.name, fmt::join(SupportedOperators(), ", ")));
+    }
+    Node node;
+    node.kernel = factory();
+    OpContext& c = node.context;
+    c.index = op.index;
+    c.name = op.name;
+    c.op = graph.operators()->Get(op.index);
+    c.threadpool = threadpool_;
+    for (int i : op.inputs) c.inputs.push_back(i < 0 ? nullptr : &tensors_[i]);
+    for (int i : op.outputs) c.outputs.push_back(&tensors_[i]);
+    for (Tensor* out : c.outputs) {
+      if (out->is_constant) return c.Invalid(fmt::format("writes constant tensor #{}", out->index));
+    }
+    TPUFLEET_RETURN_IF_ERROR(node.kernel->Prepare(c));
+    nodes_.push_back(std::move(node));
+  }
+  return OkStatus();
+}
+
+Status Interpreter::AllocateArena() {
+  const int end = static_cast<int>(nodes_.size());
+  std::vector<int> first(tensors_.size(), -1), last(tensors_.size(), -1);
+  for (int i : inputs_) first[i] = 0;
+  for (int n = 0; n < end; ++n) {
+    for (const Tensor* t : nodes_[n].context.outputs) {
+      if (first[t->index] < 0) first[t->index] = n;
+      last[t->index] = std::max(last[t->index], n);
+    }
+    for (const Tensor* t : nodes_[n].context.inputs) {
+      if (t == nullptr) continue;
+      if (first[t->index] < 0)
+        first[t->index] = 0;  // read before written: treat as live from the start
+      last[t->index] = n;
+    }
+  }
+  // Inputs keep their values across invocations; outputs stay readable after Invoke.
+  for (int i : inputs_) last[i] = end;
+  for (int i : outputs_) last[i] = end;
+  std::vector<Allocation> allocations;
+  std::vector<int> owners;
+  for (size_t t = 0; t < tensors_.size(); ++t) {
+    if (tensors_[t].is_constant || first[t] < 0) continue;
+    allocations.push_back({tensors_[t].byte_size(), first[t], last[t]});
+    owners.push_back(static_cast<int>(t));
+  }
+  ArenaPlan plan = PlanArena(allocations);
+  arena_size_ = plan.size;
+  arena_.reset(static_cast<uint8_t*>(
+      std::aligned_alloc(kArenaAlignment, std::max<size_t>(plan.size, kArenaAlignment))));
+  if (!arena_)
+    return ResourceExhaustedError(fmt::format("cannot allocate a {}-byte arena", plan.size));
+  for (size_t a = 0; a < owners.size(); ++a)
+    tensors_[owners[a]].data = arena_.get() + plan.offsets[a];
+  return OkStatus();
+}
+
+Status Interpreter::Invoke() {
+  for (Node& node : nodes_) {
+    Status status = node.kernel->Eval(node.context);
+    if (!status.ok())
+      return status.WithContext(fmt::format("{}: operator #{} ({})", model_->name(),
+                                            node.context.index, node.context.name));
+  }
+  return OkStatus();
+}
+
+}  // namespace tpufleet::cpu

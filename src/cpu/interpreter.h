@@ -1,0 +1,63 @@
+// The CPU interpreter: runs a TFLite model's main subgraph with the kernels in cpu/kernels.
+//
+// Create() prepares every operator (so unsupported operators and types fail there, naming the
+// operator) and plans one arena for all intermediate tensors. An Interpreter is owned by one
+// thread at a time; the Model it runs may be shared by many interpreters.
+#pragma once
+
+#include <pthreadpool.h>
+
+#include <memory>
+#include <vector>
+
+#include "cpu/kernel.h"
+#include "cpu/tensor.h"
+#include "tpufleet/model.h"
+
+namespace tpufleet::cpu {
+
+struct InterpreterOptions {
+  int threads = 1;  // threads for the heavy kernels (XNNPACK); 1 runs everything on the caller
+};
+
+class Interpreter {
+ public:
+  static Result<std::unique_ptr<Interpreter>> Create(ModelPtr model,
+                                                     const InterpreterOptions& options = {});
+  ~Interpreter();
+  Interpreter(const Interpreter&) = delete;
+  Interpreter& operator=(const Interpreter&) = delete;
+
+  size_t input_count() const { return inputs_.size(); }
+  size_t output_count() const { return outputs_.size(); }
+  // Write inputs through input(i).data (input(i).byte_size() bytes), then Invoke.
+  Tensor& input(size_t i) { return tensors_[inputs_[i]]; }
+  const Tensor& output(size_t i) const { return tensors_[outputs_[i]]; }
+
+  Status Invoke();
+
+  // Peak bytes of the arena holding every non-constant tensor.
+  size_t arena_bytes() const { return arena_size_; }
+  const Model& model() const { return *model_; }
+
+ private:
+  struct Node {
+    OpContext context;
+    std::unique_ptr<Kernel> kernel;
+  };
+
+  Interpreter() = default;
+  Status Prepare(const InterpreterOptions& options);
+  Status AllocateArena();
+
+  ModelPtr model_;
+  std::vector<Tensor> tensors_;
+  std::vector<Node> nodes_;
+  std::vector<int> inputs_;
+  std::vector<int> outputs_;
+  pthreadpool_t threadpool_ = nullptr;
+  std::unique_ptr<uint8_t, void (*)(void*)> arena_{nullptr, std::free};
+  size_t arena_size_ = 0;
+};
+
+}  // namespace tpufleet::cpu

@@ -1,0 +1,67 @@
+// ARG_MAX along a constant axis, for float32 and 8-bit inputs (raw 8-bit values order like their
+// real values, since the scale is positive); int32 or int64 output. Ties go to the lowest index.
+#include "cpu/kernels/kernels.h"
+#include "cpu/quantization.h"
+
+namespace tpufleet::cpu {
+namespace {
+
+class ArgMaxKernel : public Kernel {
+ public:
+  Status Prepare(OpContext& c) override {
+    TPUFLEET_RETURN_IF_ERROR(c.ExpectCounts(2, 2, 1));
+    const Tensor& in = c.input(0);
+    const Tensor& axis = c.input(1);
+    const Tensor& out = c.output(0);
+    if (!axis.is_constant || axis.element_count() != 1)
+      return c.Unsupported("the axis must be a constant scalar");
+    axis_ = axis.type == DataType::kInt64 ? static_cast<int>(axis.as<int64_t>()[0])
+                                          : axis.as<int32_t>()[0];
+    if (axis_ < 0) axis_ += in.rank();
+    if (axis_ < 0 || axis_ >= in.rank()) return c.Invalid("axis outside the input's rank");
+    if (out.type != DataType::kInt32 && out.type != DataType::kInt64)
+      return c.Unsupported("output type " + DataTypeName(out.type));
+    if (in.type != DataType::kFloat32 && !IsQuantized8(in.type))
+      return c.Unsupported("input type " + DataTypeName(in.type));
+    if (out.element_count() * in.dim(axis_) != in.element_count())
+      return c.Invalid("output size does not match");
+    return OkStatus();
+  }
+
+  Status Eval(OpContext& c) override {
+    const Tensor& in = c.input(0);
+    Tensor& out = c.output(0);
+    size_t inner = 1;
+    for (int d = axis_ + 1; d < in.rank(); ++d) inner *= in.dim(d);
+    size_t depth = in.dim(axis_), outer = in.element_count() / std::max<size_t>(depth * inner, 1);
+    auto value = [&](size_t i) -> float {
+      switch (in.type) {
+        case DataType::kFloat32: return in.as<float>()[i];
+        case DataType::kUInt8: return in.as<uint8_t>()[i];
+        default: return in.as<int8_t>()[i];
+      }
+    };
+    for (size_t o = 0; o < outer; ++o) {
+      for (size_t k = 0; k < inner; ++k) {
+        size_t best = 0;
+        for (size_t d = 1; d < depth; ++d) {
+          if (value((o * depth + d) * inner + k) > value((o * depth + best) * inner + k)) best = d;
+        }
+        if (out.type == DataType::kInt32)
+          out.as<int32_t>()[o * inner + k] = static_cast<int32_t>(best);
+        else
+          out.as<int64_t>()[o * inner + k] = static_cast<int64_t>(best);
+      }
+    }
+    return OkStatus();
+  }
+
+ private:
+  int axis_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Kernel> MakeArgMax() { return std::make_unique<ArgMaxKernel>(); }
+
+}  // namespace tpufleet::cpu

@@ -1,0 +1,229 @@
+// ADD, SUB and MUL with numpy-style broadcasting. ADD runs through XNNPACK (uint8, int8,
+// float32); SUB and MUL, and ADD on other types, run here: quantized values are computed in real
+// arithmetic and requantized with rounding half away from zero.
+#include <fmt/format.h>
+
+#include <array>
+
+#include "cpu/kernels/kernels.h"
+#include "cpu/quantization.h"
+#include "cpu/xnnpack_adapter.h"
+
+namespace tpufleet::cpu {
+namespace {
+
+constexpr int kMaxRank = 6;
+enum class BinaryOp { kAdd, kSub, kMul };
+
+tfl::ActivationFunctionType FusedActivation(const tfl::Operator& op, BinaryOp kind) {
+  switch (kind) {
+    case BinaryOp::kAdd:
+      if (auto* o = op.builtin_options_as_AddOptions()) return o->fused_activation_function();
+      break;
+    case BinaryOp::kSub:
+      if (auto* o = op.builtin_options_as_SubOptions()) return o->fused_activation_function();
+      break;
+    case BinaryOp::kMul:
+      if (auto* o = op.builtin_options_as_MulOptions()) return o->fused_activation_function();
+      break;
+  }
+  return tfl::ActivationFunctionType::NONE;
+}
+
+// Shapes right-aligned to kMaxRank, and element strides of each input (0 along broadcast axes).
+struct Broadcast {
+  std::array<size_t, kMaxRank> out{}, a_stride{}, b_stride{};
+};
+
+Result<Broadcast> MakeBroadcast(const OpContext& c, const Tensor& a, const Tensor& b,
+                                const Tensor& out) {
+  if (a.rank() > kMaxRank || b.rank() > kMaxRank || out.rank() > kMaxRank) {
+    return c.Unsupported(fmt::format("tensors of rank above {}", kMaxRank));
+  }
+  Broadcast bc;
+  auto aligned = [](const Tensor& t, int i) -> size_t {
+    int d = i - (kMaxRank - t.rank());
+    return d < 0 ? 1 : static_cast<size_t>(t.shape[d]);
+  };
+  size_t a_step = 1, b_step = 1;
+  for (int i = kMaxRank - 1; i >= 0; --i) {
+    size_t da = aligned(a, i), db = aligned(b, i), dout = aligned(out, i);
+    if ((da != dout && da != 1) || (db != dout && db != 1) || std::max(da, db) != dout) {
+      return c.Invalid(
+          fmt::format("cannot broadcast {} and {} to {}", Describe(a), Describe(b), Describe(out)));
+    }
+    bc.out[i] = dout;
+    bc.a_stride[i] = da == 1 ? 0 : a_step;
+    bc.b_stride[i] = db == 1 ? 0 : b_step;
+    a_step *= da;
+    b_step *= db;
+  }
+  return bc;
+}
+
+// Calls f(i, ia, ib) for every output element i with the input elements it reads.
+template <typename F>
+void ForEachBroadcast(const Broadcast& bc, F&& f) {
+  std::array<size_t, kMaxRank> index{};
+  size_t total = 1;
+  for (size_t d : bc.out) total *= d;
+  size_t ia = 0, ib = 0;
+  for (size_t i = 0; i < total; ++i) {
+    f(i, ia, ib);
+    for (int d = kMaxRank - 1; d >= 0; --d) {
+      ia += bc.a_stride[d];
+      ib += bc.b_stride[d];
+      if (++index[d] < bc.out[d]) break;
+      ia -= bc.a_stride[d] * bc.out[d];
+      ib -= bc.b_stride[d] * bc.out[d];
+      index[d] = 0;
+    }
+  }
+}
+
+class BinaryKernel : public Kernel {
+ public:
+  explicit BinaryKernel(BinaryOp kind) : kind_(kind) {}
+
+  Status Prepare(OpContext& c) override {
+    TPUFLEET_RETURN_IF_ERROR(c.ExpectCounts(2, 2, 1));
+    const Tensor& a = c.input(0);
+    const Tensor& b = c.input(1);
+    const Tensor& out = c.output(0);
+    activation_ = FusedActivation(*c.op, kind_);
+    if (!IsSupportedActivation(activation_)) return c.Unsupported("this fused activation");
+    if (a.type != out.type || b.type != out.type) {
+      return c.Unsupported(
+          fmt::format("mixed types {} and {} -> {}", Describe(a), Describe(b), Describe(out)));
+    }
+    if (out.type != DataType::kFloat32 && !IsQuantized8(out.type) && out.type != DataType::kInt32) {
+      return c.Unsupported("type " + DataTypeName(out.type));
+    }
+    TPUFLEET_ASSIGN_OR_RETURN(broadcast_, MakeBroadcast(c, a, b, out));
+    if (kind_ == BinaryOp::kAdd && out.type != DataType::kInt32) return PrepareXnnpack(c);
+    return OkStatus();
+  }
+
+  Status Eval(OpContext& c) override {
+    if (op_) return RunXnnpack(c);
+    const Tensor& a = c.input(0);
+    const Tensor& b = c.input(1);
+    Tensor& out = c.output(0);
+    switch (out.type) {
+      case DataType::kFloat32: EvalReal<float>(a, b, out); break;
+      case DataType::kInt32: EvalReal<int32_t>(a, b, out); break;
+      case DataType::kUInt8: EvalQuantized<uint8_t>(a, b, out); break;
+      case DataType::kInt8: EvalQuantized<int8_t>(a, b, out); break;
+      default: return c.Unsupported("type " + DataTypeName(out.type));
+    }
+    return OkStatus();
+  }
+
+ private:
+  float Apply(float x, float y) const {
+    switch (kind_) {
+      case BinaryOp::kAdd: return x + y;
+      case BinaryOp::kSub: return x - y;
+      case BinaryOp::kMul: return x * y;
+    }
+    return 0;
+  }
+
+  template <typename T>
+  void EvalReal(const Tensor& a, const Tensor& b, Tensor& out) {
+    auto [lo, hi] = ActivationRangeFloat(activation_);
+    const T* pa = a.as<T>();
+    const T* pb = b.as<T>();
+    T* po = out.as<T>();
+    ForEachBroadcast(broadcast_, [&](size_t i, size_t ia, size_t ib) {
+      float v = std::clamp(Apply(static_cast<float>(pa[ia]), static_cast<float>(pb[ib])), lo, hi);
+      po[i] = static_cast<T>(v);
+    });
+  }
+
+  template <typename T>
+  void EvalQuantized(const Tensor& a, const Tensor& b, Tensor& out) {
+    ClampRange range = ActivationRange(activation_, out);
+    float sa = a.scale(), sb = b.scale(), inv_so = 1.0f / out.scale();
+    int32_t za = a.zero_point(), zb = b.zero_point(), zo = out.zero_point();
+    const T* pa = a.as<T>();
+    const T* pb = b.as<T>();
+    T* po = out.as<T>();
+    ForEachBroadcast(broadcast_, [&](size_t i, size_t ia, size_t ib) {
+      float v = Apply(sa * static_cast<float>(pa[ia] - za), sb * static_cast<float>(pb[ib] - zb));
+      po[i] = static_cast<T>(std::clamp(Round(v * inv_so) + zo, range.min, range.max));
+    });
+  }
+
+  Status PrepareXnnpack(OpContext& c) {
+    TPUFLEET_RETURN_IF_ERROR(xnn::Initialize());
+    const Tensor& a = c.input(0);
+    const Tensor& b = c.input(1);
+    const Tensor& out = c.output(0);
+    xnn_operator_t op = nullptr;
+    xnn_status status;
+    if (out.type == DataType::kFloat32) {
+      auto [lo, hi] = ActivationRangeFloat(activation_);
+      status = xnn_create_add_nd_f32(lo, hi, 0, &op);
+    } else {
+      ClampRange r = ActivationRange(activation_, out);
+      if (out.type == DataType::kUInt8) {
+        status = xnn_create_add_nd_qu8(a.zero_point(), a.scale(), b.zero_point(), b.scale(),
+                                       out.zero_point(), out.scale(), r.min, r.max, 0, &op);
+      } else {
+        status = xnn_create_add_nd_qs8(a.zero_point(), a.scale(), b.zero_point(), b.scale(),
+                                       out.zero_point(), out.scale(), r.min, r.max, 0, &op);
+      }
+    }
+    if (status != xnn_status_success)
+      return OkStatus();  // e.g. scale ratios XNNPACK refuses: run here
+    op_.reset(op);
+    return OkStatus();
+  }
+
+  Status RunXnnpack(OpContext& c) {
+    const Tensor& a = c.input(0);
+    const Tensor& b = c.input(1);
+    Tensor& out = c.output(0);
+    if (a.data != bound_[0] || b.data != bound_[1] || out.data != bound_[2]) {
+      std::vector<size_t> sa(a.shape.begin(), a.shape.end()), sb(b.shape.begin(), b.shape.end());
+      xnn_status status;
+      switch (out.type) {
+        case DataType::kFloat32:
+          status =
+              xnn_setup_add_nd_f32(op_.get(), sa.size(), sa.data(), sb.size(), sb.data(),
+                                   a.as<float>(), b.as<float>(), out.as<float>(), c.threadpool);
+          break;
+        case DataType::kUInt8:
+          status = xnn_setup_add_nd_qu8(op_.get(), sa.size(), sa.data(), sb.size(), sb.data(),
+                                        a.as<uint8_t>(), b.as<uint8_t>(), out.as<uint8_t>(),
+                                        c.threadpool);
+          break;
+        default:
+          status =
+              xnn_setup_add_nd_qs8(op_.get(), sa.size(), sa.data(), sb.size(), sb.data(),
+                                   a.as<int8_t>(), b.as<int8_t>(), out.as<int8_t>(), c.threadpool);
+          break;
+      }
+      TPUFLEET_RETURN_IF_ERROR(xnn::Check(status, "setup add"));
+      bound_[0] = a.data;
+      bound_[1] = b.data;
+      bound_[2] = out.data;
+    }
+    return xnn::Check(xnn_run_operator(op_.get(), c.threadpool), "run add");
+  }
+
+  BinaryOp kind_;
+  tfl::ActivationFunctionType activation_ = tfl::ActivationFunctionType::NONE;
+  Broadcast broadcast_;
+  xnn::Operator op_;
+  const uint8_t* bound_[3] = {};
+};
+
+}  // namespace
+
+std::unique_ptr<Kernel> MakeAdd() { return std::make_unique<BinaryKernel>(BinaryOp::kAdd); }
+std::unique_ptr<Kernel> MakeSub() { return std::make_unique<BinaryKernel>(BinaryOp::kSub); }
+std::unique_ptr<Kernel> MakeMul() { return std::make_unique<BinaryKernel>(BinaryOp::kMul); }
+
+}  // namespace tpufleet::cpu

@@ -1,0 +1,280 @@
+// Data movement: CONCATENATION, PAD, TRANSPOSE and STRIDED_SLICE. Values are copied as they are
+// when input and output share quantization, and requantized otherwise (CONCATENATION).
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "cpu/kernels/kernels.h"
+#include "cpu/quantization.h"
+
+namespace tpufleet::cpu {
+namespace {
+
+bool SameQuantization(const Tensor& a, const Tensor& b) {
+  return !IsQuantized8(a.type) || (a.scale() == b.scale() && a.zero_point() == b.zero_point());
+}
+
+// Reads a constant int32 (or int64) tensor's values.
+Result<std::vector<int64_t>> ConstantInts(const OpContext& c, const Tensor& t, const char* what) {
+  if (!t.is_constant) return c.Unsupported(fmt::format("{} must be a constant", what));
+  std::vector<int64_t> values(t.element_count());
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (t.type == DataType::kInt32) {
+      values[i] = t.as<int32_t>()[i];
+    } else if (t.type == DataType::kInt64) {
+      values[i] = t.as<int64_t>()[i];
+    } else {
+      return c.Unsupported(fmt::format("{} of type {}", what, DataTypeName(t.type)));
+    }
+  }
+  return values;
+}
+
+class ConcatenationKernel : public Kernel {
+ public:
+  Status Prepare(OpContext& c) override {
+    if (c.inputs.empty() || c.outputs.size() != 1) return c.Invalid("needs inputs and one output");
+    const Tensor& out = c.output(0);
+    const tfl::ConcatenationOptions* o = c.op->builtin_options_as_ConcatenationOptions();
+    axis_ = o ? o->axis() : 0;
+    if (axis_ < 0) axis_ += out.rank();
+    if (axis_ < 0 || axis_ >= out.rank())
+      return c.Invalid(fmt::format("axis {} is outside rank {}", axis_, out.rank()));
+    if (o && o->fused_activation_function() != tfl::ActivationFunctionType::NONE) {
+      return c.Unsupported("a fused activation");
+    }
+    int32_t total = 0;
+    for (Tensor* in : c.inputs) {
+      if (in->type != out.type || in->rank() != out.rank()) {
+        return c.Invalid(
+            fmt::format("input {} does not match output {}", Describe(*in), Describe(out)));
+      }
+      for (int d = 0; d < out.rank(); ++d) {
+        if (d != axis_ && in->dim(d) != out.dim(d)) {
+          return c.Invalid(
+              fmt::format("input {} does not match output {}", Describe(*in), Describe(out)));
+        }
+      }
+      total += in->dim(axis_);
+    }
+    if (total != out.dim(axis_))
+      return c.Invalid("inputs do not add up to the output along the axis");
+    outer_ = 1;
+    for (int d = 0; d < axis_; ++d) outer_ *= out.dim(d);
+    return OkStatus();
+  }
+
+  Status Eval(OpContext& c) override {
+    Tensor& out = c.output(0);
+    size_t element = DataTypeSize(out.type);
+    size_t out_row = out.byte_size() / std::max<size_t>(outer_, 1);
+    size_t offset = 0;
+    for (const Tensor* in : c.inputs) {
+      size_t in_row = in->byte_size() / std::max<size_t>(outer_, 1);
+      bool copy = SameQuantization(*in, out);
+      for (size_t o = 0; o < outer_; ++o) {
+        const uint8_t* src = in->data + o * in_row;
+        uint8_t* dst = out.data + o * out_row + offset;
+        if (copy) {
+          std::memcpy(dst, src, in_row);
+        } else {
+          Requantize(*in, out, src, dst, in_row / element);
+        }
+      }
+      offset += in_row;
+    }
+    return OkStatus();
+  }
+
+ private:
+  static void Requantize(const Tensor& in, const Tensor& out, const uint8_t* src, uint8_t* dst,
+                         size_t n) {
+    int32_t qmin = QMin(out.type), qmax = QMax(out.type);
+    for (size_t i = 0; i < n; ++i) {
+      int32_t q = in.type == DataType::kInt8 ? static_cast<int8_t>(src[i]) : src[i];
+      float real = in.scale() * static_cast<float>(q - in.zero_point());
+      dst[i] = static_cast<uint8_t>(QuantizeValue(real, out.scale(), out.zero_point(), qmin, qmax));
+    }
+  }
+  int axis_ = 0;
+  size_t outer_ = 1;
+};
+
+// Shared by PAD, TRANSPOSE and STRIDED_SLICE: out[i] = in[start + sum(index_d * step_d)].
+struct StridedView {
+  std::vector<int64_t> out_shape;
+  std::vector<int64_t> in_step;  // input element step per output index, per dimension
+  int64_t start = 0;
+};
+
+void CopyStrided(const StridedView& v, const Tensor& in, Tensor& out) {
+  size_t element = DataTypeSize(in.type);
+  size_t total = out.element_count();
+  std::vector<int64_t> index(v.out_shape.size(), 0);
+  int64_t src = v.start;
+  for (size_t i = 0; i < total; ++i) {
+    std::memcpy(out.data + i * element, in.data + src * element, element);
+    for (int d = static_cast<int>(index.size()) - 1; d >= 0; --d) {
+      src += v.in_step[d];
+      if (++index[d] < v.out_shape[d]) break;
+      src -= v.in_step[d] * v.out_shape[d];
+      index[d] = 0;
+    }
+  }
+}
+
+std::vector<int64_t> ElementStrides(const Tensor& t) {
+  std::vector<int64_t> strides(t.rank(), 1);
+  for (int d = t.rank() - 2; d >= 0; --d) strides[d] = strides[d + 1] * t.dim(d + 1);
+  return strides;
+}
+
+class PadKernel : public Kernel {
+ public:
+  Status Prepare(OpContext& c) override {
+    TPUFLEET_RETURN_IF_ERROR(c.ExpectCounts(2, 3, 1));
+    const Tensor& in = c.input(0);
+    const Tensor& out = c.output(0);
+    TPUFLEET_ASSIGN_OR_RETURN(std::vector<int64_t> pads, ConstantInts(c, c.input(1), "paddings"));
+    if (pads.size() != 2 * static_cast<size_t>(in.rank()) || in.type != out.type ||
+        in.rank() != out.rank()) {
+      return c.Invalid(fmt::format("paddings do not fit {} -> {}", Describe(in), Describe(out)));
+    }
+    before_.resize(in.rank());
+    for (int d = 0; d < in.rank(); ++d) {
+      if (pads[2 * d] < 0 || pads[2 * d + 1] < 0) return c.Invalid("negative padding");
+      before_[d] = pads[2 * d];
+      if (in.dim(d) + pads[2 * d] + pads[2 * d + 1] != out.dim(d))
+        return c.Invalid("output shape does not match paddings");
+    }
+    pad_byte_ = IsQuantized8(out.type) ? static_cast<uint8_t>(out.zero_point()) : 0;
+    if (c.inputs.size() > 2 && c.inputs[2] != nullptr) {
+      if (!c.inputs[2]->is_constant) return c.Unsupported("a non-constant pad value");
+      if (DataTypeSize(out.type) == 1)
+        pad_byte_ = c.inputs[2]->data[0];
+      else if (out.type != DataType::kFloat32 || c.inputs[2]->as<float>()[0] != 0.0f)
+        return c.Unsupported("a non-zero pad value");
+    }
+    return OkStatus();
+  }
+
+  Status Eval(OpContext& c) override {
+    const Tensor& in = c.input(0);
+    Tensor& out = c.output(0);
+    std::memset(out.data, pad_byte_, out.byte_size());
+    // Copy input rows (the last dimension) into place.
+    size_t element = DataTypeSize(in.type);
+    std::vector<int64_t> out_strides = ElementStrides(out);
+    size_t row = in.rank() ? in.dim(-1) : 1;
+    size_t rows = row ? in.element_count() / row : 0;
+    std::vector<int64_t> index(std::max(in.rank() - 1, 0), 0);
+    for (size_t r = 0; r < rows; ++r) {
+      int64_t dst = in.rank() ? before_.back() : 0;
+      for (size_t d = 0; d < index.size(); ++d) dst += (index[d] + before_[d]) * out_strides[d];
+      std::memcpy(out.data + dst * element, in.data + r * row * element, row * element);
+      for (int d = static_cast<int>(index.size()) - 1; d >= 0; --d) {
+        if (++index[d] < in.dim(d)) break;
+        index[d] = 0;
+      }
+    }
+    return OkStatus();
+  }
+
+ private:
+  std::vector<int64_t> before_;
+  uint8_t pad_byte_ = 0;
+};
+
+class TransposeKernel : public Kernel {
+ public:
+  Status Prepare(OpContext& c) override {
+    TPUFLEET_RETURN_IF_ERROR(c.ExpectCounts(2, 2, 1));
+    const Tensor& in = c.input(0);
+    const Tensor& out = c.output(0);
+    TPUFLEET_ASSIGN_OR_RETURN(std::vector<int64_t> perm,
+                              ConstantInts(c, c.input(1), "the permutation"));
+    if (perm.size() != static_cast<size_t>(in.rank()) || in.type != out.type)
+      return c.Invalid("permutation does not fit the input");
+    std::vector<int64_t> in_strides = ElementStrides(in);
+    std::vector<bool> seen(in.rank(), false);
+    for (size_t d = 0; d < perm.size(); ++d) {
+      if (perm[d] < 0 || perm[d] >= in.rank() || seen[perm[d]])
+        return c.Invalid("not a permutation");
+      seen[perm[d]] = true;
+      if (out.dim(d) != in.dim(perm[d]))
+        return c.Invalid("output shape does not match the permutation");
+      view_.out_shape.push_back(out.dim(d));
+      view_.in_step.push_back(in_strides[perm[d]]);
+    }
+    return OkStatus();
+  }
+  Status Eval(OpContext& c) override {
+    CopyStrided(view_, c.input(0), c.output(0));
+    return OkStatus();
+  }
+
+ private:
+  StridedView view_;
+};
+
+class StridedSliceKernel : public Kernel {
+ public:
+  Status Prepare(OpContext& c) override {
+    TPUFLEET_RETURN_IF_ERROR(c.ExpectCounts(4, 4, 1));
+    const Tensor& in = c.input(0);
+    const Tensor& out = c.output(0);
+    const tfl::StridedSliceOptions* o = c.op->builtin_options_as_StridedSliceOptions();
+    int begin_mask = o ? o->begin_mask() : 0, end_mask = o ? o->end_mask() : 0;
+    int shrink = o ? o->shrink_axis_mask() : 0;
+    if (o && (o->ellipsis_mask() || o->new_axis_mask() || o->offset())) {
+      return c.Unsupported("ellipsis, new-axis masks and offset");
+    }
+    TPUFLEET_ASSIGN_OR_RETURN(std::vector<int64_t> begin, ConstantInts(c, c.input(1), "begin"));
+    TPUFLEET_ASSIGN_OR_RETURN(std::vector<int64_t> end, ConstantInts(c, c.input(2), "end"));
+    TPUFLEET_ASSIGN_OR_RETURN(std::vector<int64_t> strides, ConstantInts(c, c.input(3), "strides"));
+    int rank = in.rank();
+    if (static_cast<int>(begin.size()) != rank || end.size() != begin.size() ||
+        strides.size() != begin.size()) {
+      return c.Invalid("begin, end and strides need one value per input dimension");
+    }
+    std::vector<int64_t> in_strides = ElementStrides(in);
+    size_t count = 1;
+    for (int d = 0; d < rank; ++d) {
+      int64_t size = in.dim(d), step = strides[d];
+      if (step == 0) return c.Invalid("a stride of 0");
+      auto clamp_index = [&](int64_t i) {
+        if (i < 0) i += size;
+        return step > 0 ? std::clamp<int64_t>(i, 0, size) : std::clamp<int64_t>(i, -1, size - 1);
+      };
+      int64_t b = (begin_mask >> d) & 1 ? (step > 0 ? 0 : size - 1) : clamp_index(begin[d]);
+      int64_t e = (end_mask >> d) & 1 ? (step > 0 ? size : -1) : clamp_index(end[d]);
+      if ((shrink >> d) & 1) e = b + 1, step = 1;
+      int64_t n = step > 0 ? std::max<int64_t>((e - b + step - 1) / step, 0)
+                           : std::max<int64_t>((b - e - step - 1) / -step, 0);
+      view_.start += b * in_strides[d];
+      view_.out_shape.push_back(n);
+      view_.in_step.push_back(step * in_strides[d]);
+      count *= n;
+    }
+    if (count != out.element_count() || in.type != out.type) {
+      return c.Invalid(fmt::format("output {} should hold {} values", Describe(out), count));
+    }
+    return OkStatus();
+  }
+  Status Eval(OpContext& c) override {
+    CopyStrided(view_, c.input(0), c.output(0));
+    return OkStatus();
+  }
+
+ private:
+  StridedView view_;
+};
+
+}  // namespace
+
+std::unique_ptr<Kernel> MakeConcatenation() { return std::make_unique<ConcatenationKernel>(); }
+std::unique_ptr<Kernel> MakePad() { return std::make_unique<PadKernel>(); }
+std::unique_ptr<Kernel> MakeTranspose() { return std::make_unique<TransposeKernel>(); }
+std::unique_ptr<Kernel> MakeStridedSlice() { return std::make_unique<StridedSliceKernel>(); }
+
+}  // namespace tpufleet::cpu

@@ -1,0 +1,189 @@
+// AVERAGE_POOL_2D and MAX_POOL_2D (NHWC), and MEAN over any set of axes. Averages count only the
+// window's elements inside the input, as TFLite does with SAME padding.
+#include <fmt/format.h>
+
+#include <limits>
+
+#include "cpu/kernels/kernels.h"
+#include "cpu/kernels/window.h"
+#include "cpu/quantization.h"
+
+namespace tpufleet::cpu {
+namespace {
+
+class PoolKernel : public Kernel {
+ public:
+  explicit PoolKernel(bool max) : max_(max) {}
+
+  Status Prepare(OpContext& c) override {
+    TPUFLEET_RETURN_IF_ERROR(c.ExpectCounts(1, 1, 1));
+    const tfl::Pool2DOptions* o = c.op->builtin_options_as_Pool2DOptions();
+    if (o == nullptr) return c.Invalid("missing Pool2DOptions");
+    if (o->stride_h() < 1 || o->stride_w() < 1 || o->filter_height() < 1 || o->filter_width() < 1) {
+      return c.Invalid("strides and filter sizes must be positive");
+    }
+    activation_ = o->fused_activation_function();
+    if (!IsSupportedActivation(activation_)) return c.Unsupported("this fused activation");
+    const Tensor& in = c.input(0);
+    const Tensor& out = c.output(0);
+    if (in.rank() != 4 || out.rank() != 4) return c.Invalid("input and output must be 4-D (NHWC)");
+    if (in.type != out.type) return c.Unsupported("different input and output types");
+    if (in.type != DataType::kFloat32 && !IsQuantized8(in.type))
+      return c.Unsupported("type " + DataTypeName(in.type));
+    stride_h_ = o->stride_h();
+    stride_w_ = o->stride_w();
+    filter_h_ = o->filter_height();
+    filter_w_ = o->filter_width();
+    Window wh = ComputeWindow(in.dim(1), filter_h_, stride_h_, 1, o->padding());
+    Window ww = ComputeWindow(in.dim(2), filter_w_, stride_w_, 1, o->padding());
+    pad_top_ = wh.pad_before;
+    pad_left_ = ww.pad_before;
+    if (out.dim(0) != in.dim(0) || out.dim(1) != wh.output || out.dim(2) != ww.output ||
+        out.dim(3) != in.dim(3)) {
+      return c.Invalid(fmt::format("output {} does not match the computed [{}, {}, {}, {}]",
+                                   Describe(out), in.dim(0), wh.output, ww.output, in.dim(3)));
+    }
+    return OkStatus();
+  }
+
+  Status Eval(OpContext& c) override {
+    switch (c.input(0).type) {
+      case DataType::kFloat32: Run<float>(c.input(0), c.output(0)); break;
+      case DataType::kUInt8: Run<uint8_t>(c.input(0), c.output(0)); break;
+      default: Run<int8_t>(c.input(0), c.output(0)); break;
+    }
+    return OkStatus();
+  }
+
+ private:
+  template <typename T>
+  void Run(const Tensor& in, Tensor& out) {
+    const bool quantized = IsQuantized8(in.type);
+    ClampRange q_range = quantized ? ActivationRange(activation_, out) : ClampRange{0, 0};
+    auto [f_lo, f_hi] = ActivationRangeFloat(activation_);
+    // Requantization for averages whose input and output quantization differ.
+    float rescale = quantized ? in.scale() / out.scale() : 1.0f;
+    int32_t zi = in.zero_point(), zo = out.zero_point();
+    const int batches = in.dim(0), in_h = in.dim(1), in_w = in.dim(2), channels = in.dim(3);
+    const int out_h = out.dim(1), out_w = out.dim(2);
+    const T* src = in.as<T>();
+    T* dst = out.as<T>();
+    std::vector<float> acc(channels);
+    for (int n = 0; n < batches; ++n) {
+      for (int oy = 0; oy < out_h; ++oy) {
+        int y0 = std::max(oy * stride_h_ - pad_top_, 0),
+            y1 = std::min(oy * stride_h_ - pad_top_ + filter_h_, in_h);
+        for (int ox = 0; ox < out_w; ++ox) {
+          int x0 = std::max(ox * stride_w_ - pad_left_, 0),
+              x1 = std::min(ox * stride_w_ - pad_left_ + filter_w_, in_w);
+          std::fill(acc.begin(), acc.end(), max_ ? -std::numeric_limits<float>::infinity() : 0.0f);
+          for (int y = y0; y < y1; ++y) {
+            for (int x = x0; x < x1; ++x) {
+              const T* pixel = src + ((static_cast<size_t>(n) * in_h + y) * in_w + x) * channels;
+              for (int ch = 0; ch < channels; ++ch) {
+                acc[ch] = max_ ? std::max(acc[ch], static_cast<float>(pixel[ch]))
+                               : acc[ch] + static_cast<float>(pixel[ch]);
+              }
+            }
+          }
+          float count = static_cast<float>((y1 - y0) * (x1 - x0));
+          T* o = dst + ((static_cast<size_t>(n) * out_h + oy) * out_w + ox) * channels;
+          for (int ch = 0; ch < channels; ++ch) {
+            float v = max_ ? acc[ch] : acc[ch] / count;
+            if (quantized) {
+              int32_t q = max_ && rescale == 1.0f && zi == zo ? static_cast<int32_t>(v)
+                                                              : Round((v - zi) * rescale) + zo;
+              o[ch] = static_cast<T>(std::clamp(q, q_range.min, q_range.max));
+            } else {
+              o[ch] = static_cast<T>(std::clamp(v, f_lo, f_hi));
+            }
+          }
+        }
+      }
+    }
+  }
+
+  bool max_;
+  tfl::ActivationFunctionType activation_ = tfl::ActivationFunctionType::NONE;
+  int stride_h_ = 1, stride_w_ = 1, filter_h_ = 1, filter_w_ = 1, pad_top_ = 0, pad_left_ = 0;
+};
+
+class MeanKernel : public Kernel {
+ public:
+  Status Prepare(OpContext& c) override {
+    TPUFLEET_RETURN_IF_ERROR(c.ExpectCounts(2, 2, 1));
+    const Tensor& in = c.input(0);
+    const Tensor& axes = c.input(1);
+    const Tensor& out = c.output(0);
+    if (!axes.is_constant || axes.type != DataType::kInt32)
+      return c.Unsupported("axes must be a constant int32 tensor");
+    if (in.type != out.type || (in.type != DataType::kFloat32 && !IsQuantized8(in.type))) {
+      return c.Unsupported(fmt::format("{} -> {}", Describe(in), Describe(out)));
+    }
+    reduced_.assign(in.rank(), false);
+    for (size_t i = 0; i < axes.element_count(); ++i) {
+      int axis = axes.as<int32_t>()[i];
+      if (axis < 0) axis += in.rank();
+      if (axis < 0 || axis >= in.rank())
+        return c.Invalid(
+            fmt::format("axis {} is outside rank {}", axes.as<int32_t>()[i], in.rank()));
+      reduced_[axis] = true;
+    }
+    size_t kept = 1;
+    for (int d = 0; d < in.rank(); ++d) {
+      if (!reduced_[d]) kept *= in.dim(d);
+    }
+    if (out.element_count() != kept)
+      return c.Invalid(fmt::format("output {} should hold {} values", Describe(out), kept));
+    return OkStatus();
+  }
+
+  Status Eval(OpContext& c) override {
+    const Tensor& in = c.input(0);
+    Tensor& out = c.output(0);
+    std::vector<double> sums(out.element_count(), 0.0);
+    size_t count = in.element_count() / std::max<size_t>(out.element_count(), 1);
+    // Walk the input in order; the output index drops the reduced dimensions.
+    std::vector<int32_t> index(in.rank(), 0);
+    for (size_t i = 0; i < in.element_count(); ++i) {
+      size_t o = 0;
+      for (int d = 0; d < in.rank(); ++d) {
+        if (!reduced_[d]) o = o * in.dim(d) + index[d];
+      }
+      sums[o] += Value(in, i);
+      for (int d = in.rank() - 1; d >= 0; --d) {
+        if (++index[d] < in.dim(d)) break;
+        index[d] = 0;
+      }
+    }
+    for (size_t o = 0; o < sums.size(); ++o) {
+      double mean = sums[o] / static_cast<double>(count);
+      if (out.type == DataType::kFloat32) {
+        out.as<float>()[o] = static_cast<float>(mean);
+      } else {
+        int32_t q = QuantizeValue(static_cast<float>(mean), out.scale(), out.zero_point(),
+                                  QMin(out.type), QMax(out.type));
+        out.data[o] = static_cast<uint8_t>(q);
+      }
+    }
+    return OkStatus();
+  }
+
+ private:
+  static double Value(const Tensor& t, size_t i) {
+    switch (t.type) {
+      case DataType::kFloat32: return t.as<float>()[i];
+      case DataType::kUInt8: return t.scale() * (t.as<uint8_t>()[i] - t.zero_point());
+      default: return t.scale() * (t.as<int8_t>()[i] - t.zero_point());
+    }
+  }
+  std::vector<bool> reduced_;
+};
+
+}  // namespace
+
+std::unique_ptr<Kernel> MakeAveragePool2D() { return std::make_unique<PoolKernel>(false); }
+std::unique_ptr<Kernel> MakeMaxPool2D() { return std::make_unique<PoolKernel>(true); }
+std::unique_ptr<Kernel> MakeMean() { return std::make_unique<MeanKernel>(); }
+
+}  // namespace tpufleet::cpu

@@ -1,0 +1,94 @@
+// Element-wise functions: LOGISTIC, TANH, RELU, RELU6, HARD_SWISH, QUANTIZE and DEQUANTIZE.
+// 8-bit to 8-bit runs through a 256-entry lookup table built at Prepare (exact for the chosen
+// rounding); float paths compute directly.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <functional>
+
+#include "cpu/kernels/kernels.h"
+#include "cpu/quantization.h"
+
+namespace tpufleet::cpu {
+namespace {
+
+using RealFunction = float (*)(float);
+
+float Logistic(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+float Tanh(float x) { return std::tanh(x); }
+float Relu(float x) { return std::max(x, 0.0f); }
+float Relu6(float x) { return std::clamp(x, 0.0f, 6.0f); }
+float HardSwish(float x) { return x * std::clamp(x + 3.0f, 0.0f, 6.0f) / 6.0f; }
+float Identity(float x) { return x; }
+
+float RealValue(const Tensor& t, size_t i) {
+  switch (t.type) {
+    case DataType::kFloat32: return t.as<float>()[i];
+    case DataType::kUInt8:
+      return t.scale() * static_cast<float>(t.as<uint8_t>()[i] - t.zero_point());
+    case DataType::kInt8: return t.scale() * static_cast<float>(t.as<int8_t>()[i] - t.zero_point());
+    default: return 0;
+  }
+}
+
+void StoreReal(Tensor& t, size_t i, float v) {
+  if (t.type == DataType::kFloat32) {
+    t.as<float>()[i] = v;
+  } else {
+    t.data[i] = static_cast<uint8_t>(
+        QuantizeValue(v, t.scale(), t.zero_point(), QMin(t.type), QMax(t.type)));
+  }
+}
+
+// Applies `f` to real values: any of float32, uint8, int8 in and out (QUANTIZE and DEQUANTIZE are
+// the identity between types).
+class UnaryKernel : public Kernel {
+ public:
+  UnaryKernel(RealFunction f, bool changes_type) : f_(f), changes_type_(changes_type) {}
+
+  Status Prepare(OpContext& c) override {
+    TPUFLEET_RETURN_IF_ERROR(c.ExpectCounts(1, 1, 1));
+    const Tensor& in = c.input(0);
+    const Tensor& out = c.output(0);
+    auto supported = [](DataType t) { return t == DataType::kFloat32 || IsQuantized8(t); };
+    if (!supported(in.type) || !supported(out.type) || (!changes_type_ && in.type != out.type)) {
+      return c.Unsupported(fmt::format("{} -> {}", Describe(in), Describe(out)));
+    }
+    if (in.element_count() != out.element_count()) {
+      return c.Invalid(fmt::format("{} and {} differ in size", Describe(in), Describe(out)));
+    }
+    use_table_ = IsQuantized8(in.type) && IsQuantized8(out.type);
+    if (use_table_) table_ = MakeLookupTable(in, out, f_);
+    return OkStatus();
+  }
+
+  Status Eval(OpContext& c) override {
+    const Tensor& in = c.input(0);
+    Tensor& out = c.output(0);
+    if (use_table_) {
+      ApplyLookupTable(table_, in, out);
+    } else {
+      for (size_t i = 0, n = in.element_count(); i < n; ++i)
+        StoreReal(out, i, f_(RealValue(in, i)));
+    }
+    return OkStatus();
+  }
+
+ private:
+  RealFunction f_;
+  bool changes_type_;
+  bool use_table_ = false;
+  LookupTable table_{};
+};
+
+}  // namespace
+
+std::unique_ptr<Kernel> MakeLogistic() { return std::make_unique<UnaryKernel>(Logistic, false); }
+std::unique_ptr<Kernel> MakeTanh() { return std::make_unique<UnaryKernel>(Tanh, false); }
+std::unique_ptr<Kernel> MakeRelu() { return std::make_unique<UnaryKernel>(Relu, false); }
+std::unique_ptr<Kernel> MakeRelu6() { return std::make_unique<UnaryKernel>(Relu6, false); }
+std::unique_ptr<Kernel> MakeHardSwish() { return std::make_unique<UnaryKernel>(HardSwish, false); }
+std::unique_ptr<Kernel> MakeQuantize() { return std::make_unique<UnaryKernel>(Identity, true); }
+std::unique_ptr<Kernel> MakeDequantize() { return std::make_unique<UnaryKernel>(Identity, true); }
+
+}  // namespace tpufleet::cpu

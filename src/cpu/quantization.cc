@@ -1,0 +1,53 @@
+#include "cpu/quantization.h"
+
+#include <limits>
+
+namespace tpufleet::cpu {
+
+ClampRange ActivationRange(tfl::ActivationFunctionType activation, const Tensor& output) {
+  int32_t qmin = QMin(output.type), qmax = QMax(output.type);
+  float scale = output.scale();
+  int32_t zp = output.zero_point();
+  auto q = [&](float real) { return std::clamp(Round(real / scale) + zp, qmin, qmax); };
+  switch (activation) {
+    case tfl::ActivationFunctionType::RELU: return {q(0.0f), qmax};
+    case tfl::ActivationFunctionType::RELU6: return {q(0.0f), q(6.0f)};
+    case tfl::ActivationFunctionType::RELU_N1_TO_1: return {q(-1.0f), q(1.0f)};
+    default: return {qmin, qmax};
+  }
+}
+
+std::pair<float, float> ActivationRangeFloat(tfl::ActivationFunctionType activation) {
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  switch (activation) {
+    case tfl::ActivationFunctionType::RELU: return {0.0f, kInf};
+    case tfl::ActivationFunctionType::RELU6: return {0.0f, 6.0f};
+    case tfl::ActivationFunctionType::RELU_N1_TO_1: return {-1.0f, 1.0f};
+    default: return {-kInf, kInf};
+  }
+}
+
+LookupTable MakeLookupTable(const Tensor& input, const Tensor& output,
+                            const std::function<float(float)>& f) {
+  LookupTable table{};
+  int32_t in_min = QMin(input.type);
+  int32_t out_min = QMin(output.type), out_max = QMax(output.type);
+  for (int i = 0; i < 256; ++i) {
+    float real = input.scale() * static_cast<float>(in_min + i - input.zero_point());
+    int32_t q = QuantizeValue(f(real), output.scale(), output.zero_point(), out_min, out_max);
+    table[i] = static_cast<uint8_t>(q - out_min);
+  }
+  return table;
+}
+
+void ApplyLookupTable(const LookupTable& table, const Tensor& input, Tensor& output) {
+  const uint8_t* in = input.data;
+  uint8_t* out = output.data;
+  size_t n = input.element_count();
+  // uint8 and int8 differ only by an offset of 128, which flipping the top bit applies.
+  uint8_t in_flip = input.type == DataType::kInt8 ? 0x80 : 0;
+  uint8_t out_flip = output.type == DataType::kInt8 ? 0x80 : 0;
+  for (size_t i = 0; i < n; ++i) out[i] = table[in[i] ^ in_flip] ^ out_flip;
+}
+
+}  // namespace tpufleet::cpu

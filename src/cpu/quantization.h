@@ -1,0 +1,53 @@
+// Quantized arithmetic shared by the plain C++ kernels: value ranges, activation clamps,
+// rounding, and 256-entry lookup tables for element-wise functions of 8-bit tensors.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+
+#include "cpu/tensor.h"
+#include "model/schema.h"
+
+namespace tpufleet::cpu {
+
+inline bool IsQuantized8(DataType t) { return t == DataType::kUInt8 || t == DataType::kInt8; }
+
+// The representable range of an 8-bit type: [0, 255] or [-128, 127].
+inline int32_t QMin(DataType t) { return t == DataType::kInt8 ? -128 : 0; }
+inline int32_t QMax(DataType t) { return t == DataType::kInt8 ? 127 : 255; }
+
+// Rounds half away from zero, as TFLite's reference kernels do.
+inline int32_t Round(float x) { return static_cast<int32_t>(std::lround(x)); }
+
+// Quantizes a real value into `t`'s range with `scale` and `zero_point`.
+inline int32_t QuantizeValue(float real, float scale, int32_t zero_point, int32_t qmin,
+                             int32_t qmax) {
+  return std::clamp(Round(real / scale) + zero_point, qmin, qmax);
+}
+
+struct ClampRange {
+  int32_t min;
+  int32_t max;
+};
+
+// Fused activations the kernels implement: NONE, RELU, RELU6, RELU_N1_TO_1.
+inline bool IsSupportedActivation(tfl::ActivationFunctionType a) {
+  return a == tfl::ActivationFunctionType::NONE || a == tfl::ActivationFunctionType::RELU ||
+         a == tfl::ActivationFunctionType::RELU6 || a == tfl::ActivationFunctionType::RELU_N1_TO_1;
+}
+
+// The output range left by a fused activation, in the output's quantized domain.
+ClampRange ActivationRange(tfl::ActivationFunctionType activation, const Tensor& output);
+// The same for float outputs.
+std::pair<float, float> ActivationRangeFloat(tfl::ActivationFunctionType activation);
+
+// out[q] = quantize(f(dequantize(q))) for every 8-bit input value q (index q - QMin(type)).
+using LookupTable = std::array<uint8_t, 256>;
+LookupTable MakeLookupTable(const Tensor& input, const Tensor& output,
+                            const std::function<float(float)>& f);
+void ApplyLookupTable(const LookupTable& table, const Tensor& input, Tensor& output);
+
+}  // namespace tpufleet::cpu
