@@ -187,7 +187,7 @@ class BinaryKernel : public Kernel {
     Tensor& out = c.output(0);
     if (a.data != bound_[0] || b.data != bound_[1] || out.data != bound_[2]) {
       std::vector<size_t> sa(a.shape.begin(), a.shape.end()), sb(b.shape.begin(), b.shape.end());
-      xnn_status status;
+      xnn_status status = xnn_status_invalid_state;
       switch (out.type) {
         case DataType::kFloat32:
           status =

@@ -127,7 +127,7 @@ class ConvKernel : public Kernel {
     const Tensor& input = c.input(0);
     Tensor& output = c.output(0);
     if (input.data != bound_input_ || output.data != bound_output_) {
-      xnn_status status;
+      xnn_status status = xnn_status_invalid_state;
       size_t n = input.dim(0), h = input.dim(1), w = input.dim(2);
       switch (kind_) {
         case Kind::kF32:

@@ -83,7 +83,7 @@ class FullyConnectedKernel : public Kernel {
     const Tensor& input = c.input(0);
     Tensor& output = c.output(0);
     if (input.data != bound_input_ || output.data != bound_output_) {
-      xnn_status status;
+      xnn_status status = xnn_status_invalid_state;
       switch (kind_) {
         case Kind::kF32:
           status = xnn_setup_fully_connected_nc_f32(op_.get(), batch_, input.as<float>(),
