@@ -5,12 +5,6 @@
 namespace tpufleet::cpu::testing {
 namespace {
 
-size_t Count(const std::vector<int32_t>& shape) {
-  size_t n = 1;
-  for (int32_t d : shape) n *= static_cast<size_t>(d);
-  return n;
-}
-
 // The channel of flat element i for per-channel quantization along q.axis.
 size_t ChannelOf(const TensorSpec& spec, size_t i) {
   if (spec.q.scales.size() <= 1) return 0;
@@ -21,7 +15,7 @@ size_t ChannelOf(const TensorSpec& spec, size_t i) {
 
 }  // namespace
 
-std::vector<uint8_t> Encode(const TensorSpec& spec, int) {
+std::vector<uint8_t> Encode(const TensorSpec& spec) {
   size_t n = spec.values.size();
   std::vector<uint8_t> bytes(n * DataTypeSize(spec.type));
   for (size_t i = 0; i < n; ++i) {

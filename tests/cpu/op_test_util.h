@@ -30,7 +30,7 @@ inline int32_t QMaxOf(DataType t) {
 }
 
 // Quantizes value v along `channel` (per-channel scales) into bytes of `spec.type`.
-std::vector<uint8_t> Encode(const TensorSpec& spec, int axis_size_inner = 0);
+std::vector<uint8_t> Encode(const TensorSpec& spec);
 // Real values of a tensor's bytes.
 std::vector<float> Decode(const Tensor& t);
 // Real values after quantizing: what the kernel actually sees of `spec.values`.
