@@ -10,5 +10,6 @@ namespace tpufleet::cli {
 void AddInspectCommand(CLI::App& root, int& exit_code);
 void AddZooCommand(CLI::App& root, int& exit_code);
 void AddDevicesCommand(CLI::App& root, int& exit_code);
+void AddRunCommand(CLI::App& root, int& exit_code);
 
 }  // namespace tpufleet::cli

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   tpufleet::cli::AddInspectCommand(app, exit_code);
   tpufleet::cli::AddZooCommand(app, exit_code);
+  tpufleet::cli::AddRunCommand(app, exit_code);
   tpufleet::cli::AddDevicesCommand(app, exit_code);
 
   if (argc == 1) {
