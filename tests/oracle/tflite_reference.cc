@@ -1,0 +1,75 @@
+#include "oracle/tflite_reference.h"
+
+#include <tensorflow/lite/c/c_api.h>
+
+#include <array>
+
+// The XNNPACK delegate's entry points exist in the library, but its header is not shipped. The
+// options struct is passed by pointer, so a zeroed, larger buffer with num_threads first stands
+// for it whatever its exact size (zero is each later field's default).
+extern "C" {
+TfLiteDelegate* TfLiteXNNPackDelegateCreate(const void* options);
+void TfLiteXNNPackDelegateDelete(TfLiteDelegate* delegate);
+}
+
+namespace tpufleet::testing {
+
+Result<std::unique_ptr<TfLiteReference>> TfLiteReference::Create(const std::string& model_path,
+                                                                 int threads, bool xnnpack) {
+  std::unique_ptr<TfLiteReference> ref(new TfLiteReference());
+  ref->model_ = TfLiteModelCreateFromFile(model_path.c_str());
+  if (ref->model_ == nullptr) return InvalidArgumentError("TFLite cannot load " + model_path);
+  TfLiteInterpreterOptions* options = TfLiteInterpreterOptionsCreate();
+  TfLiteInterpreterOptionsSetNumThreads(options, threads);
+  if (xnnpack) {
+    alignas(8) std::array<uint8_t, 128> xnnpack_options{};
+    *reinterpret_cast<int32_t*>(xnnpack_options.data()) = threads;
+    ref->delegate_ = TfLiteXNNPackDelegateCreate(xnnpack_options.data());
+    TfLiteInterpreterOptionsAddDelegate(options, ref->delegate_);
+  }
+  ref->interpreter_ = TfLiteInterpreterCreate(ref->model_, options);
+  TfLiteInterpreterOptionsDelete(options);
+  if (ref->interpreter_ == nullptr)
+    return UnimplementedError("TFLite cannot create an interpreter for " + model_path);
+  if (TfLiteInterpreterAllocateTensors(ref->interpreter_) != kTfLiteOk) {
+    return UnimplementedError("TFLite cannot allocate tensors for " + model_path);
+  }
+  return ref;
+}
+
+TfLiteReference::~TfLiteReference() {
+  if (interpreter_) TfLiteInterpreterDelete(interpreter_);
+  if (delegate_) TfLiteXNNPackDelegateDelete(delegate_);
+  if (model_) TfLiteModelDelete(model_);
+}
+
+size_t TfLiteReference::input_count() const {
+  return TfLiteInterpreterGetInputTensorCount(interpreter_);
+}
+size_t TfLiteReference::output_count() const {
+  return TfLiteInterpreterGetOutputTensorCount(interpreter_);
+}
+
+Status TfLiteReference::SetInput(size_t i, const std::vector<uint8_t>& bytes) {
+  TfLiteTensor* tensor = TfLiteInterpreterGetInputTensor(interpreter_, static_cast<int32_t>(i));
+  if (tensor == nullptr || TfLiteTensorByteSize(tensor) != bytes.size())
+    return InvalidArgumentError("input size mismatch for TFLite");
+  return TfLiteTensorCopyFromBuffer(tensor, bytes.data(), bytes.size()) == kTfLiteOk
+             ? OkStatus()
+             : InternalError("TFLite rejected the input");
+}
+
+Status TfLiteReference::Invoke() {
+  return TfLiteInterpreterInvoke(interpreter_) == kTfLiteOk ? OkStatus()
+                                                            : InternalError("TFLite Invoke failed");
+}
+
+std::vector<uint8_t> TfLiteReference::Output(size_t i) const {
+  const TfLiteTensor* tensor =
+      TfLiteInterpreterGetOutputTensor(interpreter_, static_cast<int32_t>(i));
+  std::vector<uint8_t> bytes(TfLiteTensorByteSize(tensor));
+  TfLiteTensorCopyToBuffer(tensor, bytes.data(), bytes.size());
+  return bytes;
+}
+
+}  // namespace tpufleet::testing

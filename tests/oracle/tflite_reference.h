@@ -1,0 +1,38 @@
+// TensorFlow Lite 2.9 (its C library, fetched by scripts/fetch_tflite.sh) as an independent
+// implementation for tests and as the anchor of benchmarks. Built-in kernels by default; with
+// `xnnpack` its XNNPACK delegate (which works on int8 and float models, not on uint8 ones).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tpufleet/status.h"
+
+struct TfLiteModel;
+struct TfLiteInterpreter;
+struct TfLiteDelegate;
+
+namespace tpufleet::testing {
+
+class TfLiteReference {
+ public:
+  static Result<std::unique_ptr<TfLiteReference>> Create(const std::string& model_path,
+                                                         int threads = 1, bool xnnpack = false);
+  ~TfLiteReference();
+
+  size_t input_count() const;
+  size_t output_count() const;
+  Status SetInput(size_t i, const std::vector<uint8_t>& bytes);
+  Status Invoke();
+  std::vector<uint8_t> Output(size_t i) const;
+
+ private:
+  TfLiteReference() = default;
+  TfLiteModel* model_ = nullptr;
+  TfLiteInterpreter* interpreter_ = nullptr;
+  TfLiteDelegate* delegate_ = nullptr;
+};
+
+}  // namespace tpufleet::testing
