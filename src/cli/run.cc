@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <numeric>
 
@@ -27,7 +28,29 @@ struct RunArgs {
   int count = 1;
   float threshold = 0.4f;
   bool json = false;
+  bool profile = false;
 };
+
+// Time per operator type over the last invocation, largest first.
+void PrintProfile(const cpu::Profile& profile) {
+  std::map<std::string, std::pair<double, int>> by_op;
+  for (const cpu::Profile::Node& n : profile.nodes) {
+    auto& [seconds, count] = by_op[n.op + (n.in_xnnpack ? " (XNNPACK)" : "")];
+    seconds += n.seconds;
+    ++count;
+  }
+  std::vector<std::pair<std::string, std::pair<double, int>>> rows(by_op.begin(), by_op.end());
+  std::sort(rows.begin(), rows.end(),
+            [](const auto& a, const auto& b) { return a.second.first > b.second.first; });
+  std::cout << "-------PROFILE--------\n";
+  for (const auto& [op, entry] : rows) {
+    std::cout << fmt::format("{:<36} x{:<4} {:8.3f} ms {:5.1f}%\n", op, entry.second,
+                             entry.first * 1e3, 100 * entry.first / profile.total_seconds);
+  }
+  std::cout << fmt::format("{:<42} {:8.3f} ms, {:.1f}% outside XNNPACK\n", "total",
+                           profile.total_seconds * 1e3,
+                           100 * (1 - profile.xnnpack_seconds() / profile.total_seconds));
+}
 
 // Pixels into the input tensor: uint8 as they are, int8 shifted by 128, float32 scaled to [-1, 1].
 Status FillInput(const Image& image, cpu::Tensor& input) {
@@ -110,9 +133,11 @@ int Run(const RunArgs& args) {
   if (Status filled = FillInput(image.value(), input); !filled.ok()) return fail(filled);
 
   std::vector<double> times_ms;
+  cpu::Profile profile;
   for (int i = 0; i < args.count; ++i) {
     auto start = std::chrono::steady_clock::now();
-    if (Status status = interpreter.Invoke(); !status.ok()) return fail(status);
+    Status status = args.profile ? interpreter.Invoke(profile) : interpreter.Invoke();
+    if (!status.ok()) return fail(status);
     times_ms.push_back(
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
             .count());
@@ -128,6 +153,7 @@ int Run(const RunArgs& args) {
     for (double t : times_ms) std::cout << fmt::format("{:.2f} ms\n", t);
     std::cout << fmt::format("(CPU, {} thread{}, arena {} KiB)\n", args.threads,
                              args.threads == 1 ? "" : "s", interpreter.arena_bytes() / 1024);
+    if (args.profile) PrintProfile(profile);
   }
   if (IsDetector(interpreter)) {
     std::vector<float> boxes = RealValues(interpreter.output(0)),
@@ -229,6 +255,7 @@ void AddRunCommand(CLI::App& root, int& exit_code) {
   cmd->add_option("--threshold", args->threshold, "Minimum score of a detection")
       ->default_val(0.4f);
   cmd->add_flag("--json", args->json, "Print JSON with the raw output tensors");
+  cmd->add_flag("--profile", args->profile, "Print the time per operator type of the last run");
   cmd->callback([args, &exit_code] { exit_code = Run(*args); });
 }
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 
@@ -137,6 +138,31 @@ Status Interpreter::AllocateArena() {
     return ResourceExhaustedError(fmt::format("cannot allocate a {}-byte arena", plan.size));
   for (size_t a = 0; a < owners.size(); ++a)
     tensors_[owners[a]].data = arena_.get() + plan.offsets[a];
+  return OkStatus();
+}
+
+double Profile::xnnpack_seconds() const {
+  double total = 0;
+  for (const Node& n : nodes) total += n.in_xnnpack ? n.seconds : 0;
+  return total;
+}
+
+Status Interpreter::Invoke(Profile& profile) {
+  using Clock = std::chrono::steady_clock;
+  profile.nodes.clear();
+  Clock::time_point start = Clock::now();
+  for (Node& node : nodes_) {
+    Clock::time_point before = Clock::now();
+    Status status = node.kernel->Eval(node.context);
+    double seconds = std::chrono::duration<double>(Clock::now() - before).count();
+    if (!status.ok()) {
+      return status.WithContext(fmt::format("{}: operator #{} ({})", model_->name(),
+                                            node.context.index, node.context.name));
+    }
+    profile.nodes.push_back(
+        {node.context.index, node.context.name, node.kernel->RunsInXnnpack(), seconds});
+  }
+  profile.total_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return OkStatus();
 }
 

@@ -16,6 +16,20 @@
 
 namespace tpufleet::cpu {
 
+// Where one invocation's time went, operator by operator.
+struct Profile {
+  struct Node {
+    int index;
+    std::string op;
+    bool in_xnnpack;  // the kernel's work ran inside XNNPACK
+    double seconds;
+  };
+  std::vector<Node> nodes;
+  double total_seconds = 0;  // the whole Invoke, including what lies between operators
+
+  double xnnpack_seconds() const;
+};
+
 struct InterpreterOptions {
   int threads = 1;  // threads for the heavy kernels (XNNPACK); 1 runs everything on the caller
 };
@@ -35,6 +49,8 @@ class Interpreter {
   const Tensor& output(size_t i) const { return tensors_[outputs_[i]]; }
 
   Status Invoke();
+  // Invoke, recording each operator's time into `profile` (which is cleared first).
+  Status Invoke(Profile& profile);
 
   // Peak bytes of the arena holding every non-constant tensor.
   size_t arena_bytes() const { return arena_size_; }

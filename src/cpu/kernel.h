@@ -41,6 +41,8 @@ class Kernel {
   virtual ~Kernel() = default;
   virtual Status Prepare(OpContext& context) = 0;
   virtual Status Eval(OpContext& context) = 0;
+  // True when Eval's work runs inside XNNPACK (for profiles that separate it from the rest).
+  virtual bool RunsInXnnpack() const { return false; }
 };
 
 using KernelFactory = std::unique_ptr<Kernel> (*)();

@@ -90,6 +90,15 @@ TEST(MeanTest, SpatialMeanRequantizes) {
   ExpectNear(Decode(r->output(0)), {even / 6, odd / 6}, 0.0251f);
 }
 
+TEST(MeanTest, NonContiguousAxesFloat) {
+  // [2, 2, 3] over axes 0 and 2 -> [2]: means of {0,1,2,6,7,8} and {3,4,5,9,10,11}.
+  TensorSpec in = Spec(DataType::kFloat32, {2, 2, 3}, 0, 0, Iota(12));
+  auto r =
+      RunSingleOp(Op::MEAN, {in, IntConstant({2}, {0, -1})}, {Spec(DataType::kFloat32, {2}, 0, 0)});
+  ASSERT_TRUE(r);
+  ExpectNear(Decode(r->output(0)), {4.0f, 7.0f}, 1e-6f);
+}
+
 TEST(FullyConnectedTest, Uint8MatchesReference) {
   TensorSpec in = Spec(DataType::kUInt8, {2, 5}, 0.05f, 128, RandomValues(10, -2, 2, 11));
   TensorSpec w = Spec(DataType::kUInt8, {3, 5}, 0.02f, 127, RandomValues(15, -1, 1, 12));

@@ -2,15 +2,23 @@
 
 #include <tensorflow/lite/c/c_api.h>
 
-#include <array>
-
-// The XNNPACK delegate's entry points exist in the library, but its header is not shipped. The
-// options struct is passed by pointer, so a zeroed, larger buffer with num_threads first stands
-// for it whatever its exact size (zero is each later field's default).
+// The XNNPACK delegate's entry points exist in the library, but its header is not shipped: the
+// declarations below follow TFLite 2.9's tensorflow/lite/delegates/xnnpack/xnnpack_delegate.h.
 extern "C" {
-TfLiteDelegate* TfLiteXNNPackDelegateCreate(const void* options);
+struct TfLiteXNNPackDelegateOptions {
+  int32_t num_threads;
+  uint32_t flags;  // 2.9 delegates quantized operators only when QS8/QU8 flags are set
+  void* weights_cache;
+};
+TfLiteXNNPackDelegateOptions TfLiteXNNPackDelegateOptionsDefault();
+TfLiteDelegate* TfLiteXNNPackDelegateCreate(const TfLiteXNNPackDelegateOptions* options);
 void TfLiteXNNPackDelegateDelete(TfLiteDelegate* delegate);
 }
+
+namespace {
+constexpr uint32_t kXnnpackFlagQs8 = 0x1;
+constexpr uint32_t kXnnpackFlagQu8 = 0x2;
+}  // namespace
 
 namespace tpufleet::testing {
 
@@ -22,9 +30,10 @@ Result<std::unique_ptr<TfLiteReference>> TfLiteReference::Create(const std::stri
   TfLiteInterpreterOptions* options = TfLiteInterpreterOptionsCreate();
   TfLiteInterpreterOptionsSetNumThreads(options, threads);
   if (xnnpack) {
-    alignas(8) std::array<uint8_t, 128> xnnpack_options{};
-    *reinterpret_cast<int32_t*>(xnnpack_options.data()) = threads;
-    ref->delegate_ = TfLiteXNNPackDelegateCreate(xnnpack_options.data());
+    TfLiteXNNPackDelegateOptions xnnpack_options = TfLiteXNNPackDelegateOptionsDefault();
+    xnnpack_options.num_threads = threads;
+    xnnpack_options.flags |= kXnnpackFlagQs8 | kXnnpackFlagQu8;
+    ref->delegate_ = TfLiteXNNPackDelegateCreate(&xnnpack_options);
     TfLiteInterpreterOptionsAddDelegate(options, ref->delegate_);
   }
   ref->interpreter_ = TfLiteInterpreterCreate(ref->model_, options);

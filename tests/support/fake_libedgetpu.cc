@@ -34,7 +34,7 @@ struct edgetpu_device* edgetpu_list_devices(size_t* num_devices) {
   *num_devices = devices.size();
   // A null-terminated copy, so edgetpu_free_devices knows how many paths to free.
   auto* out = static_cast<edgetpu_device*>(std::calloc(devices.size() + 1, sizeof(edgetpu_device)));
-  std::memcpy(out, devices.data(), devices.size() * sizeof(edgetpu_device));
+  if (!devices.empty()) std::memcpy(out, devices.data(), devices.size() * sizeof(edgetpu_device));
   return out;
 }
 

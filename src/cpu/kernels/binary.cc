@@ -104,6 +104,8 @@ class BinaryKernel : public Kernel {
     return OkStatus();
   }
 
+  bool RunsInXnnpack() const override { return op_ != nullptr; }
+
   Status Eval(OpContext& c) override {
     if (op_) return RunXnnpack(c);
     const Tensor& a = c.input(0);

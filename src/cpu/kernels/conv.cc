@@ -123,6 +123,8 @@ class ConvKernel : public Kernel {
     return OkStatus();
   }
 
+  bool RunsInXnnpack() const override { return true; }
+
   Status Eval(OpContext& c) override {
     const Tensor& input = c.input(0);
     Tensor& output = c.output(0);

@@ -86,14 +86,19 @@ class DetectionPostProcessKernel : public Kernel {
 
   Status Eval(OpContext& c) override {
     DecodeBoxes(c.input(0), c.input(2));
-    std::vector<float> scores(anchors_ * options_.num_classes);
     const Tensor& raw = c.input(1);
-    for (size_t a = 0; a < anchors_; ++a) {
-      for (int k = 0; k < options_.num_classes; ++k) {
-        scores[a * options_.num_classes + k] = Real(raw, a * classes_with_background_ + k + 1);
+    std::vector<Detection> kept;
+    if (!options_.use_regular_nms && options_.max_classes_per_detection == 1) {
+      kept = Suppress(BestClassPerAnchor(raw), options_.max_detections);  // the default, fast path
+    } else {
+      std::vector<float> scores(anchors_ * options_.num_classes);
+      for (size_t a = 0; a < anchors_; ++a) {
+        for (int k = 0; k < options_.num_classes; ++k) {
+          scores[a * options_.num_classes + k] = Real(raw, a * classes_with_background_ + k + 1);
+        }
       }
+      kept = options_.use_regular_nms ? RegularNms(scores) : FastNms(scores);
     }
-    std::vector<Detection> kept = options_.use_regular_nms ? RegularNms(scores) : FastNms(scores);
     Write(kept, c);
     return OkStatus();
   }
@@ -158,6 +163,29 @@ class DetectionPostProcessKernel : public Kernel {
       if (!overlaps) kept.push_back(d);
     }
     return kept;
+  }
+
+  // Each anchor's best class above the threshold. Raw values order as real ones do (positive
+  // scale), so only the winner is dequantized.
+  std::vector<Detection> BestClassPerAnchor(const Tensor& raw) const {
+    switch (raw.type) {
+      case DataType::kUInt8: return BestOf(raw, raw.as<uint8_t>());
+      case DataType::kInt8: return BestOf(raw, raw.as<int8_t>());
+      default: return BestOf(raw, raw.as<float>());
+    }
+  }
+
+  template <typename T>
+  std::vector<Detection> BestOf(const Tensor& raw, const T* values) const {
+    std::vector<Detection> candidates;
+    for (size_t a = 0; a < anchors_; ++a) {
+      const T* s = values + a * classes_with_background_ + 1;  // index 0 is the background
+      int best = static_cast<int>(std::max_element(s, s + options_.num_classes) - s);
+      float score = Real(raw, a * classes_with_background_ + 1 + best);
+      if (score > options_.score_threshold)
+        candidates.push_back({static_cast<int>(a), best, score});
+    }
+    return candidates;
   }
 
   // Class-agnostic: each anchor competes with its best class's score.

@@ -79,6 +79,8 @@ class FullyConnectedKernel : public Kernel {
     return OkStatus();
   }
 
+  bool RunsInXnnpack() const override { return true; }
+
   Status Eval(OpContext& c) override {
     const Tensor& input = c.input(0);
     Tensor& output = c.output(0);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <optional>
 
 #include "cpu/kernels/kernels.h"
 #include "cpu/quantization.h"
@@ -59,6 +60,13 @@ class ConcatenationKernel : public Kernel {
     }
     if (total != out.dim(axis_))
       return c.Invalid("inputs do not add up to the output along the axis");
+    // 8-bit inputs quantized differently from the output are requantized through a table.
+    tables_.clear();
+    for (Tensor* in : c.inputs) {
+      tables_.push_back(SameQuantization(*in, out)
+                            ? std::nullopt
+                            : std::optional(MakeLookupTable(*in, out, [](float x) { return x; })));
+    }
     outer_ = 1;
     for (int d = 0; d < axis_; ++d) outer_ *= out.dim(d);
     return OkStatus();
@@ -66,19 +74,21 @@ class ConcatenationKernel : public Kernel {
 
   Status Eval(OpContext& c) override {
     Tensor& out = c.output(0);
-    size_t element = DataTypeSize(out.type);
     size_t out_row = out.byte_size() / std::max<size_t>(outer_, 1);
+    uint8_t out_flip = out.type == DataType::kInt8 ? 0x80 : 0;
     size_t offset = 0;
-    for (const Tensor* in : c.inputs) {
-      size_t in_row = in->byte_size() / std::max<size_t>(outer_, 1);
-      bool copy = SameQuantization(*in, out);
+    for (size_t k = 0; k < c.inputs.size(); ++k) {
+      const Tensor& in = *c.inputs[k];
+      size_t in_row = in.byte_size() / std::max<size_t>(outer_, 1);
+      uint8_t in_flip = in.type == DataType::kInt8 ? 0x80 : 0;
       for (size_t o = 0; o < outer_; ++o) {
-        const uint8_t* src = in->data + o * in_row;
+        const uint8_t* src = in.data + o * in_row;
         uint8_t* dst = out.data + o * out_row + offset;
-        if (copy) {
+        if (!tables_[k]) {
           std::memcpy(dst, src, in_row);
         } else {
-          Requantize(*in, out, src, dst, in_row / element);
+          const LookupTable& table = *tables_[k];
+          for (size_t i = 0; i < in_row; ++i) dst[i] = table[src[i] ^ in_flip] ^ out_flip;
         }
       }
       offset += in_row;
@@ -87,15 +97,7 @@ class ConcatenationKernel : public Kernel {
   }
 
  private:
-  static void Requantize(const Tensor& in, const Tensor& out, const uint8_t* src, uint8_t* dst,
-                         size_t n) {
-    int32_t qmin = QMin(out.type), qmax = QMax(out.type);
-    for (size_t i = 0; i < n; ++i) {
-      int32_t q = in.type == DataType::kInt8 ? static_cast<int8_t>(src[i]) : src[i];
-      float real = in.scale() * static_cast<float>(q - in.zero_point());
-      dst[i] = static_cast<uint8_t>(QuantizeValue(real, out.scale(), out.zero_point(), qmin, qmax));
-    }
-  }
+  std::vector<std::optional<LookupTable>> tables_;  // per input; empty when bytes copy as they are
   int axis_ = 0;
   size_t outer_ = 1;
 };

@@ -135,6 +135,7 @@ class MeanKernel : public Kernel {
     }
     if (out.element_count() != kept)
       return c.Invalid(fmt::format("output {} should hold {} values", Describe(out), kept));
+    FindBlock(in);
     return OkStatus();
   }
 
@@ -142,20 +143,12 @@ class MeanKernel : public Kernel {
     const Tensor& in = c.input(0);
     Tensor& out = c.output(0);
     std::vector<double> sums(out.element_count(), 0.0);
-    size_t count = in.element_count() / std::max<size_t>(out.element_count(), 1);
-    // Walk the input in order; the output index drops the reduced dimensions.
-    std::vector<int32_t> index(in.rank(), 0);
-    for (size_t i = 0; i < in.element_count(); ++i) {
-      size_t o = 0;
-      for (int d = 0; d < in.rank(); ++d) {
-        if (!reduced_[d]) o = o * in.dim(d) + index[d];
-      }
-      sums[o] += Value(in, i);
-      for (int d = in.rank() - 1; d >= 0; --d) {
-        if (++index[d] < in.dim(d)) break;
-        index[d] = 0;
-      }
+    if (block_) {
+      SumBlock(in, sums);
+    } else {
+      SumAnyAxes(in, sums);
     }
+    size_t count = in.element_count() / std::max<size_t>(out.element_count(), 1);
     for (size_t o = 0; o < sums.size(); ++o) {
       double mean = sums[o] / static_cast<double>(count);
       if (out.type == DataType::kFloat32) {
@@ -170,6 +163,72 @@ class MeanKernel : public Kernel {
   }
 
  private:
+  // Reduced axes that form one contiguous block view the input as [outer, reduced, inner]: the
+  // common case (the spatial mean of NHWC) runs as two plain loops.
+  void FindBlock(const Tensor& in) {
+    int first = -1, last = -1;
+    for (int d = 0; d < in.rank(); ++d) {
+      if (!reduced_[d]) continue;
+      if (first < 0)
+        first = d;
+      else if (last != d - 1)
+        return;
+      last = d;
+    }
+    if (first < 0) return;
+    block_ = true;
+    outer_ = reduce_ = inner_ = 1;
+    for (int d = 0; d < in.rank(); ++d) {
+      (d < first ? outer_ : d <= last ? reduce_ : inner_) *= in.dim(d);
+    }
+  }
+
+  void SumBlock(const Tensor& in, std::vector<double>& sums) const {
+    switch (in.type) {
+      case DataType::kFloat32: SumBlockOf<float, double>(in.as<float>(), sums, 1.0, 0); break;
+      case DataType::kUInt8:
+        SumBlockOf<uint8_t, int64_t>(in.as<uint8_t>(), sums, in.scale(), in.zero_point());
+        break;
+      default:
+        SumBlockOf<int8_t, int64_t>(in.as<int8_t>(), sums, in.scale(), in.zero_point());
+        break;
+    }
+  }
+
+  // Sums raw values in Acc (exact for 8-bit types), then converts each sum to real units.
+  template <typename T, typename Acc>
+  void SumBlockOf(const T* data, std::vector<double>& sums, double scale,
+                  int32_t zero_point) const {
+    std::vector<Acc> acc(inner_);
+    for (size_t o = 0; o < outer_; ++o) {
+      std::fill(acc.begin(), acc.end(), Acc{0});
+      for (size_t r = 0; r < reduce_; ++r) {
+        const T* row = data + (o * reduce_ + r) * inner_;
+        for (size_t i = 0; i < inner_; ++i) acc[i] += row[i];
+      }
+      for (size_t i = 0; i < inner_; ++i) {
+        sums[o * inner_ + i] =
+            scale * (static_cast<double>(acc[i]) - static_cast<double>(zero_point) * reduce_);
+      }
+    }
+  }
+
+  void SumAnyAxes(const Tensor& in, std::vector<double>& sums) const {
+    // Walk the input in order; the output index drops the reduced dimensions.
+    std::vector<int32_t> index(in.rank(), 0);
+    for (size_t i = 0; i < in.element_count(); ++i) {
+      size_t o = 0;
+      for (int d = 0; d < in.rank(); ++d) {
+        if (!reduced_[d]) o = o * in.dim(d) + index[d];
+      }
+      sums[o] += Value(in, i);
+      for (int d = in.rank() - 1; d >= 0; --d) {
+        if (++index[d] < in.dim(d)) break;
+        index[d] = 0;
+      }
+    }
+  }
+
   static double Value(const Tensor& t, size_t i) {
     switch (t.type) {
       case DataType::kFloat32: return t.as<float>()[i];
@@ -178,6 +237,8 @@ class MeanKernel : public Kernel {
     }
   }
   std::vector<bool> reduced_;
+  bool block_ = false;
+  size_t outer_ = 1, reduce_ = 1, inner_ = 1;
 };
 
 }  // namespace
