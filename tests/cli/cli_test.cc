@@ -127,6 +127,51 @@ TEST(CliTest, BadInputGetsAClearMessage) {
   EXPECT_THAT(unwritable.output, HasSubstr("/nonexistent/dir/m.tflite: cannot write"));
 }
 
+TEST(CliTest, RunClassifiesTheCatWithLabels) {
+  std::string model = SharedModel("mobilenet_v2_1.0_224_quant.tflite");
+  TPUFLEET_REQUIRE_FILE(model);
+  std::string shared = testing::SharedDir().string();
+  CommandResult run = Tpufleet("run " + model + " --input " + shared + "/images/cat.bmp --labels " +
+                               shared + "/labels/imagenet_labels.txt --top 3 --profile");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("Egyptian cat: 0.8"));
+  EXPECT_THAT(run.output, HasSubstr("(class 286)"));
+  EXPECT_THAT(run.output, HasSubstr("CONV_2D (XNNPACK)"));
+}
+
+TEST(CliTest, RunJsonHasRawOutputsAndDetections) {
+  std::string model = SharedModel("ssd_mobilenet_v1_coco_quant_postprocess_2018_06_29.tflite");
+  TPUFLEET_REQUIRE_FILE(model);
+  std::string shared = testing::SharedDir().string();
+  CommandResult run = Tpufleet("run " + model + " -i " + shared + "/images/cat.bmp -l " + shared +
+                               "/labels/coco_labels.txt --json");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  nlohmann::json report = nlohmann::json::parse(run.output);
+  ASSERT_FALSE(report["detections"].empty());
+  EXPECT_EQ(report["detections"][0]["label"], "cat");
+  EXPECT_EQ(report["outputs"].size(), 4u);
+  EXPECT_EQ(report["outputs"][0]["shape"], nlohmann::json::array({1, 10, 4}));
+  EXPECT_GT(report["arena_bytes"].get<int>(), 0);
+}
+
+TEST(CliTest, RunRefusesClearly) {
+  std::string lstm = SharedModel("keras_lstm_mnist_ptq.tflite");
+  TPUFLEET_REQUIRE_FILE(lstm);
+  std::string image = (testing::SharedDir() / "images" / "cat.bmp").string();
+  CommandResult unsupported = Tpufleet("run " + lstm + " --input " + image);
+  EXPECT_EQ(unsupported.exit_code, 1);
+  EXPECT_THAT(unsupported.output,
+              HasSubstr("operator #1 (UNIDIRECTIONAL_SEQUENCE_LSTM) is not supported"));
+  CommandResult compiled = Tpufleet(
+      "run " + SharedModel("mobilenet_v2_1.0_224_quant_edgetpu.tflite") + " --input " + image);
+  EXPECT_EQ(compiled.exit_code, 1);
+  EXPECT_THAT(compiled.output, HasSubstr("needs an Edge TPU"));
+  CommandResult not_image =
+      Tpufleet("run " + SharedModel("mobilenet_v2_1.0_224_quant.tflite") + " --input " + lstm);
+  EXPECT_NE(not_image.exit_code, 0);
+  EXPECT_THAT(not_image.output, HasSubstr("cannot decode image"));
+}
+
 TEST(CliTest, DevicesJsonFromAFixture) {
   std::string root = std::string(TPUFLEET_FIXTURES_DIR) + "/sysfs/coral_hub_example";
   CommandResult run = Tpufleet("devices --json --sysfs " + root);
