@@ -104,7 +104,7 @@ class BinaryKernel : public Kernel {
     return OkStatus();
   }
 
-  bool RunsInXnnpack() const override { return op_ != nullptr; }
+  bool RunsInXnnpack() const override { return static_cast<bool>(op_); }
 
   Status Eval(OpContext& c) override {
     if (op_) return RunXnnpack(c);
@@ -187,39 +187,28 @@ class BinaryKernel : public Kernel {
     const Tensor& a = c.input(0);
     const Tensor& b = c.input(1);
     Tensor& out = c.output(0);
-    if (a.data != bound_[0] || b.data != bound_[1] || out.data != bound_[2]) {
+    return op_.Run({a.data, b.data, out.data}, c.threadpool, "add", [&](xnn_operator_t op) {
       std::vector<size_t> sa(a.shape.begin(), a.shape.end()), sb(b.shape.begin(), b.shape.end());
-      xnn_status status = xnn_status_invalid_state;
       switch (out.type) {
         case DataType::kFloat32:
-          status =
-              xnn_setup_add_nd_f32(op_.get(), sa.size(), sa.data(), sb.size(), sb.data(),
-                                   a.as<float>(), b.as<float>(), out.as<float>(), c.threadpool);
-          break;
+          return xnn_setup_add_nd_f32(op, sa.size(), sa.data(), sb.size(), sb.data(), a.as<float>(),
+                                      b.as<float>(), out.as<float>(), c.threadpool);
         case DataType::kUInt8:
-          status = xnn_setup_add_nd_qu8(op_.get(), sa.size(), sa.data(), sb.size(), sb.data(),
-                                        a.as<uint8_t>(), b.as<uint8_t>(), out.as<uint8_t>(),
-                                        c.threadpool);
-          break;
+          return xnn_setup_add_nd_qu8(op, sa.size(), sa.data(), sb.size(), sb.data(),
+                                      a.as<uint8_t>(), b.as<uint8_t>(), out.as<uint8_t>(),
+                                      c.threadpool);
         default:
-          status =
-              xnn_setup_add_nd_qs8(op_.get(), sa.size(), sa.data(), sb.size(), sb.data(),
-                                   a.as<int8_t>(), b.as<int8_t>(), out.as<int8_t>(), c.threadpool);
-          break;
+          return xnn_setup_add_nd_qs8(op, sa.size(), sa.data(), sb.size(), sb.data(),
+                                      a.as<int8_t>(), b.as<int8_t>(), out.as<int8_t>(),
+                                      c.threadpool);
       }
-      TPUFLEET_RETURN_IF_ERROR(xnn::Check(status, "setup add"));
-      bound_[0] = a.data;
-      bound_[1] = b.data;
-      bound_[2] = out.data;
-    }
-    return xnn::Check(xnn_run_operator(op_.get(), c.threadpool), "run add");
+    });
   }
 
   BinaryOp kind_;
   tfl::ActivationFunctionType activation_ = tfl::ActivationFunctionType::NONE;
   Broadcast broadcast_;
-  xnn::Operator op_;
-  const uint8_t* bound_[3] = {};
+  xnn::BoundOperator op_;
 };
 
 }  // namespace

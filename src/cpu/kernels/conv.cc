@@ -128,28 +128,21 @@ class ConvKernel : public Kernel {
   Status Eval(OpContext& c) override {
     const Tensor& input = c.input(0);
     Tensor& output = c.output(0);
-    if (input.data != bound_input_ || output.data != bound_output_) {
-      xnn_status status = xnn_status_invalid_state;
-      size_t n = input.dim(0), h = input.dim(1), w = input.dim(2);
+    size_t n = input.dim(0), h = input.dim(1), w = input.dim(2);
+    return op_.Run({input.data, output.data}, c.threadpool, "convolution", [&](xnn_operator_t op) {
       switch (kind_) {
         case Kind::kF32:
-          status = xnn_setup_convolution2d_nhwc_f32(op_.get(), n, h, w, input.as<float>(),
-                                                    output.as<float>(), c.threadpool);
-          break;
+          return xnn_setup_convolution2d_nhwc_f32(op, n, h, w, input.as<float>(),
+                                                  output.as<float>(), c.threadpool);
         case Kind::kQU8:
-          status = xnn_setup_convolution2d_nhwc_qu8(op_.get(), n, h, w, input.as<uint8_t>(),
-                                                    output.as<uint8_t>(), c.threadpool);
-          break;
+          return xnn_setup_convolution2d_nhwc_qu8(op, n, h, w, input.as<uint8_t>(),
+                                                  output.as<uint8_t>(), c.threadpool);
         case Kind::kQC8:
-          status = xnn_setup_convolution2d_nhwc_qc8(op_.get(), n, h, w, input.as<int8_t>(),
-                                                    output.as<int8_t>(), c.threadpool);
-          break;
+          return xnn_setup_convolution2d_nhwc_qc8(op, n, h, w, input.as<int8_t>(),
+                                                  output.as<int8_t>(), c.threadpool);
       }
-      TPUFLEET_RETURN_IF_ERROR(xnn::Check(status, "setup convolution"));
-      bound_input_ = input.data;
-      bound_output_ = output.data;
-    }
-    return xnn::Check(xnn_run_operator(op_.get(), c.threadpool), "run convolution");
+      return xnn_status_invalid_state;
+    });
   }
 
  private:
@@ -192,9 +185,7 @@ class ConvKernel : public Kernel {
   bool depthwise_;
   Kind kind_ = Kind::kF32;
   std::array<uint32_t, 4> geometry_{};  // top, right, bottom, left padding
-  xnn::Operator op_;
-  const uint8_t* bound_input_ = nullptr;
-  const uint8_t* bound_output_ = nullptr;
+  xnn::BoundOperator op_;
 };
 
 }  // namespace

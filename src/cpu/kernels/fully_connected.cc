@@ -84,27 +84,21 @@ class FullyConnectedKernel : public Kernel {
   Status Eval(OpContext& c) override {
     const Tensor& input = c.input(0);
     Tensor& output = c.output(0);
-    if (input.data != bound_input_ || output.data != bound_output_) {
-      xnn_status status = xnn_status_invalid_state;
-      switch (kind_) {
-        case Kind::kF32:
-          status = xnn_setup_fully_connected_nc_f32(op_.get(), batch_, input.as<float>(),
-                                                    output.as<float>(), c.threadpool);
-          break;
-        case Kind::kQU8:
-          status = xnn_setup_fully_connected_nc_qu8(op_.get(), batch_, input.as<uint8_t>(),
-                                                    output.as<uint8_t>(), c.threadpool);
-          break;
-        case Kind::kQS8:
-          status = xnn_setup_fully_connected_nc_qs8(op_.get(), batch_, input.as<int8_t>(),
-                                                    output.as<int8_t>(), c.threadpool);
-          break;
-      }
-      TPUFLEET_RETURN_IF_ERROR(xnn::Check(status, "setup fully connected"));
-      bound_input_ = input.data;
-      bound_output_ = output.data;
-    }
-    return xnn::Check(xnn_run_operator(op_.get(), c.threadpool), "run fully connected");
+    return op_.Run({input.data, output.data}, c.threadpool, "fully connected",
+                   [&](xnn_operator_t op) {
+                     switch (kind_) {
+                       case Kind::kF32:
+                         return xnn_setup_fully_connected_nc_f32(op, batch_, input.as<float>(),
+                                                                 output.as<float>(), c.threadpool);
+                       case Kind::kQU8:
+                         return xnn_setup_fully_connected_nc_qu8(
+                             op, batch_, input.as<uint8_t>(), output.as<uint8_t>(), c.threadpool);
+                       case Kind::kQS8:
+                         return xnn_setup_fully_connected_nc_qs8(op, batch_, input.as<int8_t>(),
+                                                                 output.as<int8_t>(), c.threadpool);
+                     }
+                     return xnn_status_invalid_state;
+                   });
   }
 
  private:
@@ -112,9 +106,7 @@ class FullyConnectedKernel : public Kernel {
   Kind kind_ = Kind::kF32;
   size_t batch_ = 0;
   size_t in_features_ = 0;
-  xnn::Operator op_;
-  const uint8_t* bound_input_ = nullptr;
-  const uint8_t* bound_output_ = nullptr;
+  xnn::BoundOperator op_;
 };
 
 }  // namespace

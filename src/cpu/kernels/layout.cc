@@ -131,6 +131,18 @@ std::vector<int64_t> ElementStrides(const Tensor& t) {
   return strides;
 }
 
+// TRANSPOSE and STRIDED_SLICE: Prepare computes the view, Eval copies through it.
+class StridedCopyKernel : public Kernel {
+ public:
+  Status Eval(OpContext& c) override {
+    CopyStrided(view_, c.input(0), c.output(0));
+    return OkStatus();
+  }
+
+ protected:
+  StridedView view_;
+};
+
 class PadKernel : public Kernel {
  public:
   Status Prepare(OpContext& c) override {
@@ -187,7 +199,7 @@ class PadKernel : public Kernel {
   uint8_t pad_byte_ = 0;
 };
 
-class TransposeKernel : public Kernel {
+class TransposeKernel : public StridedCopyKernel {
  public:
   Status Prepare(OpContext& c) override {
     TPUFLEET_RETURN_IF_ERROR(c.ExpectCounts(2, 2, 1));
@@ -210,16 +222,9 @@ class TransposeKernel : public Kernel {
     }
     return OkStatus();
   }
-  Status Eval(OpContext& c) override {
-    CopyStrided(view_, c.input(0), c.output(0));
-    return OkStatus();
-  }
-
- private:
-  StridedView view_;
 };
 
-class StridedSliceKernel : public Kernel {
+class StridedSliceKernel : public StridedCopyKernel {
  public:
   Status Prepare(OpContext& c) override {
     TPUFLEET_RETURN_IF_ERROR(c.ExpectCounts(4, 4, 1));
@@ -263,13 +268,6 @@ class StridedSliceKernel : public Kernel {
     }
     return OkStatus();
   }
-  Status Eval(OpContext& c) override {
-    CopyStrided(view_, c.input(0), c.output(0));
-    return OkStatus();
-  }
-
- private:
-  StridedView view_;
 };
 
 }  // namespace
