@@ -133,7 +133,9 @@ class BinaryKernel : public Kernel {
 
   template <typename T>
   void EvalReal(const Tensor& a, const Tensor& b, Tensor& out) {
-    auto [lo, hi] = ActivationRangeFloat(activation_);
+    // Plain variables, not a structured binding: the lambda below captures them.
+    const std::pair<float, float> range = ActivationRangeFloat(activation_);
+    const float lo = range.first, hi = range.second;
     const T* pa = a.as<T>();
     const T* pb = b.as<T>();
     T* po = out.as<T>();
