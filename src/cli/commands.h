@@ -11,5 +11,6 @@ void AddInspectCommand(CLI::App& root, int& exit_code);
 void AddZooCommand(CLI::App& root, int& exit_code);
 void AddDevicesCommand(CLI::App& root, int& exit_code);
 void AddRunCommand(CLI::App& root, int& exit_code);
+void AddSimulateCommand(CLI::App& root, int& exit_code);
 
 }  // namespace tpufleet::cli

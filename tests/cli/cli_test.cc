@@ -172,6 +172,29 @@ TEST(CliTest, RunRefusesClearly) {
   EXPECT_THAT(not_image.output, HasSubstr("cannot decode image"));
 }
 
+TEST(CliTest, SimulateCalibrationJsonAndErrors) {
+  CommandResult run = Tpufleet("simulate --calibration --json");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  nlohmann::json rows = nlohmann::json::parse(run.output);
+  ASSERT_EQ(rows.size(), 11u);
+  for (const auto& row : rows) EXPECT_LT(std::abs(row["error"].get<double>()), 0.15) << row.dump();
+  CommandResult link = Tpufleet("simulate --zoo mobilenet_v1 --link thunderbolt");
+  EXPECT_EQ(link.exit_code, 2);
+  EXPECT_THAT(link.output, HasSubstr("unknown link 'thunderbolt'; use usb3, usb2 or pcie"));
+  CommandResult none = Tpufleet("simulate");
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_THAT(none.output, HasSubstr("give models, --zoo NAME, or --calibration"));
+}
+
+TEST(CliTest, SimulateReportsTheCompilerLinesAndTimeSplit) {
+  CommandResult run = Tpufleet("simulate --zoo inception_v4 --link usb2");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output,
+              HasSubstr("Off-chip memory used for streaming uncached model parameters: 33.75MiB"));
+  EXPECT_THAT(run.output, HasSubstr("max(compute"));
+  EXPECT_THAT(run.output, HasSubstr("reload"));
+}
+
 TEST(CliTest, DevicesJsonFromAFixture) {
   std::string root = std::string(TPUFLEET_FIXTURES_DIR) + "/sysfs/coral_hub_example";
   CommandResult run = Tpufleet("devices --json --sysfs " + root);
