@@ -14,18 +14,8 @@
 namespace tpufleet::cpu {
 namespace {
 
-// "m_edgetpu.tflite" -> "m.tflite": the uncompiled model the Edge TPU compiler started from.
-std::string UncompiledTwin(const std::string& path) {
-  std::filesystem::path p(path);
-  std::string stem = p.stem().string();
-  constexpr std::string_view kSuffix = "_edgetpu";
-  if (!stem.ends_with(kSuffix)) return "";
-  return (p.parent_path() / (stem.substr(0, stem.size() - kSuffix.size()) + p.extension().string()))
-      .string();
-}
-
 Status EdgeTpuOnly(const Model& model, const OperatorInfo& op) {
-  std::string twin = UncompiledTwin(model.name());
+  std::string twin = UncompiledTwinPath(model.name());
   std::string hint = twin.empty()
                          ? "give the CPU the uncompiled model it was compiled from"
                          : fmt::format("give the CPU its uncompiled twin {}{}", twin,

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <filesystem>
 #include <vector>
 
 #include "model/schema.h"
@@ -159,6 +160,18 @@ std::vector<uint8_t> Serialize(const TableT& table, const char* identifier) {
 }
 
 }  // namespace
+
+std::string UncompiledTwinPath(const std::string& compiled_path) {
+  std::filesystem::path path(compiled_path);
+  std::string stem = path.stem().string();
+  constexpr std::string_view kSuffix = "_edgetpu";
+  constexpr std::string_view kCoCompiled = "_cocompiled_with_";
+  if (!stem.ends_with(kSuffix)) return "";
+  stem.resize(stem.size() - kSuffix.size());
+  if (size_t at = stem.find(kCoCompiled); at != std::string::npos) stem.resize(at);
+  if (stem.empty()) return "";
+  return (path.parent_path() / (stem + path.extension().string())).string();
+}
 
 std::vector<uint8_t> EncodeEdgeTpuPackage(const EdgeTpuPackage& package) {
   etpu::MultiExecutableT multi;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "tpufleet/model.h"
@@ -18,6 +19,11 @@ inline constexpr char kEdgeTpuCustomCode[] = "edgetpu-custom-op";
 // level is broken and how. The returned package has operator_index 0; the
 // caller sets it.
 Result<EdgeTpuPackage> ParseEdgeTpuPackage(std::span<const uint8_t> custom_options);
+
+// The uncompiled model a compiled file was made from, by edgetpu_compiler's naming:
+// "dir/m_edgetpu.tflite" and "dir/m_cocompiled_with_x_edgetpu.tflite" -> "dir/m.tflite".
+// Empty when the name does not follow that pattern. Does not look at the file system.
+std::string UncompiledTwinPath(const std::string& compiled_path);
 
 // The inverse of ParseEdgeTpuPackage: custom options holding `package`, each
 // executable's parameters written as parameter_bytes zero bytes (the simulator

@@ -1,0 +1,51 @@
+// The driver interface every device kind implements: CPU, simulated Edge TPU, real Edge TPU.
+//
+// A Device is owned by one worker thread and is not thread-safe. Prepare() turns a model into a
+// Program the device can run (compiling, loading, checking what it needs); Run() executes one
+// invocation. Tensors cross the boundary as raw bytes in the model's layout, in model order.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tpufleet/device.h"
+#include "tpufleet/model.h"
+#include "tpufleet/status.h"
+
+namespace tpufleet::backends {
+
+using TensorBytes = std::vector<uint8_t>;
+
+// A model prepared for one device. Owned by the device's worker with the device.
+class Program {
+ public:
+  explicit Program(ModelPtr model) : model_(std::move(model)) {}
+  virtual ~Program() = default;
+  const Model& model() const { return *model_; }
+  const ModelPtr& model_ptr() const { return model_; }
+
+ private:
+  ModelPtr model_;
+};
+
+struct RunResult {
+  std::vector<TensorBytes> outputs;
+  double device_seconds = 0;  // time the device was busy with this invocation
+  bool timing_only = false;   // outputs are zero-filled: the device could not compute them
+  bool reloaded = false;      // cached parameters were (re)loaded before this invocation
+};
+
+class Device {
+ public:
+  virtual ~Device() = default;
+  virtual const DeviceInfo& info() const = 0;
+  virtual Result<std::unique_ptr<Program>> Prepare(ModelPtr model) = 0;
+  // Inputs must match the model's input tensors in count and byte size.
+  virtual Result<RunResult> Run(Program& program, const std::vector<TensorBytes>& inputs) = 0;
+};
+
+// Checks `inputs` against the model's inputs; the error names the input and both sizes.
+Status CheckInputs(const Model& model, const std::vector<TensorBytes>& inputs);
+
+}  // namespace tpufleet::backends

@@ -1,0 +1,112 @@
+// A simulated Edge TPU behind the driver interface: `sim:N`.
+//
+// It keeps the state that makes the hardware behave as it does: the caching token whose
+// parameters are resident (another token, or 0, means a reload over the link first), the bus it
+// shares with other devices, and faults to inject. Its time comes from the timing model and
+// passes on a SimClock. Outputs are real when the uncompiled model is at hand (given directly,
+// or as the twin of a compiled file): the CPU backend computes them. Otherwise they are
+// zero-filled and the result says timing_only.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backends/device.h"
+#include "sim/clock.h"
+#include "sim/compiler.h"
+#include "sim/timing.h"
+
+namespace tpufleet::sim {
+
+// Faults a simulated device injects, all counted in its own invocations and clock.
+struct FaultPlan {
+  std::optional<int> disconnect_after;  // succeed this many times, then UNAVAILABLE for good
+  std::optional<double> disconnect_at;  // UNAVAILABLE from this device-clock second on
+  std::optional<int> hang_after;        // succeed this many times, then hang on the next
+  double hang_seconds = 60;             // how long a hang lasts before DEADLINE_EXCEEDED
+  double slowdown = 1;                  // factor on every modeled time (>= 1)
+  int transient_error_every = 0;        // every k-th invocation fails, the device stays up
+};
+
+struct SimDeviceConfig {
+  DeviceConfig hardware;
+  FaultPlan faults;
+};
+
+// Devices on one bus share its bandwidth: each transfer gets 1 / (transfers in progress).
+class SimBus {
+ public:
+  // Marks a transfer in progress for the guard's lifetime.
+  class Transfer {
+   public:
+    explicit Transfer(SimBus& bus) : bus_(bus) { ++bus_.active_; }
+    ~Transfer() { --bus_.active_; }
+    Transfer(const Transfer&) = delete;
+    Transfer& operator=(const Transfer&) = delete;
+
+   private:
+    SimBus& bus_;
+  };
+  // The share a transfer starting now gets, counting itself.
+  double ShareForNewTransfer() const { return 1.0 / (active_.load() + 1); }
+
+ private:
+  std::atomic<int> active_{0};
+};
+
+struct SimStats {
+  int invocations = 0;
+  int reloads = 0;
+  uint64_t reloaded_bytes = 0;
+  double busy_seconds = 0;
+};
+
+class SimDevice : public backends::Device {
+ public:
+  SimDevice(int index, SimDeviceConfig config, std::shared_ptr<SimClock> clock,
+            std::shared_ptr<SimBus> bus);
+
+  const DeviceInfo& info() const override { return info_; }
+  Result<std::unique_ptr<backends::Program>> Prepare(ModelPtr model) override;
+  // Co-compiles `models` (first listed first): one caching token, the SRAM shared in order.
+  Result<std::vector<std::unique_ptr<backends::Program>>> PrepareCoCompiled(
+      const std::vector<ModelPtr>& models);
+  Result<backends::RunResult> Run(backends::Program& program,
+                                  const std::vector<backends::TensorBytes>& inputs) override;
+
+  // Thread-safe: ends a hang in progress (the Run returns DEADLINE_EXCEEDED at once).
+  void Interrupt() { interrupt_ = true; }
+  // Clears a disconnection (the stick was plugged back in): the cache is empty again.
+  void Reconnect();
+
+  uint64_t resident_token() const { return resident_token_; }
+  const SimStats& stats() const { return stats_; }
+  const SimDeviceConfig& config() const { return config_; }
+
+ private:
+  Result<std::unique_ptr<backends::Program>> MakeProgram(ModelPtr model, EdgeTpuProgram edgetpu);
+  Status CheckFaults();
+
+  DeviceInfo info_;
+  SimDeviceConfig config_;
+  std::shared_ptr<SimClock> clock_;
+  std::shared_ptr<SimBus> bus_;
+  uint64_t resident_token_ = 0;  // 0: nothing cached
+  bool disconnected_ = false;
+  std::atomic<bool> interrupt_{false};
+  SimStats stats_;
+};
+
+// A rig of simulated devices from JSON:
+//   {"devices": [{"link": "usb3", "clock": "max", "sram_bytes": 8388608, "bus": 1,
+//                 "faults": {"disconnect_after": 10, "slowdown": 2.0, ...}}, ...]}
+// Every field is optional (defaults: usb3, max, 8 MiB, bus = the device's index + 1, no faults).
+Result<std::vector<SimDeviceConfig>> ParseTopology(const std::string& json_text);
+// Two USB 3 sticks on separate root ports (buses 1 and 2).
+std::vector<SimDeviceConfig> DefaultTopology();
+
+}  // namespace tpufleet::sim
