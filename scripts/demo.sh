@@ -1,20 +1,35 @@
 #!/usr/bin/env bash
 # Sets up the machine, builds tpufleet and runs its main job with no Edge TPU hardware:
-# builds a synthetic MobileNet v1 from the model zoo and inspects it beside the real models.
+# a synthetic MobileNet from the zoo, inspected beside the real co-compiled pair; the simulator
+# beside Coral's published timings; a two-model co-compile on a simulated Edge TPU; and a real
+# classification on the CPU backend.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/bootstrap.sh
-cmake -S . -B build -G Ninja >/dev/null
+cmake -S . -B build -G Ninja -DTPUFLEET_TESTS=OFF >/dev/null
 cmake --build build -j2 --target tpufleet
+tpufleet=build/src/tpufleet
+shared=../shared
 
 out=build/demo
 mkdir -p "$out"
-build/src/tpufleet zoo mobilenet_v1 --width 0.25 --resolution 128 -o "$out/mobilenet_v1_0.25_128.tflite"
+echo "== A synthetic MobileNet v1 0.25/128 from the zoo"
+$tpufleet zoo mobilenet_v1 --width 0.25 --resolution 128 -o "$out/mobilenet_v1_0.25_128.tflite"
 models=("$out/mobilenet_v1_0.25_128.tflite")
-shared=../shared/models
-if [ -d "$shared" ]; then
-  models+=("$shared/mobilenet_v1_0.25_128_quant_cocompiled_with_mobilenet_v1_0.5_160_quant_edgetpu.tflite"
-           "$shared/mobilenet_v1_0.5_160_quant_cocompiled_with_mobilenet_v1_0.25_128_quant_edgetpu.tflite")
+if [ -d "$shared/models" ]; then
+  models+=("$shared/models/mobilenet_v1_0.25_128_quant_cocompiled_with_mobilenet_v1_0.5_160_quant_edgetpu.tflite"
+           "$shared/models/mobilenet_v1_0.5_160_quant_cocompiled_with_mobilenet_v1_0.25_128_quant_edgetpu.tflite")
 fi
-build/src/tpufleet inspect "${models[@]}"
+echo; echo "== tpufleet inspect"
+$tpufleet inspect "${models[@]}"
+echo; echo "== The simulator beside Coral's published timings"
+$tpufleet simulate --calibration
+echo; echo "== Two models co-compiled for one simulated Edge TPU with 2 MiB of parameter memory"
+$tpufleet zoo mobilenet_v1 --width 0.5 --resolution 160 -o "$out/mobilenet_v1_0.5_160.tflite" >/dev/null
+$tpufleet simulate "$out/mobilenet_v1_0.5_160.tflite" "$out/mobilenet_v1_0.25_128.tflite" --cocompile --sram 2097152
+if [ -d "$shared/models" ]; then
+  echo; echo "== A real classification on the CPU backend"
+  $tpufleet run "$shared/models/mobilenet_v2_1.0_224_quant.tflite" --input "$shared/images/cat.bmp" \
+    --labels "$shared/labels/imagenet_labels.txt" --top 3 --count 3
+fi

@@ -9,7 +9,7 @@ seconds=${1:-60}
 
 scripts/bootstrap.sh
 scripts/fetch_tflite.sh
-CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DTPUFLEET_FUZZ=ON -DTPUFLEET_SANITIZE=ON \
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DTPUFLEET_TESTS=ON -DTPUFLEET_FUZZ=ON -DTPUFLEET_SANITIZE=ON \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-fuzz -j2 --target model_fuzzer edgetpu_package_fuzzer selector_fuzzer write_package_seeds tpufleet
 

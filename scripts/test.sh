@@ -14,7 +14,7 @@ fi
 
 scripts/bootstrap.sh
 scripts/fetch_tflite.sh
-cmake -S . -B "$build_dir" -G Ninja "${cmake_args[@]}" >/dev/null
+cmake -S . -B "$build_dir" -G Ninja -DTPUFLEET_TESTS=ON "${cmake_args[@]}" >/dev/null
 cmake --build "$build_dir" -j2
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir "$build_dir" -j2 --output-on-failure

@@ -135,7 +135,7 @@ int Run(const SimulateArgs& args) {
                         {"link", sim::LinkName(device.link)},
                         {"clock", sim::ClockName(device.clock)},
                         {"steady", TimeJson(steady)},
-                        {"after_switch", TimeJson(first)}});
+                        {"after_other_token", TimeJson(first)}});
       continue;
     }
     std::cout << p.name << "\n";
@@ -144,8 +144,8 @@ int Run(const SimulateArgs& args) {
     std::cout << fmt::format("  Caching token: {}\n", FormatToken(p.caching_token));
     std::cout << fmt::format("  On a simulated Edge TPU ({}, {} clock):\n",
                              sim::LinkName(device.link), sim::ClockName(device.clock));
-    std::cout << "    steady state:       " << TimeLine(steady) << "\n";
-    std::cout << "    after a model switch: " << TimeLine(first) << "\n";
+    std::cout << "    steady state:        " << TimeLine(steady) << "\n";
+    std::cout << "    after another token:  " << TimeLine(first) << "\n";
     if (p.macs.total() == 0 && p.from_package) {
       std::cout << fmt::format("    (compute from the package's estimated cycles: {})\n",
                                p.estimated_cycles);
