@@ -2,15 +2,19 @@
 // exist, how to address them, and why any of them will be slow or unusable.
 #include <fmt/format.h>
 
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
 
 #include "cli/commands.h"
 #include "devices/discovery.h"
 #include "devices/doctor.h"
 #include "devices/order.h"
 #include "devices/usb_tree.h"
+#include "sim/sim_device.h"
 
 namespace tpufleet::cli {
 namespace {
@@ -22,7 +26,28 @@ struct DevicesArgs {
   bool tree = false;
   std::string sysfs_root = "/";
   std::string order = "stable";
+  std::optional<std::string> sim;  // "" for the default rig, else a topology file
 };
+
+// The simulated devices of a rig (the default one, or a topology file), as `sim:N`.
+Result<std::vector<DeviceInfo>> SimulatedDevices(const std::string& topology_file) {
+  std::vector<sim::SimDeviceConfig> rig = sim::DefaultTopology();
+  if (!topology_file.empty()) {
+    std::ifstream in(topology_file);
+    if (!in) return NotFoundError(topology_file + ": cannot read the topology file");
+    std::stringstream text;
+    text << in.rdbuf();
+    Result<std::vector<sim::SimDeviceConfig>> parsed = sim::ParseTopology(text.str());
+    if (!parsed.ok()) return parsed.status().WithContext(topology_file);
+    rig = std::move(parsed).value();
+  }
+  std::vector<DeviceInfo> devices;
+  for (size_t i = 0; i < rig.size(); ++i) {
+    devices.push_back(
+        sim::SimDevice(static_cast<int>(i), rig[i], sim::MakeVirtualClock(), nullptr).info());
+  }
+  return devices;
+}
 
 // Index of each device (by path) in Coral's order, so users can map one numbering to the other.
 std::map<std::string, int> CoralIndexes(const Inventory& inventory) {
@@ -101,6 +126,14 @@ int Run(const DevicesArgs& args) {
   Inventory inventory = DiscoverDevices(options);
   std::vector<Finding> findings = Diagnose(inventory);
   std::vector<DeviceInfo> devices = Ordered(inventory.devices, *order);
+  if (args.sim) {
+    Result<std::vector<DeviceInfo>> simulated = SimulatedDevices(*args.sim);
+    if (!simulated.ok()) {
+      std::cerr << "error: " << simulated.status().message() << "\n";
+      return 1;
+    }
+    devices.insert(devices.end(), simulated->begin(), simulated->end());
+  }
   std::map<std::string, int> coral = CoralIndexes(inventory);
   std::map<DeviceType, int> per_type;
   std::vector<std::string> type_indexes;
@@ -113,6 +146,10 @@ int Run(const DevicesArgs& args) {
     for (size_t i = 0; i < devices.size(); ++i) {
       report["devices"].push_back(
           DeviceJson(devices[i], static_cast<int>(i), type_indexes[i], coral[devices[i].path]));
+      if (devices[i].type == DeviceType::kSim) {
+        report["devices"].back()["index"] = nullptr;
+        report["devices"].back()["coral_index"] = nullptr;
+      }
     }
     report["findings"] = json::array();
     for (const Finding& f : findings) {
@@ -142,8 +179,12 @@ int Run(const DevicesArgs& args) {
     for (size_t i = 0; i < devices.size(); ++i) {
       const DeviceInfo& d = devices[i];
       std::string temp = d.temperature_c ? fmt::format("{:.1f} C", *d.temperature_c) : "-";
-      std::cout << fmt::format(":{:<3} {:<7} {:<30} {:<25} {:<12} {:<8} :{}\n", i, type_indexes[i],
-                               d.path, DeviceStateName(d.state), Link(d), temp, coral[d.path]);
+      // ":N" and Coral's numbering cover Edge TPUs only; simulated devices are "sim:N".
+      bool edgetpu = d.type == DeviceType::kUsb || d.type == DeviceType::kPci;
+      std::cout << fmt::format("{:<4} {:<7} {:<30} {:<25} {:<12} {:<8} {}\n",
+                               edgetpu ? fmt::format(":{}", i) : "-", type_indexes[i], d.path,
+                               DeviceStateName(d.state), Link(d), temp,
+                               edgetpu ? fmt::format(":{}", coral[d.path]) : "-");
     }
   }
   std::cout << fmt::format("\nOrder: {} ({}).\n{}\n", EnumerationOrderName(*order),
@@ -185,6 +226,9 @@ void AddDevicesCommand(CLI::App& root, int& exit_code) {
       ->check(CLI::ExistingDirectory);
   cmd->add_option("--order", args->order, "stable (by port) or coral (libedgetpu's enumeration)")
       ->default_val("stable");
+  cmd->add_option("--sim", args->sim,
+                  "Also list simulated devices: the default rig, or a topology file")
+      ->expected(0, 1);
   cmd->callback([args, &exit_code] { exit_code = Run(*args); });
 }
 

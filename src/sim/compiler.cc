@@ -5,6 +5,7 @@
 #include <set>
 
 #include "common/text.h"
+#include "cpu/quantization.h"
 #include "model/schema.h"
 #include "sim/calibration.h"
 
@@ -44,8 +45,6 @@ const std::set<Op>& EdgeTpuOperators() {
   };
   return kOps;
 }
-
-bool IsQuantized8(DataType t) { return t == DataType::kUInt8 || t == DataType::kInt8; }
 
 uint64_t TensorBytes(const Model& model, const std::vector<int>& indices) {
   uint64_t bytes = 0;
@@ -127,7 +126,7 @@ Result<EdgeTpuProgram> Compile(const Model& model, uint64_t sram_bytes) {
     return program;
   }
   for (const OperatorInfo& op : model.operators()) {
-    bool quantized = !op.outputs.empty() && IsQuantized8(model.tensors()[op.outputs[0]].type);
+    bool quantized = !op.outputs.empty() && cpu::IsQuantized8(model.tensors()[op.outputs[0]].type);
     bool mappable =
         !op.is_custom && EdgeTpuOperators().count(static_cast<Op>(op.builtin_code)) && quantized;
     if (program.cpu_operators == 0 && mappable) {

@@ -224,6 +224,20 @@ TEST(CliTest, DevicesTreeAndTable) {
   EXPECT_THAT(table.output, HasSubstr(":0   pci:0   /dev/apex_0"));
 }
 
+TEST(CliTest, DevicesListsSimulatedDevices) {
+  std::string root = std::string(TPUFLEET_FIXTURES_DIR) + "/sysfs/dual_m2";
+  CommandResult run = Tpufleet("devices --json --sim --sysfs " + root);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  nlohmann::json report = nlohmann::json::parse(run.output);
+  ASSERT_EQ(report["devices"].size(), 4u);
+  EXPECT_EQ(report["devices"][2]["selector"], "sim:0");
+  EXPECT_EQ(report["devices"][3]["type"], "sim");
+  EXPECT_TRUE(report["devices"][3]["index"].is_null());
+  CommandResult missing = Tpufleet("devices --sim /nonexistent/rig.json");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.output, HasSubstr("/nonexistent/rig.json: cannot read the topology file"));
+}
+
 TEST(CliTest, DevicesRejectsBadOptions) {
   CommandResult order = Tpufleet("devices --order libusb");
   EXPECT_EQ(order.exit_code, 2);
