@@ -34,6 +34,7 @@ struct RunResult {
   double device_seconds = 0;  // time the device was busy with this invocation
   bool timing_only = false;   // outputs are zero-filled: the device could not compute them
   bool reloaded = false;      // cached parameters were (re)loaded before this invocation
+  uint64_t reloaded_bytes = 0;
 };
 
 class Device {

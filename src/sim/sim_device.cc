@@ -139,6 +139,7 @@ Result<backends::RunResult> SimDevice::Run(backends::Program& program,
   // Token 0 (old stand-alone packages) is never kept: every run reloads.
   resident_token_ = edgetpu.caching_token;
   result.reloaded = reload;
+  result.reloaded_bytes = reload ? edgetpu.cached_bytes : 0;
   ++stats_.invocations;
   stats_.busy_seconds += result.device_seconds;
   if (reload) {

@@ -1,0 +1,27 @@
+// One inference request on its way through the fleet. Whoever answers it (a worker, or the fleet
+// when no device can take it) sets the promise exactly once.
+#pragma once
+
+#include <chrono>
+#include <future>
+#include <memory>
+#include <optional>
+
+#include "tpufleet/fleet.h"
+
+namespace tpufleet::fleet {
+
+using Clock = std::chrono::steady_clock;
+
+struct Request {
+  int model = 0;
+  TensorList inputs;
+  std::optional<Clock::time_point> deadline;
+  Clock::time_point submitted = Clock::now();
+  int attempts = 0;  // devices that tried it
+  std::promise<Result<InferenceResult>> promise;
+};
+
+using RequestPtr = std::unique_ptr<Request>;
+
+}  // namespace tpufleet::fleet
