@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Sets up the machine, builds tpufleet and runs its main job with no Edge TPU hardware:
-# a synthetic MobileNet from the zoo, inspected beside the real co-compiled pair; the simulator
-# beside Coral's published timings; a two-model co-compile on a simulated Edge TPU; and a real
-# classification on the CPU backend.
+# Sets up the machine, builds tpufleet and runs its main job with no Edge TPU hardware: Coral's
+# two-model scenario on two simulated Edge TPUs, four ways; then a synthetic MobileNet from the
+# zoo, inspected beside the real co-compiled pair; the simulator beside Coral's published
+# timings; a two-model co-compile on a simulated Edge TPU; and a real classification on the CPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +14,14 @@ shared=../shared
 
 out=build/demo
 mkdir -p "$out"
+echo "== Coral's two-model scenario on two simulated Edge TPUs"
+if [ -d "$shared/models" ]; then
+  $tpufleet bench --model "$shared/models/mobilenet_v2_1.0_224_inat_bird_quant_edgetpu.tflite" \
+    --model "$shared/models/ssd_mobilenet_v1_coco_quant_postprocess_2018_06_29.tflite" -n 2000
+else
+  $tpufleet bench --model zoo:mobilenet_v2 --model zoo:inception_v1 -n 2000
+fi
+echo
 echo "== A synthetic MobileNet v1 0.25/128 from the zoo"
 $tpufleet zoo mobilenet_v1 --width 0.25 --resolution 128 -o "$out/mobilenet_v1_0.25_128.tflite"
 models=("$out/mobilenet_v1_0.25_128.tflite")

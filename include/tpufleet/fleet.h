@@ -38,6 +38,7 @@ struct FleetOptions {
   std::vector<std::string> devices = {"sim:0", "sim:1"};
   std::string sim_topology_json;  // empty: the default rig (two USB 3 sticks, separate buses)
   bool real_time = false;         // simulated devices wait their modeled time (else virtual time)
+  bool sim_outputs = true;        // simulated devices compute real outputs on the CPU when they can
   size_t queue_capacity = 256;    // per device; Submit fails with RESOURCE_EXHAUSTED beyond it
   bool strict = false;            // more auto-placed models than devices is an error
   int max_batch = 10;             // same-model requests a shared device runs back to back

@@ -12,5 +12,6 @@ void AddZooCommand(CLI::App& root, int& exit_code);
 void AddDevicesCommand(CLI::App& root, int& exit_code);
 void AddRunCommand(CLI::App& root, int& exit_code);
 void AddSimulateCommand(CLI::App& root, int& exit_code);
+void AddBenchCommand(CLI::App& root, int& exit_code);
 
 }  // namespace tpufleet::cli

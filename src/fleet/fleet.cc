@@ -92,7 +92,8 @@ Result<std::unique_ptr<Fleet>> Fleet::Create(const FleetOptions& options) {
       device = std::make_unique<backends::CpuDevice>();
     } else {
       int index = std::stoi(info.name.substr(4));
-      const sim::SimDeviceConfig& config = rig[index];
+      sim::SimDeviceConfig config = rig[index];
+      config.compute_outputs = config.compute_outputs && options.sim_outputs;
       auto& bus = buses[config.hardware.bus];
       if (!bus) bus = std::make_shared<sim::SimBus>();
       // Virtual time is per device: each gets its own timeline.

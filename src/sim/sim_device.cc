@@ -56,7 +56,7 @@ SimDevice::SimDevice(int index, SimDeviceConfig config, std::shared_ptr<SimClock
 Result<std::unique_ptr<backends::Program>> SimDevice::MakeProgram(ModelPtr model,
                                                                   EdgeTpuProgram edgetpu) {
   std::unique_ptr<cpu::Interpreter> interpreter;
-  if (ModelPtr outputs = OutputModel(model)) {
+  if (ModelPtr outputs = config_.compute_outputs ? OutputModel(model) : nullptr) {
     Result<std::unique_ptr<cpu::Interpreter>> created = cpu::Interpreter::Create(outputs);
     // A model the CPU cannot run still has a timing; its outputs are then timing-only.
     if (created.ok()) interpreter = std::move(created).value();
@@ -180,6 +180,7 @@ Result<std::vector<SimDeviceConfig>> ParseTopology(const std::string& json_text)
       }
       if (d.contains("sram_bytes")) config.hardware.sram_bytes = d["sram_bytes"].get<uint64_t>();
       if (d.contains("bus")) config.hardware.bus = d["bus"].get<int>();
+      if (d.contains("compute_outputs")) config.compute_outputs = d["compute_outputs"].get<bool>();
       if (d.contains("faults")) {
         const nlohmann::json& f = d["faults"];
         FaultPlan& plan = config.faults;

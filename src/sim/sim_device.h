@@ -35,6 +35,7 @@ struct FaultPlan {
 struct SimDeviceConfig {
   DeviceConfig hardware;
   FaultPlan faults;
+  bool compute_outputs = true;  // false: timing only, even when the CPU could compute outputs
 };
 
 // Devices on one bus share its bandwidth: each transfer gets 1 / (transfers in progress).

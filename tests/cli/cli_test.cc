@@ -195,6 +195,27 @@ TEST(CliTest, SimulateReportsTheCompilerLinesAndTimeSplit) {
   EXPECT_THAT(run.output, HasSubstr("reload"));
 }
 
+TEST(CliTest, BenchComparesFourStrategies) {
+  CommandResult run =
+      Tpufleet("bench --model zoo:mobilenet_v1 --model zoo:squeezenet_1.0 -n 50 --json");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  nlohmann::json rows = nlohmann::json::parse(run.output);
+  ASSERT_EQ(rows.size(), 4u);
+  // Alternating on one device reloads at every batch switch; a device per model never after the
+  // first.
+  EXPECT_EQ(rows[0]["reloads"], 10);
+  EXPECT_EQ(rows[1]["reloads"], 2);
+  EXPECT_GT(rows[1]["speedup"].get<double>(), 1.5);
+  EXPECT_GT(rows[3]["speedup"].get<double>(), 1.5);
+  CommandResult text = Tpufleet("bench --model zoo:mobilenet_v1 --model zoo:squeezenet_1.0 -n 20");
+  ASSERT_EQ(text.exit_code, 0) << text.output;
+  EXPECT_THAT(text.output, HasSubstr("Inference with one Edge TPU costs"));
+  EXPECT_THAT(text.output, HasSubstr("Inference with two Edge TPUs costs"));
+  CommandResult one = Tpufleet("bench --model zoo:mobilenet_v1");
+  EXPECT_EQ(one.exit_code, 2);
+  EXPECT_THAT(one.output, HasSubstr("give exactly two models"));
+}
+
 TEST(CliTest, DevicesJsonFromAFixture) {
   std::string root = std::string(TPUFLEET_FIXTURES_DIR) + "/sysfs/coral_hub_example";
   CommandResult run = Tpufleet("devices --json --sysfs " + root);
