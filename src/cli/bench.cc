@@ -7,13 +7,13 @@
 //      requests submitted at once, cache-aware dispatch.
 #include <fmt/format.h>
 
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/files.h"
 #include "model/edgetpu_package.h"
 #include "model/zoo/zoo.h"
 #include "sim/sim_device.h"
@@ -194,11 +194,9 @@ int Run(const BenchArgs& args) {
     return fail(InvalidArgumentError("give at least two devices, e.g. --devices sim:0,sim:1"));
   std::string topology;
   if (!args.topology.empty()) {
-    std::ifstream in(args.topology);
-    if (!in) return fail(NotFoundError(args.topology + ": cannot read the topology file"));
-    std::stringstream text;
-    text << in.rdbuf();
-    topology = text.str();
+    Result<std::string> text = ReadTextFile(args.topology, "the topology file");
+    if (!text.ok()) return fail(text.status());
+    topology = std::move(text).value();
   }
   std::vector<sim::SimDeviceConfig> rig = sim::DefaultTopology();
   if (!topology.empty()) {

@@ -2,14 +2,13 @@
 // exist, how to address them, and why any of them will be slow or unusable.
 #include <fmt/format.h>
 
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <sstream>
 
 #include "cli/commands.h"
+#include "cli/files.h"
 #include "devices/discovery.h"
 #include "devices/doctor.h"
 #include "devices/order.h"
@@ -33,11 +32,8 @@ struct DevicesArgs {
 Result<std::vector<DeviceInfo>> SimulatedDevices(const std::string& topology_file) {
   std::vector<sim::SimDeviceConfig> rig = sim::DefaultTopology();
   if (!topology_file.empty()) {
-    std::ifstream in(topology_file);
-    if (!in) return NotFoundError(topology_file + ": cannot read the topology file");
-    std::stringstream text;
-    text << in.rdbuf();
-    Result<std::vector<sim::SimDeviceConfig>> parsed = sim::ParseTopology(text.str());
+    TPUFLEET_ASSIGN_OR_RETURN(std::string text, ReadTextFile(topology_file, "the topology file"));
+    Result<std::vector<sim::SimDeviceConfig>> parsed = sim::ParseTopology(text);
     if (!parsed.ok()) return parsed.status().WithContext(topology_file);
     rig = std::move(parsed).value();
   }
