@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <thread>
 
@@ -64,13 +65,13 @@ double Throughput(int devices, const ModelPtr& model, double seconds) {
     window.push_back(fleet->Submit(ids[i % devices], Inputs(*model)));
   size_t next = 0;
   while (Clock::now() < end) {
-    window[next].get();
+    Expect(window[next].get());
     ++done;
     window[next] = fleet->Submit(ids[next % devices], Inputs(*model));
     next = (next + 1) % window.size();
   }
   double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  for (auto& f : window) f.get();
+  for (auto& f : window) Expect(f.get());
   return done / elapsed;
 }
 
@@ -113,7 +114,7 @@ int main(int argc, char** argv) {
     for (int i = 0; i < 2000; ++i) {
       TensorList inputs = Inputs(*tiny);
       Clock::time_point t0 = Clock::now();
-      (void)fleet->Run(id, std::move(inputs));
+      Expect(fleet->Run(id, std::move(inputs)));
       fleet_times.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
     }
     for (int i = 0; i < 2000; ++i) {
@@ -149,7 +150,7 @@ int main(int argc, char** argv) {
       std::vector<std::future<Result<InferenceResult>>> futures;
       for (int i = 0; i < 200; ++i)
         futures.push_back(fleet->Submit(i % 2 ? ib : ia, Inputs(i % 2 ? *b : *a)));
-      for (auto& f : futures) f.get();
+      for (auto& f : futures) Expect(f.get());
       makespan[batched] = fleet->Metrics().devices[0].busy_seconds;
     }
     std::cout << fmt::format(
