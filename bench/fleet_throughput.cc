@@ -37,6 +37,14 @@ TensorList Inputs(const Model& model) {
   return {std::vector<uint8_t>(model.input(0).byte_size, 1)};
 }
 
+// Every request in a benchmark must succeed; a failure would make its figure meaningless.
+void Expect(const Result<InferenceResult>& result) {
+  if (!result.ok()) {
+    std::cerr << "benchmark request failed: " << result.status().ToString() << "\n";
+    std::exit(1);
+  }
+}
+
 std::string Rig(int devices) {
   std::string json = R"({"devices": [)";
   for (int i = 0; i < devices; ++i)
