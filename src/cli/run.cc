@@ -13,6 +13,7 @@
 #include "cli/labels.h"
 #include "common/image.h"
 #include "cpu/interpreter.h"
+#include "cpu/quantization.h"
 
 namespace tpufleet::cli {
 namespace {
@@ -73,16 +74,7 @@ Status FillInput(const Image& image, cpu::Tensor& input) {
 
 std::vector<float> RealValues(const cpu::Tensor& t) {
   std::vector<float> values(t.element_count());
-  for (size_t i = 0; i < values.size(); ++i) {
-    switch (t.type) {
-      case DataType::kFloat32: values[i] = t.as<float>()[i]; break;
-      case DataType::kUInt8: values[i] = t.scale() * (t.as<uint8_t>()[i] - t.zero_point()); break;
-      case DataType::kInt8: values[i] = t.scale() * (t.as<int8_t>()[i] - t.zero_point()); break;
-      case DataType::kInt32: values[i] = static_cast<float>(t.as<int32_t>()[i]); break;
-      case DataType::kInt64: values[i] = static_cast<float>(t.as<int64_t>()[i]); break;
-      default: values[i] = 0;
-    }
-  }
+  for (size_t i = 0; i < values.size(); ++i) values[i] = cpu::RealValueAt(t, i);
   return values;
 }
 

@@ -22,6 +22,20 @@ inline int32_t QMax(DataType t) { return t == DataType::kInt8 ? 127 : 255; }
 // Rounds half away from zero, as TFLite's reference kernels do.
 inline int32_t Round(float x) { return static_cast<int32_t>(std::lround(x)); }
 
+// The real value of element `i`: dequantized for 8-bit tensors, converted for float32, int32 and
+// int64 ones; 0 for other types.
+inline float RealValueAt(const Tensor& t, size_t i) {
+  switch (t.type) {
+    case DataType::kFloat32: return t.as<float>()[i];
+    case DataType::kUInt8:
+      return t.scale() * static_cast<float>(t.as<uint8_t>()[i] - t.zero_point());
+    case DataType::kInt8: return t.scale() * static_cast<float>(t.as<int8_t>()[i] - t.zero_point());
+    case DataType::kInt32: return static_cast<float>(t.as<int32_t>()[i]);
+    case DataType::kInt64: return static_cast<float>(t.as<int64_t>()[i]);
+    default: return 0;
+  }
+}
+
 // Quantizes a real value into `t`'s range with `scale` and `zero_point`.
 inline int32_t QuantizeValue(float real, float scale, int32_t zero_point, int32_t qmin,
                              int32_t qmax) {

@@ -28,15 +28,6 @@ float IoU(const Box& a, const Box& b) {
   return inter / (area_a + area_b - inter);
 }
 
-float Real(const Tensor& t, size_t i) {
-  switch (t.type) {
-    case DataType::kFloat32: return t.as<float>()[i];
-    case DataType::kUInt8:
-      return t.scale() * static_cast<float>(t.as<uint8_t>()[i] - t.zero_point());
-    default: return t.scale() * static_cast<float>(t.as<int8_t>()[i] - t.zero_point());
-  }
-}
-
 struct Options {
   int max_detections = 10, max_classes_per_detection = 1, detections_per_class = 100,
       num_classes = 90;
@@ -94,7 +85,8 @@ class DetectionPostProcessKernel : public Kernel {
       std::vector<float> scores(anchors_ * options_.num_classes);
       for (size_t a = 0; a < anchors_; ++a) {
         for (int k = 0; k < options_.num_classes; ++k) {
-          scores[a * options_.num_classes + k] = Real(raw, a * classes_with_background_ + k + 1);
+          scores[a * options_.num_classes + k] =
+              RealValueAt(raw, a * classes_with_background_ + k + 1);
         }
       }
       kept = options_.use_regular_nms ? RegularNms(scores) : FastNms(scores);
@@ -140,10 +132,10 @@ class DetectionPostProcessKernel : public Kernel {
   void DecodeBoxes(const Tensor& encodings, const Tensor& anchors) {
     decoded_.resize(anchors_);
     for (size_t a = 0; a < anchors_; ++a) {
-      float ya = Real(anchors, a * 4), xa = Real(anchors, a * 4 + 1);
-      float ha = Real(anchors, a * 4 + 2), wa = Real(anchors, a * 4 + 3);
-      float ty = Real(encodings, a * 4), tx = Real(encodings, a * 4 + 1);
-      float th = Real(encodings, a * 4 + 2), tw = Real(encodings, a * 4 + 3);
+      float ya = RealValueAt(anchors, a * 4), xa = RealValueAt(anchors, a * 4 + 1);
+      float ha = RealValueAt(anchors, a * 4 + 2), wa = RealValueAt(anchors, a * 4 + 3);
+      float ty = RealValueAt(encodings, a * 4), tx = RealValueAt(encodings, a * 4 + 1);
+      float th = RealValueAt(encodings, a * 4 + 2), tw = RealValueAt(encodings, a * 4 + 3);
       float yc = ty / options_.y_scale * ha + ya, xc = tx / options_.x_scale * wa + xa;
       float h = std::exp(th / options_.h_scale) * ha, w = std::exp(tw / options_.w_scale) * wa;
       decoded_[a] = {yc - h / 2, xc - w / 2, yc + h / 2, xc + w / 2};
@@ -181,7 +173,7 @@ class DetectionPostProcessKernel : public Kernel {
     for (size_t a = 0; a < anchors_; ++a) {
       const T* s = values + a * classes_with_background_ + 1;  // index 0 is the background
       int best = static_cast<int>(std::max_element(s, s + options_.num_classes) - s);
-      float score = Real(raw, a * classes_with_background_ + 1 + best);
+      float score = RealValueAt(raw, a * classes_with_background_ + 1 + best);
       if (score > options_.score_threshold)
         candidates.push_back({static_cast<int>(a), best, score});
     }

@@ -221,7 +221,7 @@ class MeanKernel : public Kernel {
       for (int d = 0; d < in.rank(); ++d) {
         if (!reduced_[d]) o = o * in.dim(d) + index[d];
       }
-      sums[o] += Value(in, i);
+      sums[o] += RealValueAt(in, i);
       for (int d = in.rank() - 1; d >= 0; --d) {
         if (++index[d] < in.dim(d)) break;
         index[d] = 0;
@@ -229,13 +229,6 @@ class MeanKernel : public Kernel {
     }
   }
 
-  static double Value(const Tensor& t, size_t i) {
-    switch (t.type) {
-      case DataType::kFloat32: return t.as<float>()[i];
-      case DataType::kUInt8: return t.scale() * (t.as<uint8_t>()[i] - t.zero_point());
-      default: return t.scale() * (t.as<int8_t>()[i] - t.zero_point());
-    }
-  }
   std::vector<bool> reduced_;
   bool block_ = false;
   size_t outer_ = 1, reduce_ = 1, inner_ = 1;

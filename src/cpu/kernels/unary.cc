@@ -21,16 +21,6 @@ float Relu6(float x) { return std::clamp(x, 0.0f, 6.0f); }
 float HardSwish(float x) { return x * std::clamp(x + 3.0f, 0.0f, 6.0f) / 6.0f; }
 float Identity(float x) { return x; }
 
-float RealValue(const Tensor& t, size_t i) {
-  switch (t.type) {
-    case DataType::kFloat32: return t.as<float>()[i];
-    case DataType::kUInt8:
-      return t.scale() * static_cast<float>(t.as<uint8_t>()[i] - t.zero_point());
-    case DataType::kInt8: return t.scale() * static_cast<float>(t.as<int8_t>()[i] - t.zero_point());
-    default: return 0;
-  }
-}
-
 void StoreReal(Tensor& t, size_t i, float v) {
   if (t.type == DataType::kFloat32) {
     t.as<float>()[i] = v;
@@ -69,7 +59,7 @@ class UnaryKernel : public Kernel {
       ApplyLookupTable(table_, in, out);
     } else {
       for (size_t i = 0, n = in.element_count(); i < n; ++i)
-        StoreReal(out, i, f_(RealValue(in, i)));
+        StoreReal(out, i, f_(RealValueAt(in, i)));
     }
     return OkStatus();
   }
