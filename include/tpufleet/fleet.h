@@ -5,12 +5,15 @@
 // on its own device while devices last, as Coral's old Edge TPU API did; then shared, grouped by
 // caching token), optionally replicated. Requests go to the replica whose parameters are resident
 // when one is free, else the least loaded; a worker batches same-model requests to avoid reloads.
-// A device that fails is marked down and its queued and failed requests retried elsewhere;
-// every request is answered exactly once. All methods are thread-safe.
+// A device that fails, hangs or keeps missing deadlines is marked down, its queued and failed
+// requests retried elsewhere, and probed until it rejoins; every request is answered exactly
+// once. Inputs can be prepared (decoded, resized) on the fleet's own CPU threads. All methods
+// are thread-safe.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -42,26 +45,51 @@ struct FleetOptions {
   size_t queue_capacity = 256;    // per device; Submit fails with RESOURCE_EXHAUSTED beyond it
   bool strict = false;            // more auto-placed models than devices is an error
   int max_batch = 10;             // same-model requests a shared device runs back to back
+  int preparation_threads = 0;    // CPU threads decoding and resizing inputs; 0: one per core
+  // An invocation with no answer after this long (wall time, or modeled time on a virtual
+  // clock) means the device hung: it is interrupted and marked down. 0: never.
+  double invocation_timeout_seconds = 10;
+  // A device that finishes this many requests in a row after their deadlines is marked down.
+  int max_deadline_misses = 3;
+  // A device marked down is probed after this long, then at doubling intervals (up to 64x).
+  std::chrono::milliseconds probe_interval{50};
 };
 
 struct DeviceMetrics {
   std::string device;
   bool healthy = true;
+  std::string down_reason;  // why it last went down; empty if it never did
   uint64_t requests = 0, errors = 0, reloads = 0, reloaded_bytes = 0;
-  double busy_seconds = 0;
-  size_t queue_depth = 0;
+  uint64_t failures = 0, rejoins = 0;         // times marked down, times back after a probe
+  double busy_seconds = 0;                    // device time spent invoking
+  double busy_fraction = 0;                   // busy_seconds / FleetMetrics::elapsed_seconds
+  size_t queue_depth = 0;                     // waiting now
+  double p50_ms = 0, p95_ms = 0, p99_ms = 0;  // submit to answer, requests this device answered
 };
 
 struct ModelMetrics {
   std::string model;
-  uint64_t requests = 0, errors = 0;
+  std::vector<std::string> devices;  // placement now
+  uint64_t requests = 0, errors = 0, reloads = 0, reloaded_bytes = 0;
+  size_t queue_depth = 0;                     // submitted and not yet answered
   double p50_ms = 0, p95_ms = 0, p99_ms = 0;  // submit to answer
 };
 
 struct FleetMetrics {
+  // Wall time since the fleet started; in virtual time, the longest device timeline.
+  double elapsed_seconds = 0;
   std::vector<DeviceMetrics> devices;
   std::vector<ModelMetrics> models;
 };
+
+// The metrics as JSON (an object with "elapsed_seconds", "devices" and "models"), and in
+// Prometheus' text exposition format (metric names prefixed tpufleet_, labels device and model).
+std::string MetricsJson(const FleetMetrics& metrics);
+std::string MetricsPrometheus(const FleetMetrics& metrics);
+
+// Turns a model's inputs from whatever the caller has (an image file, say) into tensors. Runs on
+// the fleet's preparation threads, never on a device worker.
+using Preparation = std::function<Result<TensorList>(const Model& model)>;
 
 class Fleet {
  public:
@@ -73,10 +101,25 @@ class Fleet {
   Result<int> AddModel(ModelPtr model, const std::vector<std::string>& selectors = {});
   // "path/model.tflite" or "path/model.tflite@sim:1".
   Result<int> AddModel(const std::string& spec);
+  // Adds models co-compiled for the devices `selectors` name (none: automatic placement, the
+  // group counting as one model): they share one caching token, the on-chip memory filled in
+  // the order given, so switching between them reloads nothing while they fit. Returns their ids.
+  Result<std::vector<int>> AddCoCompiled(std::vector<ModelPtr> models,
+                                         const std::vector<std::string>& selectors = {});
 
   // Queues one inference. The future always gets an answer: outputs, or the reason none came.
   std::future<Result<InferenceResult>> Submit(
       int model, TensorList inputs,
+      std::optional<std::chrono::steady_clock::time_point> deadline = {});
+  // Queues `prepare` on the preparation threads; its tensors are then submitted as above.
+  std::future<Result<InferenceResult>> Submit(
+      int model, Preparation prepare,
+      std::optional<std::chrono::steady_clock::time_point> deadline = {});
+  // Decodes a BMP, JPEG or PNG file and resizes it (bilinear) to the model's one NHWC input, on
+  // the preparation threads. uint8 inputs take the pixels, int8 inputs pixel - 128, float32
+  // inputs (pixel - 127.5) / 127.5.
+  std::future<Result<InferenceResult>> SubmitImage(
+      int model, std::string image_path,
       std::optional<std::chrono::steady_clock::time_point> deadline = {});
   Result<InferenceResult> Run(int model, TensorList inputs);
 

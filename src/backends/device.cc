@@ -4,6 +4,16 @@
 
 namespace tpufleet::backends {
 
+Result<std::vector<std::unique_ptr<Program>>> Device::PrepareGroup(
+    const std::vector<ModelPtr>& models) {
+  std::vector<std::unique_ptr<Program>> programs;
+  for (const ModelPtr& model : models) {
+    TPUFLEET_ASSIGN_OR_RETURN(std::unique_ptr<Program> program, Prepare(model));
+    programs.push_back(std::move(program));
+  }
+  return programs;
+}
+
 Status CheckInputs(const Model& model, const std::vector<TensorBytes>& inputs) {
   if (inputs.size() != model.input_indices().size()) {
     return InvalidArgumentError(fmt::format("{}: {} inputs given, the model has {}", model.name(),

@@ -42,8 +42,19 @@ class Device {
   virtual ~Device() = default;
   virtual const DeviceInfo& info() const = 0;
   virtual Result<std::unique_ptr<Program>> Prepare(ModelPtr model) = 0;
+  // Prepares models that share the device's parameter cache (co-compiled, first listed first).
+  // Devices without such a cache prepare each model on its own, which is what this default does.
+  virtual Result<std::vector<std::unique_ptr<Program>>> PrepareGroup(
+      const std::vector<ModelPtr>& models);
   // Inputs must match the model's input tensors in count and byte size.
   virtual Result<RunResult> Run(Program& program, const std::vector<TensorBytes>& inputs) = 0;
+
+  // Called while the device is marked down: OK once it can serve again (reconnected, reset).
+  // The parameter cache is then empty. The default says a device without faults is always back.
+  virtual Status Probe() { return OkStatus(); }
+  // Thread-safe: makes a Run in progress return DEADLINE_EXCEEDED as soon as it can. Devices
+  // that cannot be interrupted ignore it (their worker must then be isolated to be recovered).
+  virtual void Interrupt() {}
 };
 
 // Checks `inputs` against the model's inputs; the error names the input and both sizes.

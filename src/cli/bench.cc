@@ -90,7 +90,7 @@ Result<Strategy> OneDevice(const sim::SimDeviceConfig& config, const std::vector
       }
       sources.push_back(uncompiled.value());
     }
-    TPUFLEET_ASSIGN_OR_RETURN(programs, device.PrepareCoCompiled(sources));
+    TPUFLEET_ASSIGN_OR_RETURN(programs, device.PrepareGroup(sources));
   } else {
     for (const ModelPtr& m : models) {
       TPUFLEET_ASSIGN_OR_RETURN(std::unique_ptr<backends::Program> p, device.Prepare(m));

@@ -1,9 +1,12 @@
 #include "common/image.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <stb/stb_image.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <memory>
 
 namespace tpufleet {
@@ -57,6 +60,51 @@ Image ResizeBilinear(const Image& image, int width, int height) {
     }
   }
   return out;
+}
+
+Result<std::vector<uint8_t>> ImageTensor(const Image& image, const TensorInfo& input) {
+  const std::vector<int32_t>& shape = input.shape;
+  if (shape.size() != 4 || shape[0] != 1 || shape[1] < 1 || shape[2] < 1 ||
+      (shape[3] != 1 && shape[3] != 3)) {
+    return InvalidArgumentError(
+        fmt::format("input '{}' is {} [{}]; an image needs [1, height, width, 1 or 3]", input.name,
+                    DataTypeName(input.type), fmt::join(shape, ", ")));
+  }
+  if (image.channels != shape[3]) {
+    return InvalidArgumentError(fmt::format("the image has {} channels; input '{}' takes {}",
+                                            image.channels, input.name, shape[3]));
+  }
+  Image resized = ResizeBilinear(image, shape[2], shape[1]);
+  const std::vector<uint8_t>& pixels = resized.pixels;
+  std::vector<uint8_t> bytes;
+  switch (input.type) {
+    case DataType::kUInt8: return pixels;
+    case DataType::kInt8:
+      bytes.resize(pixels.size());
+      for (size_t i = 0; i < pixels.size(); ++i) bytes[i] = pixels[i] ^ 0x80;
+      return bytes;
+    case DataType::kFloat32:
+      bytes.resize(pixels.size() * sizeof(float));
+      for (size_t i = 0; i < pixels.size(); ++i) {
+        float value = (pixels[i] - 127.5f) / 127.5f;
+        std::memcpy(bytes.data() + i * sizeof(float), &value, sizeof(float));
+      }
+      return bytes;
+    default:
+      return UnimplementedError(fmt::format("images cannot feed input '{}' of type {}", input.name,
+                                            DataTypeName(input.type)));
+  }
+}
+
+Result<std::vector<uint8_t>> ImageFileTensor(const std::string& path, const Model& model) {
+  if (model.input_indices().size() != 1) {
+    return InvalidArgumentError(fmt::format("{} has {} inputs; an image feeds a model with one",
+                                            model.name(), model.input_indices().size()));
+  }
+  const TensorInfo& input = model.input(0);
+  int channels = input.shape.size() == 4 && input.shape[3] == 1 ? 1 : 3;
+  TPUFLEET_ASSIGN_OR_RETURN(Image image, LoadImage(path, channels));
+  return ImageTensor(image, input);
 }
 
 }  // namespace tpufleet

@@ -136,8 +136,10 @@ std::string DescribeDevices(const std::vector<DeviceInfo>& devices) {
   std::map<const DeviceInfo*, std::string> names = IndexNames(devices);
   std::vector<std::string> parts;
   for (const DeviceInfo& d : devices) {
-    parts.push_back(fmt::format("{} {} ({})", names[&d], d.path.empty() ? d.name : d.path,
-                                DeviceStateName(d.state)));
+    std::string where = d.path.empty() ? d.name : d.path;
+    parts.push_back(where == names[&d]
+                        ? fmt::format("{} ({})", where, DeviceStateName(d.state))
+                        : fmt::format("{} {} ({})", names[&d], where, DeviceStateName(d.state)));
   }
   return fmt::format("{}", fmt::join(parts, "; "));
 }

@@ -3,129 +3,149 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <mutex>
+#include <set>
+#include <thread>
 
-#include "backends/cpu_device.h"
+#include "common/image.h"
+#include "common/thread_pool.h"
 #include "devices/selector.h"
+#include "fleet/device_factory.h"
 #include "fleet/worker.h"
 #include "sim/compiler.h"
-#include "sim/sim_device.h"
 
 namespace tpufleet {
 
+using fleet::Clock;
 using fleet::RequestPtr;
 using fleet::Worker;
+
+namespace {
 
 struct ModelEntry {
   ModelPtr model;
   uint64_t token = 0;        // caching token on an Edge TPU (0: none or unknown)
+  std::vector<int> group;    // ids of its co-compiled group, itself included; empty: alone
   std::vector<int> devices;  // placement: worker indices
-  std::vector<double> latencies_ms;
-  uint64_t requests = 0, errors = 0;
+  fleet::LatencyHistogram latency;
+  uint64_t submitted = 0, requests = 0, errors = 0, reloads = 0, reloaded_bytes = 0;
+
+  // Models placed as one unit (co-compiled: one caching token) share this key.
+  uint64_t unit(size_t id) const { return token != 0 ? token : (uint64_t{1} << 63) | id; }
 };
 
-struct Fleet::Impl {
-  FleetOptions options;
-  std::vector<DeviceInfo> infos;
-  std::vector<std::unique_ptr<Worker>> workers;
-  mutable std::mutex mutex;  // models and placement
-  std::vector<ModelEntry> models;
-  std::vector<std::string> failures;  // why each down device went down, by worker
-  bool closing = false;  // set by ~Fleet: failed-over requests are answered, not re-queued
-
-  Status Dispatch(RequestPtr& request);
-  void OnFailure(int worker, const Status& why, std::vector<RequestPtr> orphans);
-  void OnAnswer(const fleet::Request& request, bool ok);
-  Result<std::vector<int>> Place(const ModelEntry& entry,
-                                 const std::vector<std::string>& selectors);
-};
-
-namespace {
+// The caching token the models get when compiled (together, in order, if several) for an Edge
+// TPU: the same for every device, so it identifies what is resident.
+uint64_t CachingToken(const std::vector<ModelPtr>& models) {
+  constexpr uint64_t kSram = 8 * 1024 * 1024;
+  std::vector<sim::EdgeTpuProgram> programs;
+  for (const ModelPtr& model : models) {
+    Result<sim::EdgeTpuProgram> program = sim::Compile(*model, kSram);
+    if (!program.ok()) return 0;
+    programs.push_back(std::move(program).value());
+  }
+  if (programs.size() > 1) programs = sim::CoCompile(std::move(programs), kSram);
+  return programs[0].caching_token;
+}
 
 void Answer(RequestPtr& request, Status status) { request->promise.set_value(std::move(status)); }
 
-double Percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  size_t k = std::min(values.size() - 1, static_cast<size_t>(p * values.size()));
-  std::nth_element(values.begin(), values.begin() + k, values.end());
-  return values[k];
-}
-
-uint64_t CachingToken(const Model& model) {
-  Result<sim::EdgeTpuProgram> program = sim::Compile(model, 8 * 1024 * 1024);
-  return program.ok() ? program->caching_token : 0;
-}
-
 }  // namespace
 
+struct Fleet::Impl {
+  FleetOptions options;
+  Clock::time_point started = Clock::now();
+  std::vector<DeviceInfo> infos;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::unique_ptr<ThreadPool> preparation;
+  mutable std::mutex mutex;  // models, placement, closing
+  std::vector<ModelEntry> models;
+  bool closing = false;  // set by ~Fleet: failed-over requests are answered, not re-queued
+
+  std::thread watchdog;
+  std::mutex watchdog_mutex;
+  std::condition_variable watchdog_wake;
+  bool watchdog_stop = false;
+
+  Status Dispatch(RequestPtr& request);
+  // Dispatches, or answers with the reason no device took the request.
+  void DispatchOrAnswer(RequestPtr request);
+  void OnFailure(std::vector<RequestPtr> orphans);
+  void OnAnswer(const fleet::Request& request, const fleet::Outcome& outcome);
+  Result<std::vector<int>> Place(const std::string& name, uint64_t token,
+                                 const std::vector<std::string>& selectors) const;
+  Result<std::vector<int>> Add(std::vector<ModelPtr> models,
+                               const std::vector<std::string>& selectors, bool group);
+  // Makes worker `d` able to run `id` (and its group): failover to a device not placed before.
+  void ExtendPlacementLocked(int id, int d);
+  void WatchTimeouts();
+};
+
 Result<std::unique_ptr<Fleet>> Fleet::Create(const FleetOptions& options) {
+  TPUFLEET_ASSIGN_OR_RETURN(
+      std::unique_ptr<fleet::DeviceFactory> factory,
+      fleet::DeviceFactory::Create(
+          {options.sim_topology_json, options.real_time, options.sim_outputs, /*cpu_threads=*/1}));
   auto impl = std::make_unique<Impl>();
   impl->options = options;
-  std::vector<sim::SimDeviceConfig> rig = sim::DefaultTopology();
-  if (!options.sim_topology_json.empty()) {
-    TPUFLEET_ASSIGN_OR_RETURN(rig, sim::ParseTopology(options.sim_topology_json));
-  }
-  std::vector<DeviceInfo> available;
-  for (size_t i = 0; i < rig.size(); ++i) {
-    available.push_back(
-        sim::SimDevice(static_cast<int>(i), rig[i], sim::MakeVirtualClock(), nullptr).info());
-  }
-  available.push_back(backends::CpuDevice().info());
-  std::map<int, std::shared_ptr<sim::SimBus>> buses;
-  auto clock = options.real_time ? sim::MakeRealTimeClock() : nullptr;
   Impl* raw = impl.get();
+  fleet::WorkerOptions worker_options{options.queue_capacity, options.max_batch,
+                                      options.invocation_timeout_seconds,
+                                      options.max_deadline_misses, options.probe_interval};
   for (const std::string& text : options.devices) {
-    TPUFLEET_ASSIGN_OR_RETURN(Selector selector, ParseSelector(text));
-    TPUFLEET_ASSIGN_OR_RETURN(std::vector<const DeviceInfo*> found,
-                              ResolveSelector(selector, available));
-    if (found.size() != 1) {
-      return InvalidArgumentError(fmt::format(
-          "'{}' names {} devices; give the fleet one device per string", text, found.size()));
-    }
-    const DeviceInfo& info = *found[0];
+    TPUFLEET_ASSIGN_OR_RETURN(std::unique_ptr<backends::Device> device, factory->Open(text));
+    const std::string& name = device->info().name;
     if (std::any_of(raw->infos.begin(), raw->infos.end(),
-                    [&](const DeviceInfo& d) { return d.name == info.name; })) {
-      return InvalidArgumentError(fmt::format("device {} is listed twice", info.name));
+                    [&](const DeviceInfo& d) { return d.name == name; })) {
+      return InvalidArgumentError(fmt::format("device {} is listed twice", name));
     }
-    std::unique_ptr<backends::Device> device;
-    if (info.type == DeviceType::kCpu) {
-      device = std::make_unique<backends::CpuDevice>();
-    } else {
-      int index = std::stoi(info.name.substr(4));
-      sim::SimDeviceConfig config = rig[index];
-      config.compute_outputs = config.compute_outputs && options.sim_outputs;
-      auto& bus = buses[config.hardware.bus];
-      if (!bus) bus = std::make_shared<sim::SimBus>();
-      // Virtual time is per device: each gets its own timeline.
-      device = std::make_unique<sim::SimDevice>(index, config,
-                                                clock ? clock : sim::MakeVirtualClock(), bus);
-    }
-    int worker_index = static_cast<int>(raw->workers.size());
     raw->infos.push_back(device->info());
-    raw->failures.emplace_back();
     raw->workers.push_back(std::make_unique<Worker>(
-        worker_index, std::move(device), options.queue_capacity, options.max_batch,
-        [raw](int w, const Status& why, std::vector<RequestPtr> orphans) {
-          raw->OnFailure(w, why, std::move(orphans));
-        },
-        [raw](const fleet::Request& r, bool ok) { raw->OnAnswer(r, ok); }));
+        std::move(device), worker_options,
+        [raw](std::vector<RequestPtr> orphans) { raw->OnFailure(std::move(orphans)); },
+        [raw](const fleet::Request& r, const fleet::Outcome& o) { raw->OnAnswer(r, o); }));
   }
   if (raw->workers.empty()) return InvalidArgumentError("a fleet needs at least one device");
+  int threads = options.preparation_threads > 0
+                    ? options.preparation_threads
+                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  raw->preparation = std::make_unique<ThreadPool>(threads);
+  if (options.invocation_timeout_seconds > 0) {
+    raw->watchdog = std::thread([raw] { raw->WatchTimeouts(); });
+  }
   return std::unique_ptr<Fleet>(new Fleet(std::move(impl)));
 }
 
 Fleet::Fleet(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
 Fleet::~Fleet() {
+  impl_->preparation->Drain();  // prepared requests are dispatched like any other
   {
     std::lock_guard<std::mutex> lock(impl_->mutex);
     impl_->closing = true;
   }
   // Join every worker before destroying any: a failing worker may still look at the others.
   for (auto& worker : impl_->workers) worker->Stop();
+  {
+    std::lock_guard<std::mutex> lock(impl_->watchdog_mutex);
+    impl_->watchdog_stop = true;
+  }
+  impl_->watchdog_wake.notify_all();
+  if (impl_->watchdog.joinable()) impl_->watchdog.join();
 }
 
-Result<std::vector<int>> Fleet::Impl::Place(const ModelEntry& entry,
-                                            const std::vector<std::string>& selectors) {
+void Fleet::Impl::WatchTimeouts() {
+  auto period = std::chrono::duration<double>(
+      std::clamp(options.invocation_timeout_seconds / 10, 0.001, 0.1));
+  std::unique_lock<std::mutex> lock(watchdog_mutex);
+  while (!watchdog_wake.wait_for(lock, period, [&] { return watchdog_stop; })) {
+    for (auto& worker : workers) worker->CheckTimeout(Clock::now());
+  }
+}
+
+Result<std::vector<int>> Fleet::Impl::Place(const std::string& name, uint64_t token,
+                                            const std::vector<std::string>& selectors) const {
   std::vector<int> placed;
   for (const std::string& text : selectors) {
     TPUFLEET_ASSIGN_OR_RETURN(Selector selector, ParseSelector(text));
@@ -136,41 +156,61 @@ Result<std::vector<int>> Fleet::Impl::Place(const ModelEntry& entry,
     if (std::find(placed.begin(), placed.end(), index) == placed.end()) placed.push_back(index);
   }
   if (!placed.empty()) return placed;
-  // Automatic: a device no auto-placed model uses yet, in order (as Coral's old API did).
-  std::vector<int> load(infos.size(), 0);
+  // Automatic. Co-compiled models (one caching token) go where the first of them went.
   for (const ModelEntry& m : models) {
-    for (int d : m.devices) ++load[d];
+    if (token != 0 && m.token == token && !m.devices.empty()) return std::vector<int>{m.devices[0]};
+  }
+  // Else a device no model uses yet, in order, as Coral's old API; a co-compiled group counts
+  // as one model.
+  std::vector<std::set<uint64_t>> units(infos.size());
+  std::set<uint64_t> all_units;
+  for (size_t id = 0; id < models.size(); ++id) {
+    for (int d : models[id].devices) units[d].insert(models[id].unit(id));
+    all_units.insert(models[id].unit(id));
   }
   for (size_t d = 0; d < infos.size(); ++d) {
-    if (load[d] == 0) return std::vector<int>{static_cast<int>(d)};
+    if (units[d].empty()) return std::vector<int>{static_cast<int>(d)};
   }
   if (options.strict) {
-    return FailedPreconditionError(
-        fmt::format("model {} is the {}th without an explicit device, but the fleet has {} devices "
-                    "({}); give it a device "
-                    "string (model.tflite@sim:0) or leave strict placement off to share devices",
-                    entry.model->name(), models.size() + 1, infos.size(), DescribeDevices(infos)));
+    return FailedPreconditionError(fmt::format(
+        "{} would be model number {}, but the fleet has {} devices ({}) and strict placement "
+        "gives each model its own; give it a device string (model.tflite@sim:0) or leave strict "
+        "placement off to share devices",
+        name, all_units.size() + 1, infos.size(), DescribeDevices(infos)));
   }
-  // Shared: beside a model with the same caching token (co-compiled), else the least loaded.
-  for (const ModelEntry& m : models) {
-    if (entry.token != 0 && m.token == entry.token && !m.devices.empty())
-      return std::vector<int>{m.devices[0]};
+  // Shared: the device with the fewest models.
+  auto least = std::min_element(units.begin(), units.end(),
+                                [](const auto& a, const auto& b) { return a.size() < b.size(); });
+  return std::vector<int>{static_cast<int>(least - units.begin())};
+}
+
+Result<std::vector<int>> Fleet::Impl::Add(std::vector<ModelPtr> models,
+                                          const std::vector<std::string>& selectors, bool group) {
+  for (const ModelPtr& m : models) {
+    if (!m) return InvalidArgumentError("no model given");
   }
-  return std::vector<int>{
-      static_cast<int>(std::min_element(load.begin(), load.end()) - load.begin())};
+  if (models.empty()) return InvalidArgumentError("no model given");
+  uint64_t token = CachingToken(models);
+  std::lock_guard<std::mutex> lock(mutex);
+  TPUFLEET_ASSIGN_OR_RETURN(std::vector<int> devices, Place(models[0]->name(), token, selectors));
+  std::vector<int> ids;
+  for (size_t i = 0; i < models.size(); ++i)
+    ids.push_back(static_cast<int>(this->models.size() + i));
+  for (size_t i = 0; i < models.size(); ++i) {
+    ModelEntry entry;
+    entry.model = models[i];
+    entry.token = token;
+    entry.devices = devices;
+    if (group) entry.group = ids;
+    this->models.push_back(std::move(entry));
+  }
+  for (int d : devices) workers[d]->AddModels(ids, models, token, group);
+  return ids;
 }
 
 Result<int> Fleet::AddModel(ModelPtr model, const std::vector<std::string>& selectors) {
-  if (!model) return InvalidArgumentError("no model given");
-  ModelEntry entry;
-  entry.model = model;
-  entry.token = CachingToken(*model);
-  std::lock_guard<std::mutex> lock(impl_->mutex);
-  TPUFLEET_ASSIGN_OR_RETURN(entry.devices, impl_->Place(entry, selectors));
-  int id = static_cast<int>(impl_->models.size());
-  for (int d : entry.devices) impl_->workers[d]->AddModel(id, model, entry.token);
-  impl_->models.push_back(std::move(entry));
-  return id;
+  TPUFLEET_ASSIGN_OR_RETURN(std::vector<int> ids, impl_->Add({std::move(model)}, selectors, false));
+  return ids[0];
 }
 
 Result<int> Fleet::AddModel(const std::string& spec) {
@@ -179,6 +219,31 @@ Result<int> Fleet::AddModel(const std::string& spec) {
   TPUFLEET_ASSIGN_OR_RETURN(ModelPtr model, Model::FromFile(path));
   if (at == std::string::npos) return AddModel(model);
   return AddModel(model, {spec.substr(at + 1)});
+}
+
+Result<std::vector<int>> Fleet::AddCoCompiled(std::vector<ModelPtr> models,
+                                              const std::vector<std::string>& selectors) {
+  if (models.size() < 2) return InvalidArgumentError("co-compiling needs at least two models");
+  for (const ModelPtr& m : models) {
+    if (m && m->is_edgetpu_compiled()) {
+      return InvalidArgumentError(fmt::format(
+          "{} is already compiled for the Edge TPU; co-compile the uncompiled models, or add "
+          "files edgetpu_compiler co-compiled with AddModel (they share a caching token)",
+          m->name()));
+    }
+  }
+  return impl_->Add(std::move(models), selectors, true);
+}
+
+void Fleet::Impl::ExtendPlacementLocked(int id, int d) {
+  ModelEntry& entry = models[id];
+  std::vector<int> ids = entry.group.empty() ? std::vector<int>{id} : entry.group;
+  std::vector<ModelPtr> group_models;
+  for (int i : ids) {
+    group_models.push_back(models[i].model);
+    models[i].devices.push_back(d);
+  }
+  workers[d]->AddModels(ids, group_models, entry.token, !entry.group.empty());
 }
 
 Status Fleet::Impl::Dispatch(RequestPtr& request) {
@@ -191,24 +256,21 @@ Status Fleet::Impl::Dispatch(RequestPtr& request) {
     {
       std::lock_guard<std::mutex> lock(mutex);
       if (closing) return UnavailableError("the fleet is shutting down");
-      ModelEntry& entry = models[request->model];
+      const ModelEntry& entry = models[request->model];
       token = entry.token;
       for (int d : entry.devices) {
         if (workers[d]->healthy()) candidates.push_back(d);
       }
       if (candidates.empty()) {  // failover: any healthy device can load the model
         for (size_t d = 0; d < workers.size(); ++d) {
-          if (!workers[d]->healthy()) continue;
-          if (!workers[d]->CanRun(request->model))
-            workers[d]->AddModel(request->model, entry.model, entry.token);
-          entry.devices.push_back(static_cast<int>(d));
-          candidates.push_back(static_cast<int>(d));
+          if (workers[d]->healthy()) candidates.push_back(static_cast<int>(d));
         }
       }
       if (candidates.empty()) {
         std::vector<std::string> why;
-        for (size_t d = 0; d < workers.size(); ++d)
-          why.push_back(fmt::format("{} ({})", infos[d].name, failures[d]));
+        for (const auto& worker : workers) {
+          why.push_back(fmt::format("{} ({})", worker->name(), worker->down_reason()));
+        }
         return UnavailableError(
             fmt::format("no device can serve model {}: every device is down: {}",
                         entry.model->name(), fmt::join(why, "; ")));
@@ -226,6 +288,10 @@ Status Fleet::Impl::Dispatch(RequestPtr& request) {
     });
     bool only_down = true;
     for (int d : candidates) {
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (!workers[d]->CanRun(request->model)) ExtendPlacementLocked(request->model, d);
+      }
       last = workers[d]->Enqueue(request);
       if (last.ok()) return last;
       only_down = only_down && last.code() == StatusCode::kUnavailable;
@@ -235,52 +301,95 @@ Status Fleet::Impl::Dispatch(RequestPtr& request) {
   return last;
 }
 
-void Fleet::Impl::OnFailure(int worker, const Status& why, std::vector<RequestPtr> orphans) {
-  {
-    std::lock_guard<std::mutex> lock(mutex);
-    failures[worker] = why.message();
-  }
-  for (RequestPtr& request : orphans) {
-    Status dispatched = Dispatch(request);
-    if (!dispatched.ok()) {
-      OnAnswer(*request, false);
-      Answer(request, dispatched);
-    }
-  }
+void Fleet::Impl::DispatchOrAnswer(RequestPtr request) {
+  Status dispatched = Dispatch(request);
+  if (dispatched.ok()) return;
+  OnAnswer(*request, {});
+  Answer(request, dispatched);
 }
 
-void Fleet::Impl::OnAnswer(const fleet::Request& request, bool ok) {
+void Fleet::Impl::OnFailure(std::vector<RequestPtr> orphans) {
+  for (RequestPtr& request : orphans) DispatchOrAnswer(std::move(request));
+}
+
+void Fleet::Impl::OnAnswer(const fleet::Request& request, const fleet::Outcome& outcome) {
   std::lock_guard<std::mutex> lock(mutex);
   ModelEntry& entry = models[request.model];
   ++entry.requests;
-  if (!ok) ++entry.errors;
-  entry.latencies_ms.push_back(
-      std::chrono::duration<double, std::milli>(fleet::Clock::now() - request.submitted).count());
+  if (!outcome.ok) ++entry.errors;
+  if (outcome.reloaded) {
+    ++entry.reloads;
+    entry.reloaded_bytes += outcome.reloaded_bytes;
+  }
+  entry.latency.Record(std::chrono::duration<double>(Clock::now() - request.submitted).count());
 }
 
-std::future<Result<InferenceResult>> Fleet::Submit(
-    int model, TensorList inputs, std::optional<std::chrono::steady_clock::time_point> deadline) {
+namespace {
+
+// A request for `model`, counted as submitted; null (and `future` answered) for an unknown id.
+RequestPtr NewRequest(int model, std::optional<Clock::time_point> deadline,
+                      std::vector<ModelEntry>& models, std::mutex& mutex,
+                      std::future<Result<InferenceResult>>& future) {
   auto request = std::make_unique<fleet::Request>();
   request->model = model;
-  request->inputs = std::move(inputs);
   request->deadline = deadline;
-  std::future<Result<InferenceResult>> future = request->promise.get_future();
-  size_t model_count;
+  future = request->promise.get_future();
+  std::lock_guard<std::mutex> lock(mutex);
+  if (model < 0 || static_cast<size_t>(model) >= models.size()) {
+    Answer(request, InvalidArgumentError(fmt::format("unknown model id {}; the fleet has {} models",
+                                                     model, models.size())));
+    return nullptr;
+  }
+  ++models[model].submitted;
+  return request;
+}
+
+}  // namespace
+
+std::future<Result<InferenceResult>> Fleet::Submit(int model, TensorList inputs,
+                                                   std::optional<Clock::time_point> deadline) {
+  std::future<Result<InferenceResult>> future;
+  RequestPtr request = NewRequest(model, deadline, impl_->models, impl_->mutex, future);
+  if (!request) return future;
+  request->inputs = std::move(inputs);
+  impl_->DispatchOrAnswer(std::move(request));
+  return future;
+}
+
+std::future<Result<InferenceResult>> Fleet::Submit(int model, Preparation prepare,
+                                                   std::optional<Clock::time_point> deadline) {
+  std::future<Result<InferenceResult>> future;
+  RequestPtr request = NewRequest(model, deadline, impl_->models, impl_->mutex, future);
+  if (!request) return future;
+  ModelPtr target;
   {
     std::lock_guard<std::mutex> lock(impl_->mutex);
-    model_count = impl_->models.size();
+    target = impl_->models[model].model;
   }
-  if (model < 0 || static_cast<size_t>(model) >= model_count) {
-    Answer(request, InvalidArgumentError(fmt::format("unknown model id {}; the fleet has {} models",
-                                                     model, model_count)));
-    return future;
-  }
-  Status dispatched = impl_->Dispatch(request);
-  if (!dispatched.ok()) {
-    impl_->OnAnswer(*request, false);
-    Answer(request, dispatched);
-  }
+  auto held = std::make_shared<RequestPtr>(std::move(request));
+  Impl* impl = impl_.get();
+  impl_->preparation->Post([impl, held, target, prepare = std::move(prepare)] {
+    RequestPtr request = std::move(*held);
+    Result<TensorList> inputs = prepare(*target);
+    if (!inputs.ok()) {
+      impl->OnAnswer(*request, {});
+      return Answer(request, inputs.status());
+    }
+    request->inputs = std::move(inputs).value();
+    impl->DispatchOrAnswer(std::move(request));
+  });
   return future;
+}
+
+std::future<Result<InferenceResult>> Fleet::SubmitImage(int model, std::string image_path,
+                                                        std::optional<Clock::time_point> deadline) {
+  return Submit(
+      model,
+      [path = std::move(image_path)](const Model& target) -> Result<TensorList> {
+        TPUFLEET_ASSIGN_OR_RETURN(std::vector<uint8_t> tensor, ImageFileTensor(path, target));
+        return TensorList{std::move(tensor)};
+      },
+      deadline);
 }
 
 Result<InferenceResult> Fleet::Run(int model, TensorList inputs) {
@@ -302,12 +411,35 @@ std::vector<std::string> Fleet::placement(int model) const {
 
 FleetMetrics Fleet::Metrics() const {
   FleetMetrics metrics;
-  for (const auto& w : impl_->workers) metrics.devices.push_back(w->metrics());
+  bool virtual_time = !impl_->options.real_time;
+  for (size_t d = 0; d < impl_->workers.size(); ++d) {
+    metrics.devices.push_back(impl_->workers[d]->metrics());
+    virtual_time = virtual_time && impl_->infos[d].type == DeviceType::kSim;
+  }
+  // In virtual time every device's timeline starts at 0 and advances only while it works.
+  for (const DeviceMetrics& d : metrics.devices) {
+    metrics.elapsed_seconds = std::max(metrics.elapsed_seconds, d.busy_seconds);
+  }
+  if (!virtual_time) {
+    metrics.elapsed_seconds = std::chrono::duration<double>(Clock::now() - impl_->started).count();
+  }
+  for (DeviceMetrics& d : metrics.devices) {
+    d.busy_fraction = metrics.elapsed_seconds > 0 ? d.busy_seconds / metrics.elapsed_seconds : 0;
+  }
   std::lock_guard<std::mutex> lock(impl_->mutex);
   for (const ModelEntry& m : impl_->models) {
-    metrics.models.push_back({m.model->name(), m.requests, m.errors,
-                              Percentile(m.latencies_ms, 0.50), Percentile(m.latencies_ms, 0.95),
-                              Percentile(m.latencies_ms, 0.99)});
+    ModelMetrics mm;
+    mm.model = m.model->name();
+    for (int d : m.devices) mm.devices.push_back(impl_->infos[d].name);
+    mm.requests = m.requests;
+    mm.errors = m.errors;
+    mm.reloads = m.reloads;
+    mm.reloaded_bytes = m.reloaded_bytes;
+    mm.queue_depth = m.submitted - m.requests;
+    mm.p50_ms = m.latency.Quantile(0.50) * 1e3;
+    mm.p95_ms = m.latency.Quantile(0.95) * 1e3;
+    mm.p99_ms = m.latency.Quantile(0.99) * 1e3;
+    metrics.models.push_back(std::move(mm));
   }
   return metrics;
 }

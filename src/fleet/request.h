@@ -24,4 +24,11 @@ struct Request {
 
 using RequestPtr = std::unique_ptr<Request>;
 
+// What a worker reports of each answered request, for metrics.
+struct Outcome {
+  bool ok = false;
+  bool reloaded = false;  // the device loaded the model's parameters first
+  uint64_t reloaded_bytes = 0;
+};
+
 }  // namespace tpufleet::fleet

@@ -70,7 +70,7 @@ Result<std::unique_ptr<backends::Program>> SimDevice::Prepare(ModelPtr model) {
   return MakeProgram(std::move(model), std::move(edgetpu));
 }
 
-Result<std::vector<std::unique_ptr<backends::Program>>> SimDevice::PrepareCoCompiled(
+Result<std::vector<std::unique_ptr<backends::Program>>> SimDevice::PrepareGroup(
     const std::vector<ModelPtr>& models) {
   std::vector<EdgeTpuProgram> compiled;
   for (const ModelPtr& m : models) {
@@ -89,9 +89,24 @@ Result<std::vector<std::unique_ptr<backends::Program>>> SimDevice::PrepareCoComp
 
 void SimDevice::Reconnect() {
   disconnected_ = false;
+  hung_ = false;
+  failed_probes_ = 0;
   resident_token_ = 0;
   config_.faults.disconnect_after.reset();
   config_.faults.disconnect_at.reset();
+  config_.faults.hang_after.reset();
+}
+
+Status SimDevice::Probe() {
+  if (!disconnected_ && !hung_) return OkStatus();
+  const std::optional<int>& recover = config_.faults.recover_after_probes;
+  if (recover && failed_probes_ >= *recover) {
+    Reconnect();
+    return OkStatus();
+  }
+  ++failed_probes_;
+  return UnavailableError(fmt::format("{}: device {} (simulated fault)", info_.name,
+                                      disconnected_ ? "disconnected" : "hung"));
 }
 
 Status SimDevice::CheckFaults() {
@@ -105,6 +120,8 @@ Status SimDevice::CheckFaults() {
   if (f.hang_after && stats_.invocations >= *f.hang_after) {
     interrupt_ = false;
     clock_->Wait(f.hang_seconds, interrupt_);
+    hung_ = true;
+    resident_token_ = 0;
     return DeadlineExceededError(fmt::format("{}: device hung (simulated fault)", info_.name));
   }
   if (f.transient_error_every > 0 && (stats_.invocations + 1) % f.transient_error_every == 0) {
@@ -189,6 +206,8 @@ Result<std::vector<SimDeviceConfig>> ParseTopology(const std::string& json_text)
         if (f.contains("disconnect_at")) plan.disconnect_at = f["disconnect_at"].get<double>();
         if (f.contains("hang_after")) plan.hang_after = f["hang_after"].get<int>();
         if (f.contains("hang_seconds")) plan.hang_seconds = f["hang_seconds"].get<double>();
+        if (f.contains("recover_after_probes"))
+          plan.recover_after_probes = f["recover_after_probes"].get<int>();
         if (f.contains("slowdown")) plan.slowdown = f["slowdown"].get<double>();
         if (f.contains("transient_error_every"))
           plan.transient_error_every = f["transient_error_every"].get<int>();

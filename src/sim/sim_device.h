@@ -30,6 +30,9 @@ struct FaultPlan {
   double hang_seconds = 60;             // how long a hang lasts before DEADLINE_EXCEEDED
   double slowdown = 1;                  // factor on every modeled time (>= 1)
   int transient_error_every = 0;        // every k-th invocation fails, the device stays up
+  // After a disconnection or hang, probes fail this many times, then the device is back (as if
+  // replugged, cache empty). Absent: it never comes back.
+  std::optional<int> recover_after_probes;
 };
 
 struct SimDeviceConfig {
@@ -74,14 +77,16 @@ class SimDevice : public backends::Device {
   const DeviceInfo& info() const override { return info_; }
   Result<std::unique_ptr<backends::Program>> Prepare(ModelPtr model) override;
   // Co-compiles `models` (first listed first): one caching token, the SRAM shared in order.
-  Result<std::vector<std::unique_ptr<backends::Program>>> PrepareCoCompiled(
-      const std::vector<ModelPtr>& models);
+  Result<std::vector<std::unique_ptr<backends::Program>>> PrepareGroup(
+      const std::vector<ModelPtr>& models) override;
   Result<backends::RunResult> Run(backends::Program& program,
                                   const std::vector<backends::TensorBytes>& inputs) override;
+  // Down while disconnected or hung, until the fault plan's recover_after_probes probes failed.
+  Status Probe() override;
+  // Ends a hang or an invocation in progress (the Run returns DEADLINE_EXCEEDED at once).
+  void Interrupt() override { interrupt_ = true; }
 
-  // Thread-safe: ends a hang in progress (the Run returns DEADLINE_EXCEEDED at once).
-  void Interrupt() { interrupt_ = true; }
-  // Clears a disconnection (the stick was plugged back in): the cache is empty again.
+  // Clears a disconnection or hang (the stick was plugged back in): the cache is empty again.
   void Reconnect();
 
   uint64_t resident_token() const { return resident_token_; }
@@ -98,6 +103,8 @@ class SimDevice : public backends::Device {
   std::shared_ptr<SimBus> bus_;
   uint64_t resident_token_ = 0;  // 0: nothing cached
   bool disconnected_ = false;
+  bool hung_ = false;
+  int failed_probes_ = 0;
   std::atomic<bool> interrupt_{false};
   SimStats stats_;
 };

@@ -6,10 +6,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
-#include "model/zoo/zoo.h"
+#include "fleet/fleet_test_util.h"
+#include "support/shared_files.h"
 
 namespace tpufleet {
 namespace {
@@ -17,26 +19,11 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-ModelPtr Zoo(const std::string& name, double width, int resolution) {
-  zoo::ZooOptions options;
-  options.width = width;
-  options.resolution = resolution;
-  return Model::FromBuffer(zoo::BuildZooModel(name, options).value(),
-                           fmt::format("{}_{}_{}", name, width, resolution))
-      .value();
-}
-
-TensorList Inputs(const Model& model) {
-  TensorList inputs;
-  for (int i : model.input_indices()) inputs.emplace_back(model.tensors()[i].byte_size, 9);
-  return inputs;
-}
-
-std::unique_ptr<Fleet> MakeFleet(FleetOptions options) {
-  Result<std::unique_ptr<Fleet>> fleet = Fleet::Create(options);
-  EXPECT_TRUE(fleet.ok()) << fleet.status().ToString();
-  return fleet.ok() ? std::move(fleet).value() : nullptr;
-}
+using testing::Inputs;
+using testing::MakeFleet;
+using testing::SharedDir;
+using testing::SharedModel;
+using testing::Zoo;
 
 TEST(FleetTest, ManySubmittersEveryRequestAnsweredExactlyOnce) {
   FleetOptions options;
@@ -102,7 +89,7 @@ TEST(FleetTest, StrictPlacementRefusesTheModelBeyondTheDevices) {
   Result<int> third = fleet->AddModel(Zoo("mobilenet_v2", 0.35, 64));
   ASSERT_FALSE(third.ok());
   EXPECT_THAT(third.status().message(),
-              HasSubstr("is the 3th without an explicit device, but the fleet has 2 devices"));
+              HasSubstr("would be model number 3, but the fleet has 2 devices"));
   // An explicit device is still accepted.
   EXPECT_TRUE(fleet->AddModel(Zoo("mobilenet_v2", 0.35, 64), {"sim:1"}).ok());
 }
@@ -218,6 +205,112 @@ TEST(FleetTest, FullQueueAndExpiredDeadlineAndUnknownModel) {
           .get();
   EXPECT_EQ(late.status().code(), StatusCode::kDeadlineExceeded);
   EXPECT_THAT(fleet->Run(99, {}).status().message(), HasSubstr("unknown model id 99"));
+}
+
+TEST(FleetTest, ImagesAreDecodedAndResizedOnThePreparationThreads) {
+  std::string model_path = SharedModel("mobilenet_v2_1.0_224_quant_edgetpu.tflite");
+  std::string image = (SharedDir() / "images" / "cat.bmp").string();
+  TPUFLEET_REQUIRE_FILE(model_path);
+  TPUFLEET_REQUIRE_FILE(image);
+  FleetOptions options;
+  options.preparation_threads = 2;
+  auto fleet = MakeFleet(options);
+  ASSERT_TRUE(fleet);
+  int id = fleet->AddModel(model_path).value();
+  std::vector<std::future<Result<InferenceResult>>> futures;
+  for (int i = 0; i < 4; ++i) futures.push_back(fleet->SubmitImage(id, image));
+  for (auto& f : futures) {
+    Result<InferenceResult> r = f.get();
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_FALSE(r->timing_only);  // the simulator computed outputs with the uncompiled twin
+    const std::vector<uint8_t>& scores = r->outputs[0];
+    EXPECT_EQ(std::max_element(scores.begin(), scores.end()) - scores.begin(), 286);  // cat
+  }
+  Result<InferenceResult> missing = fleet->SubmitImage(id, "/nonexistent/dog.png").get();
+  ASSERT_FALSE(missing.ok());
+  EXPECT_THAT(missing.status().message(), HasSubstr("/nonexistent/dog.png"));
+  EXPECT_EQ(fleet->Metrics().models[0].errors, 1u);
+}
+
+TEST(FleetTest, ASlowPreparationNeverHoldsUpADevice) {
+  FleetOptions options;
+  options.devices = {"sim:0"};
+  options.preparation_threads = 1;
+  auto fleet = MakeFleet(options);
+  ASSERT_TRUE(fleet);
+  ModelPtr m = Zoo("mobilenet_v1", 0.25, 64);
+  int id = fleet->AddModel(m).value();
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  auto blocked = fleet->Submit(id, [&](const Model& model) -> Result<TensorList> {
+    released.wait();
+    return Inputs(model);
+  });
+  // The only preparation thread is stuck; the device still serves ready tensors.
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(fleet->Run(id, Inputs(*m)).ok());
+  release.set_value();
+  ASSERT_TRUE(blocked.get().ok());
+  Result<InferenceResult> refused = fleet
+                                        ->Submit(id,
+                                                 [](const Model&) -> Result<TensorList> {
+                                                   return InvalidArgumentError("not an image");
+                                                 })
+                                        .get();
+  EXPECT_THAT(refused.status().message(), HasSubstr("not an image"));
+}
+
+TEST(FleetTest, CoCompiledModelsSwitchWithoutReloads) {
+  ModelPtr a = Zoo("mobilenet_v1", 0.25, 128), b = Zoo("mobilenet_v1", 0.5, 160);
+  auto reloads_alternating = [&](bool co_compiled) {
+    FleetOptions options;
+    options.devices = {"sim:0"};
+    auto fleet = MakeFleet(options);
+    std::vector<int> ids =
+        co_compiled ? fleet->AddCoCompiled({a, b}).value()
+                    : std::vector<int>{fleet->AddModel(a).value(), fleet->AddModel(b).value()};
+    for (int i = 0; i < 20; ++i) {
+      int id = ids[i % 2];
+      EXPECT_TRUE(fleet->Run(id, Inputs(id == ids[0] ? *a : *b)).ok());
+    }
+    return fleet->Metrics().devices[0].reloads;
+  };
+  EXPECT_EQ(reloads_alternating(false), 20u);  // one request at a time: every switch reloads
+  EXPECT_EQ(reloads_alternating(true), 1u);    // both fit together: loaded once
+}
+
+TEST(FleetTest, CoCompiledModelsArePlacedTogetherAsOne) {
+  FleetOptions options;
+  options.strict = true;
+  auto fleet = MakeFleet(options);
+  ASSERT_TRUE(fleet);
+  std::vector<int> group =
+      fleet->AddCoCompiled({Zoo("mobilenet_v1", 0.25, 128), Zoo("mobilenet_v1", 0.5, 160)}).value();
+  int third = fleet->AddModel(Zoo("mobilenet_v2", 0.35, 64)).value();
+  EXPECT_THAT(fleet->placement(group[0]), ElementsAre("sim:0"));
+  EXPECT_THAT(fleet->placement(group[1]), ElementsAre("sim:0"));
+  EXPECT_THAT(fleet->placement(third), ElementsAre("sim:1"));
+  Result<int> fourth = fleet->AddModel(Zoo("mobilenet_v2", 0.5, 64));
+  EXPECT_THAT(fourth.status().message(), HasSubstr("would be model number 3"));
+  EXPECT_THAT(fleet->AddCoCompiled({Zoo("mobilenet_v1", 0.25, 64)}).status().message(),
+              HasSubstr("at least two models"));
+}
+
+TEST(FleetTest, CompiledFilesCoCompiledTogetherGoToOneDevice) {
+  std::string first = SharedModel(
+      "mobilenet_v1_0.25_128_quant_cocompiled_with_mobilenet_v1_0.5_160_quant_edgetpu.tflite");
+  std::string second = SharedModel(
+      "mobilenet_v1_0.5_160_quant_cocompiled_with_mobilenet_v1_0.25_128_quant_edgetpu.tflite");
+  TPUFLEET_REQUIRE_FILE(first);
+  TPUFLEET_REQUIRE_FILE(second);
+  auto fleet = MakeFleet({});
+  ASSERT_TRUE(fleet);
+  int a = fleet->AddModel(first).value(), b = fleet->AddModel(second).value();
+  EXPECT_EQ(fleet->placement(a), fleet->placement(b));  // one caching token: one device
+  EXPECT_THAT(
+      fleet->AddCoCompiled({Model::FromFile(first).value(), Model::FromFile(second).value()})
+          .status()
+          .message(),
+      HasSubstr("already compiled for the Edge TPU"));
 }
 
 }  // namespace

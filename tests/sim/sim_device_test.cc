@@ -59,7 +59,7 @@ TEST(SimDeviceTest, SeparatelyCompiledModelsReloadAtEverySwitchCoCompiledNever) 
 
   SimDevice shared = MakeDevice();
   auto together =
-      shared.PrepareCoCompiled({Zoo("mobilenet_v1", 0.5, 160), Zoo("mobilenet_v1", 0.25, 128)})
+      shared.PrepareGroup({Zoo("mobilenet_v1", 0.5, 160), Zoo("mobilenet_v1", 0.25, 128)})
           .value();
   EXPECT_TRUE(RunOrDie(shared, *together[0]).reloaded);  // the first load
   for (int i = 1; i < 6; ++i)

@@ -1,0 +1,43 @@
+// Opens the devices that device strings name, for the fleet and for MakeInterpreter: simulated
+// Edge TPUs from a rig (devices on one bus share it; in real time they share one wall clock,
+// in virtual time each has its own timeline) and the CPU.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backends/device.h"
+#include "sim/sim_device.h"
+
+namespace tpufleet::fleet {
+
+struct DeviceFactoryOptions {
+  std::string sim_topology_json;  // empty: the default rig (two USB 3 sticks, separate buses)
+  bool real_time = false;         // simulated devices wait their modeled time
+  bool sim_outputs = true;        // simulated devices compute real outputs when they can
+  int cpu_threads = 1;
+};
+
+class DeviceFactory {
+ public:
+  static Result<std::unique_ptr<DeviceFactory>> Create(const DeviceFactoryOptions& options);
+
+  // Every device a string may name: sim:0 ... sim:N-1, then cpu.
+  const std::vector<DeviceInfo>& available() const { return available_; }
+  // Opens the one device `device_string` names ("sim:1", "cpu"); an error when it names none
+  // or several.
+  Result<std::unique_ptr<backends::Device>> Open(const std::string& device_string);
+
+ private:
+  DeviceFactory() = default;
+
+  DeviceFactoryOptions options_;
+  std::vector<sim::SimDeviceConfig> rig_;
+  std::vector<DeviceInfo> available_;
+  std::map<int, std::shared_ptr<sim::SimBus>> buses_;
+  std::shared_ptr<sim::SimClock> wall_clock_;  // real time only
+};
+
+}  // namespace tpufleet::fleet
