@@ -46,6 +46,7 @@ struct FleetOptions {
   bool strict = false;            // more auto-placed models than devices is an error
   int max_batch = 10;             // same-model requests a shared device runs back to back
   int preparation_threads = 0;    // CPU threads decoding and resizing inputs; 0: one per core
+  int cpu_threads = 1;            // threads of the "cpu" device's interpreters
   // An invocation with no answer after this long (wall time, or modeled time on a virtual
   // clock) means the device hung: it is interrupted and marked down. 0: never.
   double invocation_timeout_seconds = 10;

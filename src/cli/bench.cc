@@ -14,6 +14,7 @@
 
 #include "cli/commands.h"
 #include "cli/files.h"
+#include "cli/progress.h"
 #include "model/edgetpu_package.h"
 #include "model/zoo/zoo.h"
 #include "sim/sim_device.h"
@@ -36,25 +37,6 @@ struct Strategy {
   std::string name;
   double seconds = 0;  // makespan in modeled time
   uint64_t reloads = 0;
-};
-
-// Progress on stderr, redrawn in place: "[##########          ] 50% one device, batches of 10".
-class Progress {
- public:
-  Progress(int total, bool enabled) : total_(total), enabled_(enabled) {}
-  void Step(const std::string& label) {
-    ++done_;
-    if (!enabled_ || (done_ % 50 != 0 && done_ != total_)) return;
-    int filled = 30 * done_ / total_;
-    std::cerr << fmt::format("\r[{}{}] {:3}% {:<40}", std::string(filled, '#'),
-                             std::string(30 - filled, ' '), 100 * done_ / total_, label)
-              << std::flush;
-    if (done_ == total_) std::cerr << "\n";
-  }
-
- private:
-  int total_, done_ = 0;
-  bool enabled_;
 };
 
 Result<ModelPtr> LoadModel(const std::string& spec) {
@@ -118,7 +100,6 @@ Result<Strategy> DevicePerModel(const std::vector<sim::SimDeviceConfig>& configs
   std::vector<double> busy(models.size(), 0);
   std::vector<Status> errors(models.size());
   std::vector<uint64_t> reloads(models.size(), 0);
-  std::mutex progress_mutex;
   std::vector<std::thread> threads;
   for (size_t m = 0; m < models.size(); ++m) {
     threads.emplace_back([&, m] {
@@ -135,7 +116,6 @@ Result<Strategy> DevicePerModel(const std::vector<sim::SimDeviceConfig>& configs
           return;
         }
         busy[m] += r->device_seconds;
-        std::lock_guard<std::mutex> lock(progress_mutex);
         progress.Step(s.name);
       }
       reloads[m] = device.stats().reloads;

@@ -1,19 +1,24 @@
-// `tpufleet run MODEL --input IMAGE [--labels FILE] [--top K] [--threads N] [--count N] [--json]`:
-// one model on one image on the CPU, printed as Coral's examples print it.
+// `tpufleet run MODEL[@DEVICE]... --input IMAGE... [options]`: every model on every image, on a
+// fleet (the CPU, simulated Edge TPUs), results printed as Coral's examples print them.
 #include <fmt/format.h>
+#include <unistd.h>
 
-#include <algorithm>
-#include <chrono>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <numeric>
+#include <sstream>
 
 #include "cli/commands.h"
+#include "cli/files.h"
 #include "cli/labels.h"
+#include "cli/metrics_table.h"
+#include "cli/outputs.h"
+#include "cli/progress.h"
 #include "common/image.h"
 #include "cpu/interpreter.h"
-#include "cpu/quantization.h"
+#include "sim/sim_device.h"
+#include "tpufleet/fleet.h"
 
 namespace tpufleet::cli {
 namespace {
@@ -21,18 +26,31 @@ namespace {
 using nlohmann::json;
 
 struct RunArgs {
-  std::string model;
-  std::string input;
-  std::string labels;
+  std::vector<std::string> models;  // "model.tflite" or "model.tflite@sim:1"
+  std::vector<std::string> inputs;
+  std::vector<std::string> labels;  // one for every model, or one per model
+  std::string devices;              // comma-separated; empty: DefaultDevices
+  std::string topology;
+  std::string metrics;  // "", "table", "json" or "prometheus"
   int top = 5;
   int threads = 1;
   int count = 1;
   float threshold = 0.4f;
   bool json = false;
   bool profile = false;
+  bool strict = false;
+  bool real_time = false;
+  bool quiet = false;
 };
 
-// Time per operator type over the last invocation, largest first.
+struct Placed {
+  ModelPtr model;
+  std::string selector;  // after '@'; empty: automatic placement
+  Labels labels;
+  int id = 0;
+};
+
+// Time per operator type of one CPU invocation, largest first.
 void PrintProfile(const cpu::Profile& profile) {
   std::map<std::string, std::pair<double, int>> by_op;
   for (const cpu::Profile::Node& n : profile.nodes) {
@@ -43,7 +61,6 @@ void PrintProfile(const cpu::Profile& profile) {
   std::vector<std::pair<std::string, std::pair<double, int>>> rows(by_op.begin(), by_op.end());
   std::sort(rows.begin(), rows.end(),
             [](const auto& a, const auto& b) { return a.second.first > b.second.first; });
-  std::cout << "-------PROFILE--------\n";
   for (const auto& [op, entry] : rows) {
     std::cout << fmt::format("{:<36} x{:<4} {:8.3f} ms {:5.1f}%\n", op, entry.second,
                              entry.first * 1e3, 100 * entry.first / profile.total_seconds);
@@ -53,201 +70,239 @@ void PrintProfile(const cpu::Profile& profile) {
                            100 * (1 - profile.xnnpack_seconds() / profile.total_seconds));
 }
 
-// Pixels into the input tensor: uint8 as they are, int8 shifted by 128, float32 scaled to [-1, 1].
-Status FillInput(const Image& image, cpu::Tensor& input) {
-  if (input.rank() != 4)
-    return InvalidArgumentError("the model's input is " + cpu::Describe(input) +
-                                ", not an NHWC image");
-  Image resized = ResizeBilinear(image, input.dim(2), input.dim(1));
-  for (size_t i = 0; i < resized.pixels.size(); ++i) {
-    uint8_t p = resized.pixels[i];
-    switch (input.type) {
-      case DataType::kUInt8: input.data[i] = p; break;
-      case DataType::kInt8: input.data[i] = p ^ 0x80; break;
-      case DataType::kFloat32: input.as<float>()[i] = (p - 127.5f) / 127.5f; break;
-      default:
-        return UnimplementedError("images cannot feed a " + DataTypeName(input.type) + " input");
-    }
-  }
+// One CPU invocation of `model` on `image`, timed per operator.
+Status Profile(const Placed& placed, const std::string& image, int threads) {
+  TPUFLEET_ASSIGN_OR_RETURN(std::unique_ptr<cpu::Interpreter> interpreter,
+                            cpu::Interpreter::Create(placed.model, {threads}));
+  TPUFLEET_ASSIGN_OR_RETURN(std::vector<uint8_t> pixels, ImageFileTensor(image, *placed.model));
+  std::copy(pixels.begin(), pixels.end(), interpreter->input(0).data);
+  cpu::Profile profile;
+  TPUFLEET_RETURN_IF_ERROR(interpreter->Invoke(profile));
+  std::cout << fmt::format("-------PROFILE-------- {} on the CPU, {} thread{}\n",
+                           placed.model->name(), threads, threads == 1 ? "" : "s");
+  PrintProfile(profile);
   return OkStatus();
 }
 
-std::vector<float> RealValues(const cpu::Tensor& t) {
-  std::vector<float> values(t.element_count());
-  for (size_t i = 0; i < values.size(); ++i) values[i] = cpu::RealValueAt(t, i);
-  return values;
-}
-
-json RawValues(const cpu::Tensor& t) {
-  json raw = json::array();
-  for (size_t i = 0; i < t.element_count(); ++i) {
-    switch (t.type) {
-      case DataType::kUInt8: raw.push_back(t.as<uint8_t>()[i]); break;
-      case DataType::kInt8: raw.push_back(t.as<int8_t>()[i]); break;
-      case DataType::kInt32: raw.push_back(t.as<int32_t>()[i]); break;
-      case DataType::kInt64: raw.push_back(t.as<int64_t>()[i]); break;
-      default: raw.push_back(t.as<float>()[i]); break;
-    }
+// Every simulated device of the rig when a model needs an Edge TPU or names a simulated one;
+// the CPU when no simulated device is chosen or a model names it.
+Result<std::vector<std::string>> DefaultDevices(const std::vector<Placed>& placed,
+                                                const std::string& topology) {
+  bool sims = false, cpu = false;
+  for (const Placed& p : placed) {
+    sims = sims || p.model->is_edgetpu_compiled() || p.selector.starts_with("sim");
+    cpu = cpu || p.selector == "cpu";
   }
-  return raw;
+  std::vector<std::string> devices;
+  if (sims) {
+    size_t rig = sim::DefaultTopology().size();
+    if (!topology.empty()) {
+      TPUFLEET_ASSIGN_OR_RETURN(std::vector<sim::SimDeviceConfig> parsed,
+                                sim::ParseTopology(topology));
+      rig = parsed.size();
+    }
+    for (size_t i = 0; i < rig; ++i) devices.push_back(fmt::format("sim:{}", i));
+  }
+  if (cpu || !sims) devices.push_back("cpu");
+  return devices;
 }
 
-// SSD-style models end in TFLite_Detection_PostProcess: four outputs, boxes first.
-bool IsDetector(const cpu::Interpreter& interpreter) {
-  return interpreter.output_count() == 4 && interpreter.output(0).rank() == 3 &&
-         interpreter.output(0).dim(2) == 4;
+Result<std::vector<Placed>> LoadModels(const RunArgs& args) {
+  if (args.labels.size() > 1 && args.labels.size() != args.models.size()) {
+    return InvalidArgumentError(
+        fmt::format("{} label files for {} models: give one for all, or one per model in order",
+                    args.labels.size(), args.models.size()));
+  }
+  std::vector<Placed> placed;
+  for (size_t i = 0; i < args.models.size(); ++i) {
+    const std::string& spec = args.models[i];
+    size_t at = spec.rfind('@');
+    Placed p;
+    TPUFLEET_ASSIGN_OR_RETURN(p.model, Model::FromFile(spec.substr(0, at)));
+    if (at != std::string::npos) p.selector = spec.substr(at + 1);
+    if (!args.labels.empty()) {
+      TPUFLEET_ASSIGN_OR_RETURN(p.labels,
+                                Labels::Load(args.labels[args.labels.size() == 1 ? 0 : i]));
+    }
+    placed.push_back(std::move(p));
+  }
+  return placed;
+}
+
+std::vector<std::string> SplitCommas(const std::string& text) {
+  std::vector<std::string> parts;
+  std::stringstream list(text);
+  for (std::string part; std::getline(list, part, ',');) {
+    if (!part.empty()) parts.push_back(part);
+  }
+  return parts;
 }
 
 int Run(const RunArgs& args) {
-  auto fail = [&](const Status& status) {
+  auto fail = [](const Status& status) {
     std::cerr << "error: " << status.message() << "\n";
     return status.code() == StatusCode::kInvalidArgument ? 2 : 1;
   };
-  Result<ModelPtr> model = Model::FromFile(args.model);
-  if (!model.ok()) return fail(model.status());
-  Result<std::unique_ptr<cpu::Interpreter>> created =
-      cpu::Interpreter::Create(model.value(), {args.threads});
+  Result<std::vector<Placed>> loaded = LoadModels(args);
+  if (!loaded.ok()) return fail(loaded.status());
+  std::vector<Placed>& placed = loaded.value();
+  FleetOptions options;
+  if (!args.topology.empty()) {
+    Result<std::string> text = ReadTextFile(args.topology, "the topology file");
+    if (!text.ok()) return fail(text.status());
+    options.sim_topology_json = std::move(text).value();
+  }
+  options.devices = SplitCommas(args.devices);
+  if (options.devices.empty()) {
+    Result<std::vector<std::string>> devices = DefaultDevices(placed, options.sim_topology_json);
+    if (!devices.ok()) return fail(devices.status());
+    options.devices = std::move(devices).value();
+  }
+  const size_t total = static_cast<size_t>(args.count) * placed.size() * args.inputs.size();
+  options.queue_capacity = std::max<size_t>(options.queue_capacity, total);  // no back-pressure
+  options.real_time = args.real_time;
+  options.strict = args.strict;
+  options.cpu_threads = args.threads;
+  Result<std::unique_ptr<Fleet>> created = Fleet::Create(options);
   if (!created.ok()) return fail(created.status());
-  cpu::Interpreter& interpreter = *created.value();
-  if (interpreter.input_count() != 1) {
-    return fail(UnimplementedError(
-        fmt::format("the model has {} inputs; run feeds one image", interpreter.input_count())));
-  }
-  Labels labels;
-  if (!args.labels.empty()) {
-    Result<Labels> loaded = Labels::Load(args.labels);
-    if (!loaded.ok()) return fail(loaded.status());
-    labels = std::move(loaded).value();
-  }
-  cpu::Tensor& input = interpreter.input(0);
-  Result<Image> image = LoadImage(args.input, input.rank() == 4 && input.dim(3) == 1 ? 1 : 3);
-  if (!image.ok()) return fail(image.status());
-  if (Status filled = FillInput(image.value(), input); !filled.ok()) return fail(filled);
-
-  std::vector<double> times_ms;
-  cpu::Profile profile;
-  for (int i = 0; i < args.count; ++i) {
-    auto start = std::chrono::steady_clock::now();
-    Status status = args.profile ? interpreter.Invoke(profile) : interpreter.Invoke();
-    if (!status.ok()) return fail(status);
-    times_ms.push_back(
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-            .count());
+  Fleet& fleet = *created.value();
+  for (Placed& p : placed) {
+    Result<int> id =
+        p.selector.empty() ? fleet.AddModel(p.model) : fleet.AddModel(p.model, {p.selector});
+    if (!id.ok()) return fail(id.status());
+    p.id = id.value();
   }
 
-  json report = {{"model", args.model},
-                 {"input", args.input},
-                 {"threads", args.threads},
-                 {"arena_bytes", interpreter.arena_bytes()},
-                 {"times_ms", times_ms}};
-  if (!args.json) {
-    std::cout << "----INFERENCE TIME----\n";
-    for (double t : times_ms) std::cout << fmt::format("{:.2f} ms\n", t);
-    std::cout << fmt::format("(CPU, {} thread{}, arena {} KiB)\n", args.threads,
-                             args.threads == 1 ? "" : "s", interpreter.arena_bytes() / 1024);
-    if (args.profile) PrintProfile(profile);
-  }
-  if (IsDetector(interpreter)) {
-    std::vector<float> boxes = RealValues(interpreter.output(0)),
-                       classes = RealValues(interpreter.output(1));
-    std::vector<float> scores = RealValues(interpreter.output(2));
-    int count = static_cast<int>(RealValues(interpreter.output(3))[0]);
-    json detections = json::array();
-    if (!args.json) std::cout << "-------RESULTS--------\n";
-    for (int i = 0; i < count && i < args.top; ++i) {
-      if (scores[i] < args.threshold) break;
-      int id = static_cast<int>(classes[i]);
-      detections.push_back(
-          {{"class", id},
-           {"label", labels.Name(id)},
-           {"score", scores[i]},
-           {"box", {boxes[i * 4], boxes[i * 4 + 1], boxes[i * 4 + 2], boxes[i * 4 + 3]}}});
-      if (!args.json) {
-        std::cout << fmt::format(
-            "{}\n  id:    {}\n  score: {:.5f}\n  box (ymin, xmin, ymax, xmax): ({:.3f}, {:.3f}, "
-            "{:.3f}, {:.3f})\n",
-            labels.Name(id), id, scores[i], boxes[i * 4], boxes[i * 4 + 1], boxes[i * 4 + 2],
-            boxes[i * 4 + 3]);
+  // Every repetition of every model on every image, submitted at once; the fleet's preparation
+  // threads decode and resize while the devices run.
+  struct Job {
+    size_t model, input;
+    std::future<Result<InferenceResult>> answer;
+  };
+  std::vector<Job> jobs;
+  for (int r = 0; r < args.count; ++r) {
+    for (size_t m = 0; m < placed.size(); ++m) {
+      for (size_t i = 0; i < args.inputs.size(); ++i) {
+        jobs.push_back({m, i, fleet.SubmitImage(placed[m].id, args.inputs[i])});
       }
     }
-    if (!args.json && detections.empty())
-      std::cout << fmt::format("No objects detected with score >= {}\n", args.threshold);
-    report["detections"] = detections;
-  } else {
-    std::vector<float> scores = RealValues(interpreter.output(0));
-    std::vector<int> order(scores.size());
-    std::iota(order.begin(), order.end(), 0);
-    int k = std::min<int>(args.top, static_cast<int>(order.size()));
-    std::partial_sort(order.begin(), order.begin() + k, order.end(),
-                      [&](int a, int b) { return scores[a] > scores[b]; });
-    json top = json::array();
-    if (!args.json) std::cout << "-------RESULTS--------\n";
-    for (int i = 0; i < k; ++i) {
-      top.push_back(
-          {{"class", order[i]}, {"label", labels.Name(order[i])}, {"score", scores[order[i]]}});
-      if (!args.json)
-        std::cout << fmt::format("{}: {:.5f}  (class {})\n", labels.Name(order[i]),
-                                 scores[order[i]], order[i]);
-    }
-    report["top"] = top;
   }
+  Progress progress(static_cast<int>(total), !args.json && total >= 100 && isatty(STDERR_FILENO));
+  // The first answer of each (model, image) pair is the one shown; any failure makes exit 1.
+  std::map<std::pair<size_t, size_t>, Result<InferenceResult>> shown;
+  int failures = 0;
+  for (Job& job : jobs) {
+    Result<InferenceResult> answer = job.answer.get();
+    failures += answer.ok() ? 0 : 1;
+    shown.try_emplace({job.model, job.input}, std::move(answer));
+    progress.Step("running");
+  }
+
+  json results = json::array();
+  for (auto& [key, answer] : shown) {
+    const Placed& p = placed[key.first];
+    std::string image = args.inputs[key.second];
+    json entry = {{"model", p.model->name()}, {"input", image}};
+    std::string text =
+        fmt::format("{}, {}", std::filesystem::path(p.model->name()).filename().string(),
+                    std::filesystem::path(image).filename().string());
+    if (!answer.ok()) {
+      entry["error"] = answer.status().message();
+      std::cerr << fmt::format("error: {}: {}\n", text, answer.status().message());
+      results.push_back(entry);
+      continue;
+    }
+    entry["device"] = answer->device;
+    entry["device_ms"] = answer->device_seconds * 1e3;
+    entry["attempts"] = answer->attempts;
+    entry["timing_only"] = answer->timing_only;
+    text += fmt::format(" ({}, {:.2f} ms{})\n", answer->device, answer->device_seconds * 1e3,
+                        answer->device.starts_with("sim") ? " modeled" : "");
+    if (answer->timing_only) {
+      text +=
+          "timing only: the simulator has no uncompiled twin of this model to compute outputs\n";
+    } else {
+      text += "-------RESULTS--------\n" +
+              DescribeResults(*p.model, answer->outputs, p.labels, args.top, args.threshold, entry);
+      if (args.json) entry["outputs"] = RawOutputs(*p.model, answer->outputs);
+    }
+    if (!args.json && !args.quiet) std::cout << text << "\n";
+    results.push_back(entry);
+  }
+  FleetMetrics metrics = fleet.Metrics();
   if (args.json) {
-    json outputs = json::array();
-    for (size_t i = 0; i < interpreter.output_count(); ++i) {
-      const cpu::Tensor& t = interpreter.output(i);
-      json q = t.quantization.empty() ? json(nullptr)
-                                      : json{{"scales", t.quantization.scales},
-                                             {"zero_points", t.quantization.zero_points}};
-      outputs.push_back({{"name", t.name},
-                         {"type", DataTypeName(t.type)},
-                         {"shape", t.shape},
-                         {"quantization", q},
-                         {"raw", RawValues(t)}});
-    }
-    report["outputs"] = outputs;
-    std::cout << report.dump(2) << "\n";
+    std::cout << json{{"results", results}, {"metrics", json::parse(MetricsJson(metrics))}}.dump(2)
+              << "\n";
+  } else if (args.metrics == "table") {
+    std::cout << MetricsTable(metrics);
+  } else if (args.metrics == "json") {
+    std::cout << MetricsJson(metrics) << "\n";
+  } else if (args.metrics == "prometheus") {
+    std::cout << MetricsPrometheus(metrics);
   }
-  return 0;
+  if (args.profile && !args.json) {
+    for (const Placed& p : placed) {
+      if (Status s = Profile(p, args.inputs[0], args.threads); !s.ok()) return fail(s);
+    }
+  }
+  return failures == 0 ? 0 : 1;
 }
 
 }  // namespace
 
 void AddRunCommand(CLI::App& root, int& exit_code) {
   CLI::App* cmd = root.add_subcommand(
-      "run", "Run a model on an image on the CPU and print its top classes or boxes");
+      "run", "Run models on images on the CPU or simulated Edge TPUs and print what they found");
   cmd->footer(
-      "Decodes the image (BMP, JPEG, PNG), resizes it (bilinear) to the model's input, runs the\n"
-      "model on the CPU backend and prints the top classes of a classifier, or the boxes, classes\n"
-      "and scores of an SSD-style detector (one ending in TFLite_Detection_PostProcess). uint8\n"
-      "inputs take pixels as they are, int8 inputs pixels - 128, float32 inputs (p - 127.5) / "
-      "127.5.\n"
-      "--json adds every output tensor's raw values and quantization.\n\n"
+      "Every model runs on every image (--count times), all submitted at once to a fleet: one\n"
+      "worker per device, images decoded and resized on their own threads, models placed as\n"
+      "Coral's old API placed them (each on its own device, then shared) unless a model names\n"
+      "its device (model.tflite@sim:1). Prints the top classes of a classifier, or the boxes of\n"
+      "an SSD-style detector, for the first answer of each model and image.\n\n"
+      "Devices default to every simulated Edge TPU of the rig (--topology, else two USB 3\n"
+      "sticks) when a model is compiled for the Edge TPU or names a simulated device, else the\n"
+      "CPU. Simulated devices compute real outputs with the uncompiled model (for a compiled\n"
+      "file, the uncompiled twin beside it) and report modeled time.\n\n"
+      "Images: uint8 inputs take pixels as they are, int8 pixels - 128, float32\n"
+      "(p - 127.5) / 127.5. --json prints results with raw output tensors, and the metrics.\n\n"
       "Examples:\n"
-      "  tpufleet run mobilenet_v2_1.0_224_quant.tflite --input cat.bmp --labels "
-      "imagenet_labels.txt\n"
-      "  tpufleet run ssd_mobilenet_v1_coco_quant_postprocess.tflite --input cat.bmp --labels "
-      "coco_labels.txt\n"
-      "  tpufleet run model.tflite --input cat.bmp --threads 2 --count 10 --json");
+      "  tpufleet run mobilenet_v2_1.0_224_quant.tflite -i cat.bmp -l imagenet_labels.txt\n"
+      "  tpufleet run mobilenet_v2_1.0_224_quant_edgetpu.tflite ssd.tflite@sim:1 -i cat.bmp\n"
+      "      -i kite.jpg --count 100 --metrics table\n"
+      "  tpufleet run model.tflite -i cat.bmp --devices cpu --threads 2 --profile\n"
+      "  tpufleet run a.tflite b.tflite -i cat.bmp --count 1000 --metrics prometheus --quiet");
   auto args = std::make_shared<RunArgs>();
-  cmd->add_option("model", args->model,
-                  "TFLite model (uncompiled; compiled models need an Edge TPU or sim)")
+  cmd->add_option("models", args->models, "Model files, each optionally @DEVICE (model@sim:1)")
       ->required();
-  cmd->add_option("-i,--input", args->input, "Image file (BMP, JPEG or PNG)")->required();
+  cmd->add_option("-i,--input", args->inputs, "Image files (BMP, JPEG or PNG); repeatable")
+      ->required();
   cmd->add_option("-l,--labels", args->labels,
-                  "Labels file: one per line, or '<id> <label>' lines");
+                  "Labels file (one per line, or '<id> <label>'): one for all, or one per model");
+  cmd->add_option("--devices", args->devices,
+                  "Devices, comma-separated: sim:N, cpu (default: see below)");
+  cmd->add_option("--topology", args->topology, "Simulated rig (JSON, see docs/simulator.md)");
   cmd->add_option("-k,--top", args->top, "How many classes or detections to print")
       ->default_val(5)
       ->check(CLI::Range(1, 100000));
-  cmd->add_option("-t,--threads", args->threads, "CPU threads")
+  cmd->add_option("-t,--threads", args->threads, "Threads of the CPU device")
       ->default_val(1)
       ->check(CLI::Range(1, 256));
-  cmd->add_option("-c,--count", args->count, "How many times to run (timing)")
+  cmd->add_option("-c,--count", args->count, "How many times to run each model on each image")
       ->default_val(1)
-      ->check(CLI::Range(1, 100000));
+      ->check(CLI::Range(1, 1000000));
   cmd->add_option("--threshold", args->threshold, "Minimum score of a detection")
       ->default_val(0.4f);
-  cmd->add_flag("--json", args->json, "Print JSON with the raw output tensors");
-  cmd->add_flag("--profile", args->profile, "Print the time per operator type of the last run");
+  cmd->add_option("--metrics", args->metrics,
+                  "Print per-device and per-model metrics: table, json or prometheus")
+      ->check(CLI::IsMember({"table", "json", "prometheus"}));
+  cmd->add_flag("--strict", args->strict,
+                "More models without a device than devices is an error (Coral's old API)");
+  cmd->add_flag("--real-time", args->real_time,
+                "Simulated devices take their modeled time for real (default: virtual time)");
+  cmd->add_flag("--json", args->json, "Print JSON: results with raw outputs, and metrics");
+  cmd->add_flag("-q,--quiet", args->quiet, "Do not print results (metrics only)");
+  cmd->add_flag("--profile", args->profile,
+                "Also time each model's operators in one CPU run on the first image");
   cmd->callback([args, &exit_code] { exit_code = Run(*args); });
 }
 

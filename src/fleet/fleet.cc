@@ -28,6 +28,7 @@ struct ModelEntry {
   uint64_t token = 0;        // caching token on an Edge TPU (0: none or unknown)
   std::vector<int> group;    // ids of its co-compiled group, itself included; empty: alone
   std::vector<int> devices;  // placement: worker indices
+  Status unusable;  // set when a device could not prepare it: AddModel failed, never dispatched
   fleet::LatencyHistogram latency;
   uint64_t submitted = 0, requests = 0, errors = 0, reloads = 0, reloaded_bytes = 0;
 
@@ -85,8 +86,8 @@ struct Fleet::Impl {
 Result<std::unique_ptr<Fleet>> Fleet::Create(const FleetOptions& options) {
   TPUFLEET_ASSIGN_OR_RETURN(
       std::unique_ptr<fleet::DeviceFactory> factory,
-      fleet::DeviceFactory::Create(
-          {options.sim_topology_json, options.real_time, options.sim_outputs, /*cpu_threads=*/1}));
+      fleet::DeviceFactory::Create({options.sim_topology_json, options.real_time,
+                                    options.sim_outputs, options.cpu_threads}));
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   Impl* raw = impl.get();
@@ -191,21 +192,45 @@ Result<std::vector<int>> Fleet::Impl::Add(std::vector<ModelPtr> models,
   }
   if (models.empty()) return InvalidArgumentError("no model given");
   uint64_t token = CachingToken(models);
-  std::lock_guard<std::mutex> lock(mutex);
-  TPUFLEET_ASSIGN_OR_RETURN(std::vector<int> devices, Place(models[0]->name(), token, selectors));
-  std::vector<int> ids;
-  for (size_t i = 0; i < models.size(); ++i)
-    ids.push_back(static_cast<int>(this->models.size() + i));
-  for (size_t i = 0; i < models.size(); ++i) {
-    ModelEntry entry;
-    entry.model = models[i];
-    entry.token = token;
-    entry.devices = devices;
-    if (group) entry.group = ids;
-    this->models.push_back(std::move(entry));
+  std::vector<int> ids, devices;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    TPUFLEET_ASSIGN_OR_RETURN(devices, Place(models[0]->name(), token, selectors));
+    for (size_t i = 0; i < models.size(); ++i) {
+      ids.push_back(static_cast<int>(this->models.size() + i));
+    }
+    for (size_t i = 0; i < models.size(); ++i) {
+      ModelEntry entry;
+      entry.model = models[i];
+      entry.token = token;
+      entry.devices = devices;
+      if (group) entry.group = ids;
+      this->models.push_back(std::move(entry));
+    }
+    for (int d : devices) workers[d]->AddModels(ids, models, token, group);
   }
-  for (int d : devices) workers[d]->AddModels(ids, models, token, group);
-  return ids;
+  // Prepare on every placed device now, so a model a device cannot run fails here, not on its
+  // first request. A device that is down or full prepares it later, on first use.
+  std::vector<std::future<Result<InferenceResult>>> prepared;
+  for (int d : devices) {
+    auto request = std::make_unique<fleet::Request>();
+    request->model = ids[0];
+    request->prepare_only = true;
+    std::future<Result<InferenceResult>> done = request->promise.get_future();
+    if (workers[d]->Enqueue(request).ok()) prepared.push_back(std::move(done));
+  }
+  Status failed;
+  for (auto& done : prepared) {
+    Result<InferenceResult> result = done.get();
+    if (!result.ok() && failed.ok()) failed = result.status();
+  }
+  if (failed.ok()) return ids;
+  std::lock_guard<std::mutex> lock(mutex);
+  for (int id : ids) {
+    this->models[id].devices.clear();
+    this->models[id].unusable = failed;
+  }
+  return failed;
 }
 
 Result<int> Fleet::AddModel(ModelPtr model, const std::vector<std::string>& selectors) {
@@ -257,6 +282,7 @@ Status Fleet::Impl::Dispatch(RequestPtr& request) {
       std::lock_guard<std::mutex> lock(mutex);
       if (closing) return UnavailableError("the fleet is shutting down");
       const ModelEntry& entry = models[request->model];
+      if (!entry.unusable.ok()) return entry.unusable;
       token = entry.token;
       for (int d : entry.devices) {
         if (workers[d]->healthy()) candidates.push_back(d);

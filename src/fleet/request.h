@@ -19,6 +19,9 @@ struct Request {
   std::optional<Clock::time_point> deadline;
   Clock::time_point submitted = Clock::now();
   int attempts = 0;  // devices that tried it
+  // Only prepare the model's program (compile, load, check): answered with no outputs and not
+  // counted in metrics. Lets AddModel report a model a device cannot run at once.
+  bool prepare_only = false;
   std::promise<Result<InferenceResult>> promise;
 };
 

@@ -183,6 +183,14 @@ Result<backends::Program*> Worker::ProgramFor(int model) {
 }
 
 void Worker::Serve(RequestPtr request) {
+  if (request->prepare_only) {
+    Result<backends::Program*> program = ProgramFor(request->model);
+    InferenceResult prepared;
+    prepared.device = name_;
+    request->promise.set_value(program.ok() ? Result<InferenceResult>(std::move(prepared))
+                                            : program.status().WithContext(name_));
+    return;
+  }
   ++request->attempts;
   Clock::time_point start = Clock::now();
   if (request->deadline && start > *request->deadline) {

@@ -147,11 +147,47 @@ TEST(CliTest, RunJsonHasRawOutputsAndDetections) {
                                "/labels/coco_labels.txt --json");
   ASSERT_EQ(run.exit_code, 0) << run.output;
   nlohmann::json report = nlohmann::json::parse(run.output);
-  ASSERT_FALSE(report["detections"].empty());
-  EXPECT_EQ(report["detections"][0]["label"], "cat");
-  EXPECT_EQ(report["outputs"].size(), 4u);
-  EXPECT_EQ(report["outputs"][0]["shape"], nlohmann::json::array({1, 10, 4}));
-  EXPECT_GT(report["arena_bytes"].get<int>(), 0);
+  ASSERT_EQ(report["results"].size(), 1u);
+  const nlohmann::json& result = report["results"][0];
+  EXPECT_EQ(result["device"], "cpu");
+  ASSERT_FALSE(result["detections"].empty());
+  EXPECT_EQ(result["detections"][0]["label"], "cat");
+  EXPECT_EQ(result["outputs"].size(), 4u);
+  EXPECT_EQ(result["outputs"][0]["raw"].size(), 40u);  // 10 boxes of 4 (shape left open)
+  EXPECT_EQ(report["metrics"]["models"][0]["requests"], 1);
+}
+
+TEST(CliTest, RunManyModelsOnManyImagesOnSimulatedDevices) {
+  std::string classifier = SharedModel("mobilenet_v2_1.0_224_quant_edgetpu.tflite");
+  std::string bird = SharedModel("mobilenet_v2_1.0_224_inat_bird_quant_edgetpu.tflite");
+  TPUFLEET_REQUIRE_FILE(classifier);
+  TPUFLEET_REQUIRE_FILE(bird);
+  std::string images = (testing::SharedDir() / "images").string();
+  CommandResult run = Tpufleet("run " + classifier + " " + bird + "@sim:1 -i " + images +
+                               "/cat.bmp -i " + images + "/bird.bmp --count 5 --json");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  nlohmann::json report = nlohmann::json::parse(run.output);
+  ASSERT_EQ(report["results"].size(), 4u);  // two models times two images
+  EXPECT_EQ(report["results"][0]["device"], "sim:0");
+  EXPECT_EQ(report["results"][0]["top"][0]["class"], 286);  // the cat
+  EXPECT_EQ(report["results"][3]["device"], "sim:1");
+  EXPECT_EQ(report["results"][3]["top"][0]["class"], 659);  // black-capped chickadee
+  EXPECT_EQ(report["metrics"]["devices"][0]["requests"], 10);
+  EXPECT_EQ(report["metrics"]["devices"][1]["requests"], 10);
+
+  CommandResult prometheus =
+      Tpufleet("run " + classifier + " -i " + images + "/cat.bmp --quiet --metrics prometheus");
+  ASSERT_EQ(prometheus.exit_code, 0) << prometheus.output;
+  EXPECT_THAT(prometheus.output, HasSubstr("tpufleet_device_requests_total{device=\"sim:0\"} 1"));
+  CommandResult table =
+      Tpufleet("run " + classifier + " -i " + images + "/cat.bmp --quiet --metrics table");
+  EXPECT_THAT(table.output, HasSubstr("p99 ms"));
+  EXPECT_THAT(Tpufleet("run " + classifier + " -i x.bmp --metrics xml").output, HasSubstr("xml"));
+  CommandResult strict = Tpufleet("run " + classifier + " " + bird + " " +
+                                  SharedModel("mobilenet_v1_0.25_128_quant_edgetpu.tflite") +
+                                  " -i " + images + "/cat.bmp --strict");
+  EXPECT_EQ(strict.exit_code, 1);
+  EXPECT_THAT(strict.output, HasSubstr("would be model number 3"));
 }
 
 TEST(CliTest, RunRefusesClearly) {
@@ -162,8 +198,9 @@ TEST(CliTest, RunRefusesClearly) {
   EXPECT_EQ(unsupported.exit_code, 1);
   EXPECT_THAT(unsupported.output,
               HasSubstr("operator #1 (UNIDIRECTIONAL_SEQUENCE_LSTM) is not supported"));
-  CommandResult compiled = Tpufleet(
-      "run " + SharedModel("mobilenet_v2_1.0_224_quant_edgetpu.tflite") + " --input " + image);
+  CommandResult compiled =
+      Tpufleet("run " + SharedModel("mobilenet_v2_1.0_224_quant_edgetpu.tflite") + " --input " +
+               image + " --devices cpu");
   EXPECT_EQ(compiled.exit_code, 1);
   EXPECT_THAT(compiled.output, HasSubstr("needs an Edge TPU"));
   CommandResult not_image =

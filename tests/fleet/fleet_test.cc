@@ -112,6 +112,26 @@ TEST(FleetTest, ExplicitSelectorsAndBadOnes) {
   EXPECT_THAT(Fleet::Create({{"sim:0", "sim:0"}}).status().message(), HasSubstr("listed twice"));
 }
 
+TEST(FleetTest, AModelADeviceCannotRunFailsWhenAdded) {
+  std::string lstm = SharedModel("keras_lstm_mnist_ptq.tflite");
+  TPUFLEET_REQUIRE_FILE(lstm);
+  FleetOptions options;
+  options.devices = {"cpu"};
+  auto fleet = MakeFleet(options);
+  ASSERT_TRUE(fleet);
+  Result<int> added = fleet->AddModel(lstm);
+  ASSERT_FALSE(added.ok());
+  EXPECT_THAT(added.status().message(),
+              HasSubstr("operator #1 (UNIDIRECTIONAL_SEQUENCE_LSTM) is not supported"));
+  EXPECT_THAT(added.status().message(), HasSubstr("cpu"));
+  // Its id was never handed out; a caller guessing it is refused, not served.
+  EXPECT_FALSE(fleet->Run(0, {}).ok());
+  ModelPtr m = Zoo("mobilenet_v1", 0.25, 64);
+  int id = fleet->AddModel(m).value();  // the device is free for the next model
+  EXPECT_THAT(fleet->placement(id), ElementsAre("cpu"));
+  EXPECT_TRUE(fleet->Run(id, Inputs(*m)).ok());
+}
+
 TEST(FleetTest, FailoverLosesNothingAndAnswersOnce) {
   FleetOptions options;
   options.sim_topology_json = R"({"devices": [{"faults": {"disconnect_after": 5}}, {}]})";
