@@ -248,28 +248,27 @@ void Worker::Serve(RequestPtr request) {
   Clock::time_point finish = std::max(
       Clock::now(),
       start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds)));
+  Result<InferenceResult> answer = InferenceResult{};
   if (request->deadline && finish > *request->deadline) {
     double late_ms = std::chrono::duration<double, std::milli>(finish - *request->deadline).count();
     if (++deadline_misses_ >= options_.max_deadline_misses && options_.max_deadline_misses > 0) {
       down = fmt::format("{}: finished {} requests in a row after their deadlines", name_,
                          deadline_misses_);
     }
-    Answer(std::move(request),
-           DeadlineExceededError(
-               fmt::format("{} answered {:.1f} ms after the request's deadline", name_, late_ms)),
-           outcome);
+    answer = DeadlineExceededError(
+        fmt::format("{} answered {:.1f} ms after the request's deadline", name_, late_ms));
   } else {
     deadline_misses_ = 0;
     probe_interval_ = options_.probe_interval;  // healthy again: back to quick probes
-    InferenceResult result;
-    result.outputs = std::move(run->outputs);
-    result.device = name_;
-    result.device_seconds = seconds;
-    result.timing_only = run->timing_only;
-    result.attempts = request->attempts;
-    Answer(std::move(request), std::move(result), outcome);
+    answer->outputs = std::move(run->outputs);
+    answer->device = name_;
+    answer->device_seconds = seconds;
+    answer->timing_only = run->timing_only;
+    answer->attempts = request->attempts;
   }
+  // Down before answering: whoever gets the answer already sees the device as down.
   if (!down.empty()) GoDown(down, nullptr);
+  Answer(std::move(request), std::move(answer), outcome);
 }
 
 void Worker::Answer(RequestPtr request, Result<InferenceResult> result, const Outcome& outcome) {
