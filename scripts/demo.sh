@@ -2,7 +2,8 @@
 # Sets up the machine, builds tpufleet and runs its main job with no Edge TPU hardware: Coral's
 # two-model scenario on two simulated Edge TPUs, four ways; then a synthetic MobileNet from the
 # zoo, inspected beside the real co-compiled pair; the simulator beside Coral's published
-# timings; a two-model co-compile on a simulated Edge TPU; and a real classification on the CPU.
+# timings; a two-model co-compile on a simulated Edge TPU; and three real models on two images
+# through the fleet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,7 +38,11 @@ echo; echo "== Two models co-compiled for one simulated Edge TPU with 2 MiB of p
 $tpufleet zoo mobilenet_v1 --width 0.5 --resolution 160 -o "$out/mobilenet_v1_0.5_160.tflite" >/dev/null
 $tpufleet simulate "$out/mobilenet_v1_0.5_160.tflite" "$out/mobilenet_v1_0.25_128.tflite" --cocompile --sram 2097152
 if [ -d "$shared/models" ]; then
-  echo; echo "== A real classification on the CPU backend"
-  $tpufleet run "$shared/models/mobilenet_v2_1.0_224_quant.tflite" --input "$shared/images/cat.bmp" \
-    --labels "$shared/labels/imagenet_labels.txt" --top 3 --count 3
+  echo; echo "== Three real models on two images, 50 times each, on two simulated Edge TPUs"
+  $tpufleet run "$shared/models/mobilenet_v2_1.0_224_quant_edgetpu.tflite" \
+    "$shared/models/mobilenet_v2_1.0_224_inat_bird_quant_edgetpu.tflite" \
+    "$shared/models/ssd_mobilenet_v1_coco_quant_postprocess_2018_06_29.tflite@sim:1" \
+    --input "$shared/images/cat.bmp" --input "$shared/images/bird.bmp" \
+    --labels "$shared/labels/imagenet_labels.txt" --labels "$shared/labels/inat_bird_labels.txt" \
+    --labels "$shared/labels/coco_labels.txt" --top 2 --count 50 --metrics table
 fi

@@ -8,6 +8,7 @@
 // device at doubling intervals and takes requests again once a probe succeeds.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -62,6 +63,8 @@ class Worker {
 
  private:
   void Loop();
+  // Polls for a new request for a short while (lock released meanwhile) before the caller sleeps.
+  void SpinForWork(std::unique_lock<std::mutex>& lock);
   void ProbeLocked(std::unique_lock<std::mutex>& lock);
   RequestPtr PickLocked();
   void Serve(RequestPtr request);
@@ -79,6 +82,8 @@ class Worker {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<RequestPtr> queue_;
+  std::atomic<size_t> queued_{0};  // queue_.size(), readable without the lock
+  static constexpr std::chrono::microseconds kSpin{50};
   std::map<int, ModelPtr> models_;
   std::map<int, uint64_t> tokens_;
   std::map<int, std::vector<int>> groups_;                      // id -> every id of its group
