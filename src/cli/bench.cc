@@ -39,14 +39,6 @@ struct Strategy {
   uint64_t reloads = 0;
 };
 
-Result<ModelPtr> LoadModel(const std::string& spec) {
-  if (spec.starts_with("zoo:")) {
-    TPUFLEET_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, zoo::BuildZooModel(spec.substr(4), {}));
-    return Model::FromBuffer(std::move(bytes), spec);
-  }
-  return Model::FromFile(spec);
-}
-
 backends::TensorBytes ZeroInput(const Model& model) {
   return backends::TensorBytes(model.input(0).byte_size, 0);
 }
@@ -178,12 +170,9 @@ int Run(const BenchArgs& args) {
     if (!text.ok()) return fail(text.status());
     topology = std::move(text).value();
   }
-  std::vector<sim::SimDeviceConfig> rig = sim::DefaultTopology();
-  if (!topology.empty()) {
-    Result<std::vector<sim::SimDeviceConfig>> parsed = sim::ParseTopology(topology);
-    if (!parsed.ok()) return fail(parsed.status());
-    rig = std::move(parsed).value();
-  }
+  Result<std::vector<sim::SimDeviceConfig>> loaded_rig = LoadRig(topology);
+  if (!loaded_rig.ok()) return fail(loaded_rig.status());
+  const std::vector<sim::SimDeviceConfig>& rig = loaded_rig.value();
   std::vector<sim::SimDeviceConfig> chosen;
   for (const std::string& d : devices) {
     if (!d.starts_with("sim:"))

@@ -13,5 +13,6 @@ void AddDevicesCommand(CLI::App& root, int& exit_code);
 void AddRunCommand(CLI::App& root, int& exit_code);
 void AddSimulateCommand(CLI::App& root, int& exit_code);
 void AddBenchCommand(CLI::App& root, int& exit_code);
+void AddPlanCommand(CLI::App& root, int& exit_code);
 
 }  // namespace tpufleet::cli

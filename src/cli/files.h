@@ -1,10 +1,14 @@
-// Reading a whole text file for a command, with an error that names it and what it was for.
+// Inputs commands read: whole text files (errors name the file and what it was for), models
+// from files or the zoo, and the simulated rig.
 #pragma once
 
 #include <fstream>
 #include <sstream>
 #include <string>
 
+#include "model/zoo/zoo.h"
+#include "sim/sim_device.h"
+#include "tpufleet/model.h"
 #include "tpufleet/status.h"
 
 namespace tpufleet::cli {
@@ -16,6 +20,21 @@ inline Result<std::string> ReadTextFile(const std::string& path, const std::stri
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+// A model file, or "zoo:NAME" for a zoo architecture at its default size.
+inline Result<ModelPtr> LoadModel(const std::string& spec) {
+  if (spec.starts_with("zoo:")) {
+    TPUFLEET_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, zoo::BuildZooModel(spec.substr(4), {}));
+    return Model::FromBuffer(std::move(bytes), spec);
+  }
+  return Model::FromFile(spec);
+}
+
+// The simulated rig a topology file describes (its text; empty: the default rig).
+inline Result<std::vector<sim::SimDeviceConfig>> LoadRig(const std::string& topology_json) {
+  if (topology_json.empty()) return sim::DefaultTopology();
+  return sim::ParseTopology(topology_json);
 }
 
 }  // namespace tpufleet::cli

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   tpufleet::cli::AddRunCommand(app, exit_code);
   tpufleet::cli::AddSimulateCommand(app, exit_code);
   tpufleet::cli::AddBenchCommand(app, exit_code);
+  tpufleet::cli::AddPlanCommand(app, exit_code);
   tpufleet::cli::AddDevicesCommand(app, exit_code);
 
   if (argc == 1) {

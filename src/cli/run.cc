@@ -7,6 +7,7 @@
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "cli/commands.h"
@@ -17,6 +18,7 @@
 #include "cli/progress.h"
 #include "common/image.h"
 #include "cpu/interpreter.h"
+#include "fleet/plan_file.h"
 #include "sim/sim_device.h"
 #include "tpufleet/fleet.h"
 
@@ -32,6 +34,7 @@ struct RunArgs {
   std::string devices;              // comma-separated; empty: DefaultDevices
   std::string topology;
   std::string metrics;  // "", "table", "json" or "prometheus"
+  std::string plan;     // a plan file from `tpufleet plan -o`
   int top = 5;
   int threads = 1;
   int count = 1;
@@ -95,38 +98,64 @@ Result<std::vector<std::string>> DefaultDevices(const std::vector<Placed>& place
   }
   std::vector<std::string> devices;
   if (sims) {
-    size_t rig = sim::DefaultTopology().size();
-    if (!topology.empty()) {
-      TPUFLEET_ASSIGN_OR_RETURN(std::vector<sim::SimDeviceConfig> parsed,
-                                sim::ParseTopology(topology));
-      rig = parsed.size();
-    }
-    for (size_t i = 0; i < rig; ++i) devices.push_back(fmt::format("sim:{}", i));
+    TPUFLEET_ASSIGN_OR_RETURN(std::vector<sim::SimDeviceConfig> rig, LoadRig(topology));
+    for (size_t i = 0; i < rig.size(); ++i) devices.push_back(fmt::format("sim:{}", i));
   }
   if (cpu || !sims) devices.push_back("cpu");
   return devices;
 }
 
-Result<std::vector<Placed>> LoadModels(const RunArgs& args) {
-  if (args.labels.size() > 1 && args.labels.size() != args.models.size()) {
+// Models as written ("a.tflite", "a.tflite@sim:1", "zoo:NAME"), with their labels.
+Result<std::vector<Placed>> LoadModels(const std::vector<std::string>& specs,
+                                       const std::vector<std::string>& labels) {
+  if (labels.size() > 1 && labels.size() != specs.size()) {
     return InvalidArgumentError(
         fmt::format("{} label files for {} models: give one for all, or one per model in order",
-                    args.labels.size(), args.models.size()));
+                    labels.size(), specs.size()));
   }
   std::vector<Placed> placed;
-  for (size_t i = 0; i < args.models.size(); ++i) {
-    const std::string& spec = args.models[i];
-    size_t at = spec.rfind('@');
+  for (size_t i = 0; i < specs.size(); ++i) {
+    size_t at = specs[i].rfind('@');
     Placed p;
-    TPUFLEET_ASSIGN_OR_RETURN(p.model, Model::FromFile(spec.substr(0, at)));
-    if (at != std::string::npos) p.selector = spec.substr(at + 1);
-    if (!args.labels.empty()) {
-      TPUFLEET_ASSIGN_OR_RETURN(p.labels,
-                                Labels::Load(args.labels[args.labels.size() == 1 ? 0 : i]));
+    TPUFLEET_ASSIGN_OR_RETURN(p.model, LoadModel(specs[i].substr(0, at)));
+    if (at != std::string::npos) p.selector = specs[i].substr(at + 1);
+    if (!labels.empty()) {
+      TPUFLEET_ASSIGN_OR_RETURN(p.labels, Labels::Load(labels[labels.size() == 1 ? 0 : i]));
     }
     placed.push_back(std::move(p));
   }
   return placed;
+}
+
+// Each model on the device it names, or placed automatically.
+Status Place(std::vector<Placed>& placed, Fleet& fleet) {
+  for (Placed& p : placed) {
+    TPUFLEET_ASSIGN_OR_RETURN(
+        p.id, p.selector.empty() ? fleet.AddModel(p.model) : fleet.AddModel(p.model, {p.selector}));
+  }
+  return OkStatus();
+}
+
+// The plan's units on its devices: co-compiled units through AddCoCompiled, in their order.
+Status PlaceFromPlan(const fleet::PlanFile& plan, std::vector<Placed>& placed, Fleet& fleet) {
+  for (const fleet::PlanFile::Unit& unit : plan.units) {
+    std::vector<size_t> members;
+    for (const std::string& name : unit.models) {
+      auto it = std::find_if(plan.models.begin(), plan.models.end(),
+                             [&](const auto& m) { return m.first == name; });
+      members.push_back(static_cast<size_t>(it - plan.models.begin()));
+    }
+    if (members.size() == 1) {
+      TPUFLEET_ASSIGN_OR_RETURN(placed[members[0]].id,
+                                fleet.AddModel(placed[members[0]].model, unit.devices));
+      continue;
+    }
+    std::vector<ModelPtr> models;
+    for (size_t m : members) models.push_back(placed[m].model);
+    TPUFLEET_ASSIGN_OR_RETURN(std::vector<int> ids, fleet.AddCoCompiled(models, unit.devices));
+    for (size_t k = 0; k < members.size(); ++k) placed[members[k]].id = ids[k];
+  }
+  return OkStatus();
 }
 
 std::vector<std::string> SplitCommas(const std::string& text) {
@@ -143,16 +172,38 @@ int Run(const RunArgs& args) {
     std::cerr << "error: " << status.message() << "\n";
     return status.code() == StatusCode::kInvalidArgument ? 2 : 1;
   };
-  Result<std::vector<Placed>> loaded = LoadModels(args);
+  std::optional<fleet::PlanFile> plan;
+  if (!args.plan.empty()) {
+    if (!args.models.empty() || !args.devices.empty() || !args.topology.empty()) {
+      return fail(InvalidArgumentError(
+          "--plan gives the models, devices and topology; leave out models, --devices and "
+          "--topology"));
+    }
+    Result<std::string> text = ReadTextFile(args.plan, "the plan");
+    Result<fleet::PlanFile> parsed =
+        text.ok() ? fleet::ParsePlanFile(text.value()) : Result<fleet::PlanFile>(text.status());
+    if (!parsed.ok()) return fail(parsed.status().WithContext(args.plan));
+    plan = std::move(parsed).value();
+  } else if (args.models.empty()) {
+    return fail(InvalidArgumentError("give models to run, or --plan FILE"));
+  }
+  std::vector<std::string> specs = args.models;
+  if (plan) {
+    specs.clear();
+    for (const auto& [name, rate] : plan->models) specs.push_back(name);
+  }
+  Result<std::vector<Placed>> loaded = LoadModels(specs, args.labels);
   if (!loaded.ok()) return fail(loaded.status());
   std::vector<Placed>& placed = loaded.value();
   FleetOptions options;
-  if (!args.topology.empty()) {
+  if (plan) {
+    options.sim_topology_json = plan->topology_json;
+  } else if (!args.topology.empty()) {
     Result<std::string> text = ReadTextFile(args.topology, "the topology file");
     if (!text.ok()) return fail(text.status());
     options.sim_topology_json = std::move(text).value();
   }
-  options.devices = SplitCommas(args.devices);
+  options.devices = plan ? plan->devices : SplitCommas(args.devices);
   if (options.devices.empty()) {
     Result<std::vector<std::string>> devices = DefaultDevices(placed, options.sim_topology_json);
     if (!devices.ok()) return fail(devices.status());
@@ -166,12 +217,8 @@ int Run(const RunArgs& args) {
   Result<std::unique_ptr<Fleet>> created = Fleet::Create(options);
   if (!created.ok()) return fail(created.status());
   Fleet& fleet = *created.value();
-  for (Placed& p : placed) {
-    Result<int> id =
-        p.selector.empty() ? fleet.AddModel(p.model) : fleet.AddModel(p.model, {p.selector});
-    if (!id.ok()) return fail(id.status());
-    p.id = id.value();
-  }
+  Status added = plan ? PlaceFromPlan(*plan, placed, fleet) : Place(placed, fleet);
+  if (!added.ok()) return fail(added);
 
   // Every repetition of every model on every image, submitted at once; the fleet's preparation
   // threads decode and resize while the devices run.
@@ -272,8 +319,10 @@ void AddRunCommand(CLI::App& root, int& exit_code) {
       "  tpufleet run model.tflite -i cat.bmp --devices cpu --threads 2 --profile\n"
       "  tpufleet run a.tflite b.tflite -i cat.bmp --count 1000 --metrics prometheus --quiet");
   auto args = std::make_shared<RunArgs>();
-  cmd->add_option("models", args->models, "Model files, each optionally @DEVICE (model@sim:1)")
-      ->required();
+  cmd->add_option("models", args->models,
+                  "Model files or zoo:NAME, each optionally @DEVICE (model@sim:1)");
+  cmd->add_option("--plan", args->plan,
+                  "Start from a plan written by 'tpufleet plan -o' (models, devices, placement)");
   cmd->add_option("-i,--input", args->inputs, "Image files (BMP, JPEG or PNG); repeatable")
       ->required();
   cmd->add_option("-l,--labels", args->labels,

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -207,6 +208,48 @@ TEST(CliTest, RunRefusesClearly) {
       Tpufleet("run " + SharedModel("mobilenet_v2_1.0_224_quant.tflite") + " --input " + lstm);
   EXPECT_NE(not_image.exit_code, 0);
   EXPECT_THAT(not_image.output, HasSubstr("cannot decode image"));
+}
+
+TEST(CliTest, PlanReplayAndRunFromThePlan) {
+  std::string plan_path = TempPath("plan.json"), trace_path = TempPath("trace.csv");
+  CommandResult plan = Tpufleet(
+      "plan --model zoo:mobilenet_v2:300 --model zoo:inception_v1:20 --model zoo:mobilenet_v1 "
+      "--devices sim:0,sim:1 -o " +
+      plan_path);
+  ASSERT_EQ(plan.exit_code, 0) << plan.output;
+  EXPECT_THAT(plan.output, HasSubstr("utilization"));
+  EXPECT_THAT(plan.output, HasSubstr("before the busiest device saturates"));
+  {
+    std::ofstream trace(trace_path);
+    trace << "time,model\n";
+    for (int i = 0; i < 300; ++i)
+      trace << i * 0.002 << "," << (i % 10 ? "zoo:mobilenet_v2" : "1") << "\n";
+  }
+  CommandResult replay = Tpufleet(
+      "plan --model zoo:mobilenet_v2:300 --model zoo:inception_v1:20 --model zoo:mobilenet_v1 "
+      "--devices sim:0,sim:1 --replay " +
+      trace_path + " --json");
+  ASSERT_EQ(replay.exit_code, 0) << replay.output;
+  nlohmann::json report = nlohmann::json::parse(replay.output);
+  ASSERT_EQ(report["replay"].size(), 3u);
+  EXPECT_EQ(report["replay"][0]["placement"], "plan");
+  EXPECT_EQ(report["replay"][0]["requests"], 300);
+  EXPECT_EQ(report["models"][2]["rate"], 160.0);  // no rate given: the mean of the given ones
+
+  std::string image = (testing::SharedDir() / "images" / "cat.bmp").string();
+  CommandResult run = Tpufleet("run --plan " + plan_path + " -i " + image + " --json --count 3");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  nlohmann::json ran = nlohmann::json::parse(run.output);
+  EXPECT_EQ(ran["results"].size(), 3u);
+  EXPECT_EQ(ran["metrics"]["models"].size(), 3u);
+
+  EXPECT_THAT(Tpufleet("plan --model zoo:mobilenet_v2 --devices usb:0").output,
+              HasSubstr("plan takes simulated devices"));
+  EXPECT_THAT(Tpufleet("plan --model zoo:mobilenet_v2:-5").output, HasSubstr("> 0"));
+  EXPECT_THAT(Tpufleet("plan --model zoo:mobilenet_v2 --replay /nonexistent.csv").output,
+              HasSubstr("/nonexistent.csv: cannot read the trace"));
+  EXPECT_THAT(Tpufleet("run --plan " + plan_path + " zoo:mobilenet_v2 -i " + image).output,
+              HasSubstr("--plan gives the models"));
 }
 
 TEST(CliTest, SimulateCalibrationJsonAndErrors) {

@@ -1,0 +1,243 @@
+// `tpufleet plan --model A[:RATE]... [--devices SEL,...] [--latency-target MS] [--json] [-o FILE]
+//  [--replay TRACE]`: a placement for models on simulated Edge TPUs from their request rates,
+// with the simulator's predictions, the edgetpu_compiler commands it needs, and optionally a
+// replay of a request trace against it and against Coral's habits.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "cli/files.h"
+#include "fleet/plan_file.h"
+#include "fleet/planner.h"
+#include "fleet/replay.h"
+
+namespace tpufleet::cli {
+namespace {
+
+using nlohmann::json;
+
+struct PlanArgs {
+  std::vector<std::string> models;  // "a.tflite", "a.tflite:120", "zoo:mobilenet_v2:40"
+  std::string devices;              // comma-separated; empty: every device of the rig
+  std::string topology;
+  double latency_target_ms = 0;
+  std::string output;
+  std::string replay;
+  bool json = false;
+};
+
+// "path:RATE" when what follows the last ':' is a number; else no rate (0).
+std::pair<std::string, double> SplitRate(const std::string& spec) {
+  size_t colon = spec.rfind(':');
+  if (colon == std::string::npos) return {spec, 0};
+  std::string tail = spec.substr(colon + 1);
+  try {
+    size_t used = 0;
+    double rate = std::stod(tail, &used);
+    if (used == tail.size()) return {spec.substr(0, colon), rate};
+  } catch (const std::exception&) {
+  }
+  return {spec, 0};
+}
+
+Result<fleet::PlanInputs> Inputs(const PlanArgs& args, const std::string& topology) {
+  fleet::PlanInputs inputs;
+  double given = 0;
+  int with_rate = 0;
+  for (const std::string& spec : args.models) {
+    auto [name, rate] = SplitRate(spec);
+    if (rate < 0 || !std::isfinite(rate)) {
+      return InvalidArgumentError(fmt::format("{}: a rate is requests per second, > 0", spec));
+    }
+    TPUFLEET_ASSIGN_OR_RETURN(ModelPtr model, LoadModel(name));
+    inputs.models.push_back({name, model, rate});
+    given += rate;
+    with_rate += rate > 0;
+  }
+  // A model without a rate gets the mean of the given ones; equal shares when none is given.
+  for (fleet::PlanModel& m : inputs.models) {
+    if (m.rate == 0) m.rate = with_rate ? given / with_rate : 1;
+  }
+  TPUFLEET_ASSIGN_OR_RETURN(std::vector<sim::SimDeviceConfig> rig, LoadRig(topology));
+  std::vector<std::string> names;
+  std::stringstream list(args.devices);
+  for (std::string d; std::getline(list, d, ',');) names.push_back(d);
+  if (names.empty()) {
+    for (size_t i = 0; i < rig.size(); ++i) names.push_back(fmt::format("sim:{}", i));
+  }
+  for (const std::string& name : names) {
+    size_t index = 0;
+    bool simulated = name.starts_with("sim:") && name.size() > 4 &&
+                     name.find_first_not_of("0123456789", 4) == std::string::npos;
+    if (simulated) index = std::stoul(name.substr(4, 6));
+    if (!simulated || index >= rig.size()) {
+      return InvalidArgumentError(fmt::format(
+          "{}: plan takes simulated devices sim:0 ... sim:{} of the rig (--topology gives their "
+          "links, buses and memory)",
+          name, rig.size() - 1));
+    }
+    inputs.devices.push_back({name, rig[index].hardware});
+  }
+  return inputs;
+}
+
+std::string Percent(double u) { return std::isfinite(u) ? fmt::format("{:.0f}%", 100 * u) : "-"; }
+
+void PrintPlan(const fleet::PlanInputs& inputs, const fleet::Plan& plan,
+               const fleet::CostModel& cost) {
+  auto file = [](const std::string& name) {
+    return std::filesystem::path(name).filename().string();
+  };
+  std::cout << fmt::format("Placement of {} models on {} simulated Edge TPUs\n\n",
+                           inputs.models.size(), inputs.devices.size());
+  for (const fleet::PlanUnit& u : plan.placement.units) {
+    std::vector<std::string> models, devices;
+    for (int m : u.models) models.push_back(file(inputs.models[m].name));
+    for (int d : u.devices) devices.push_back(inputs.devices[d].name);
+    std::string kind = u.models.size() > 1 ? "co-compiled, in this order" : "alone";
+    if (u.devices.size() > 1) kind += fmt::format("; {} replicas", u.devices.size());
+    std::cout << fmt::format("{} ({}):\n  {}\n", fmt::join(devices, ", "), kind,
+                             fmt::join(models, "\n  "));
+  }
+  std::cout << fmt::format("\n{:<8} {:<5} {:>4} {:>12}\n", "device", "link", "bus", "utilization");
+  for (size_t d = 0; d < inputs.devices.size(); ++d) {
+    const sim::DeviceConfig& hw = inputs.devices[d].hardware;
+    std::cout << fmt::format("{:<8} {:<5} {:>4} {:>12}\n", inputs.devices[d].name,
+                             sim::LinkName(hw.link), hw.bus,
+                             Percent(plan.prediction.utilization[d]));
+  }
+  std::cout << fmt::format("\n{:<44} {:>9} {:>11} {:>12}\n", "model", "rate/s", "latency ms",
+                           "max rate/s");
+  for (size_t m = 0; m < inputs.models.size(); ++m) {
+    double latency = plan.prediction.latency_ms[m];
+    std::cout << fmt::format("{:<44} {:>9.1f} {:>11} {:>12.1f}\n", file(inputs.models[m].name),
+                             inputs.models[m].rate,
+                             std::isfinite(latency) ? fmt::format("{:.2f}", latency) : "saturated",
+                             inputs.models[m].rate * plan.prediction.capacity_scale());
+  }
+  std::cout << fmt::format("\nEvery rate can grow {:.2f}x before the busiest device saturates.\n",
+                           plan.prediction.capacity_scale());
+  std::cout << fmt::format(
+      "Coral's habits, busiest device: one model per device {}, everything on one device {}.\n",
+      Percent(cost.Predict(fleet::OneModelPerDevice(inputs)).max_utilization),
+      Percent(cost.Predict(fleet::EverythingOnOneDevice(inputs)).max_utilization));
+  std::vector<std::string> commands = fleet::CompilerCommands(inputs, plan.placement);
+  if (!commands.empty()) {
+    std::cout << "\nCo-compile with:\n";
+    for (const std::string& c : commands) std::cout << "  " << c << "\n";
+    bool zoo = std::any_of(inputs.models.begin(), inputs.models.end(),
+                           [](const fleet::PlanModel& m) { return m.name.starts_with("zoo:"); });
+    if (zoo) std::cout << "(write zoo models first: tpufleet zoo NAME -o NAME.tflite)\n";
+  }
+}
+
+json ReplayJson(const std::string& name, const fleet::ReplayResult& r) {
+  return {{"placement", name},     {"requests", r.requests},
+          {"seconds", r.makespan}, {"throughput", r.throughput()},
+          {"p50_ms", r.p50_ms},    {"p99_ms", r.p99_ms},
+          {"reloads", r.reloads}};
+}
+
+int Run(const PlanArgs& args) {
+  auto fail = [](const Status& status) {
+    std::cerr << "error: " << status.message() << "\n";
+    return status.code() == StatusCode::kInvalidArgument ? 2 : 1;
+  };
+  std::string topology;
+  if (!args.topology.empty()) {
+    Result<std::string> text = ReadTextFile(args.topology, "the topology file");
+    if (!text.ok()) return fail(text.status());
+    topology = std::move(text).value();
+  }
+  Result<fleet::PlanInputs> inputs = Inputs(args, topology);
+  if (!inputs.ok()) return fail(inputs.status());
+  Result<fleet::CostModel> cost = fleet::CostModel::Create(inputs.value());
+  if (!cost.ok()) return fail(cost.status());
+  fleet::Plan plan = fleet::MakePlan(cost.value(), {args.latency_target_ms});
+  std::string plan_json = fleet::PlanJson(inputs.value(), plan, topology);
+  if (!args.output.empty()) {
+    std::ofstream out(args.output);
+    out << plan_json << "\n";
+    if (!out) return fail(NotFoundError(args.output + ": cannot write the plan"));
+  }
+  json replays = json::array();
+  if (!args.replay.empty()) {
+    Result<std::string> text = ReadTextFile(args.replay, "the trace");
+    if (!text.ok()) return fail(text.status());
+    Result<std::vector<fleet::TraceRequest>> trace =
+        fleet::ParseTrace(text.value(), inputs.value());
+    if (!trace.ok()) return fail(trace.status().WithContext(args.replay));
+    std::vector<std::pair<std::string, fleet::Placement>> placements = {
+        {"plan", plan.placement},
+        {"one model per device", fleet::OneModelPerDevice(inputs.value())},
+        {"everything on one device", fleet::EverythingOnOneDevice(inputs.value())}};
+    for (const auto& [name, placement] : placements) {
+      replays.push_back(ReplayJson(name, fleet::Replay(cost.value(), placement, trace.value())));
+    }
+  }
+  if (args.json) {
+    json out = json::parse(plan_json);
+    if (!replays.empty()) out["replay"] = replays;
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  PrintPlan(inputs.value(), plan, cost.value());
+  if (!replays.empty()) {
+    std::cout << fmt::format("\nReplay of {} ({} requests, virtual time):\n", args.replay,
+                             replays[0]["requests"].get<size_t>());
+    std::cout << fmt::format("{:<26} {:>10} {:>12} {:>10} {:>10} {:>8}\n", "placement", "seconds",
+                             "requests/s", "p50 ms", "p99 ms", "reloads");
+    for (const json& r : replays) {
+      std::cout << fmt::format("{:<26} {:>10.3f} {:>12.1f} {:>10.2f} {:>10.2f} {:>8}\n",
+                               r["placement"].get<std::string>(), r["seconds"].get<double>(),
+                               r["throughput"].get<double>(), r["p50_ms"].get<double>(),
+                               r["p99_ms"].get<double>(), r["reloads"].get<uint64_t>());
+    }
+  }
+  if (!args.output.empty()) std::cout << "\nPlan written to " << args.output << "\n";
+  return 0;
+}
+
+}  // namespace
+
+void AddPlanCommand(CLI::App& root, int& exit_code) {
+  CLI::App* cmd = root.add_subcommand(
+      "plan", "Place models on simulated Edge TPUs from their request rates, and replay traces");
+  cmd->footer(
+      "Decides which models share an Edge TPU (co-compiled, in which order), which get one of\n"
+      "their own and which are replicated, from each model's request rate and each device's link,\n"
+      "bus and on-chip memory, with the simulator's compiler stand-in and timing model: parameter\n"
+      "caching and streaming, reloads when separately compiled models share a device, bus\n"
+      "sharing. Prints the placement, predicted utilization per device, latency and the highest\n"
+      "sustainable rate per model, and the edgetpu_compiler commands for the co-compiled units.\n"
+      "--replay runs a trace (CSV 'time,model' lines, time in seconds) in virtual time against\n"
+      "the plan and against Coral's habits (one model per device in order; everything on one\n"
+      "device). 'tpufleet run --plan FILE' starts a fleet from a plan written with -o.\n\n"
+      "Examples:\n"
+      "  tpufleet plan --model zoo:mobilenet_v2:300 --model zoo:inception_v1:20 --model\n"
+      "      zoo:mobilenet_v1:20 --devices sim:0,sim:1\n"
+      "  tpufleet plan --model a.tflite:120 --model b.tflite --topology rig.json -o plan.json\n"
+      "  tpufleet plan --model a.tflite --model b.tflite --replay trace.csv --json");
+  auto args = std::make_shared<PlanArgs>();
+  cmd->add_option("--model", args->models,
+                  "A model file or zoo:NAME, with :RATE in requests per second (repeatable)")
+      ->required();
+  cmd->add_option("--devices", args->devices,
+                  "Simulated devices, comma-separated (default: every device of the rig)");
+  cmd->add_option("--topology", args->topology, "Simulated rig (JSON, see docs/simulator.md)");
+  cmd->add_option("--latency-target", args->latency_target_ms,
+                  "Mean latency each model should stay under, in milliseconds")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("-o,--output", args->output, "Write the plan as JSON to this file");
+  cmd->add_option("--replay", args->replay, "Replay this trace (CSV: time,model) in virtual time");
+  cmd->add_flag("--json", args->json, "Print the plan (and replay) as JSON");
+  cmd->callback([args, &exit_code] { exit_code = Run(*args); });
+}
+
+}  // namespace tpufleet::cli
