@@ -2,8 +2,8 @@
 # Sets up the machine, builds tpufleet and runs its main job with no Edge TPU hardware: Coral's
 # two-model scenario on two simulated Edge TPUs, four ways; then a synthetic MobileNet from the
 # zoo, inspected beside the real co-compiled pair; the simulator beside Coral's published
-# timings; a two-model co-compile on a simulated Edge TPU; and three real models on two images
-# through the fleet.
+# timings; a two-model co-compile on a simulated Edge TPU; three real models on two images
+# through the fleet; and a placement planned from request rates, then run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,4 +45,11 @@ if [ -d "$shared/models" ]; then
     --input "$shared/images/cat.bmp" --input "$shared/images/bird.bmp" \
     --labels "$shared/labels/imagenet_labels.txt" --labels "$shared/labels/inat_bird_labels.txt" \
     --labels "$shared/labels/coco_labels.txt" --top 2 --count 50 --metrics table
+fi
+echo; echo "== A placement planned from request rates (one hot model, two cold), then run"
+$tpufleet plan --model zoo:mobilenet_v2:300 --model zoo:inception_v1:20 --model zoo:mobilenet_v1:20 \
+  -o "$out/plan.json"
+if [ -d "$shared/images" ]; then
+  $tpufleet run --plan "$out/plan.json" --input "$shared/images/cat.bmp" --count 100 --quiet \
+    --metrics table
 fi
