@@ -37,7 +37,8 @@ struct InferenceResult {
 };
 
 struct FleetOptions {
-  // Devices to use, as device strings: "sim:N" (from the simulated rig) and "cpu".
+  // Devices to use, as device strings: Edge TPUs (":N", "usb:N", "pci:N" in tpufleet's stable
+  // order, "usb@2-1.3", "pci@apex_0"), "sim:N" (from the simulated rig) and "cpu".
   std::vector<std::string> devices = {"sim:0", "sim:1"};
   std::string sim_topology_json;  // empty: the default rig (two USB 3 sticks, separate buses)
   bool real_time = false;         // simulated devices wait their modeled time (else virtual time)
@@ -54,6 +55,14 @@ struct FleetOptions {
   int max_deadline_misses = 3;
   // A device marked down is probed after this long, then at doubling intervals (up to 64x).
   std::chrono::milliseconds probe_interval{50};
+  // Real Edge TPUs: delegate options (Performance=Low|Medium|High|Max, Usb.AlwaysDfu=True|False,
+  // Usb.MaxBulkInQueueLength=0..256), checked before the runtime sees them.
+  std::vector<std::pair<std::string, std::string>> edgetpu_options;
+  // Run each real Edge TPU in a child process (tpufleet-device-host), so an abort or hang inside
+  // libedgetpu takes down only that device, which then fails over and rejoins when it recovers.
+  bool isolate = false;
+  std::string device_host;  // the child's executable; empty: $TPUFLEET_DEVICE_HOST, else beside
+                            // the running executable
 };
 
 struct DeviceMetrics {

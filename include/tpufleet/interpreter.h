@@ -14,13 +14,17 @@
 namespace tpufleet {
 
 // The Edge TPUs on this machine (sysfs, merged with what libedgetpu lists when it loads), in
-// Coral's enumeration order, so `:N` here means what it means to Coral.
+// tpufleet's stable order (by port; see docs/devices.md): `:N`, `usb:N` and `pci:N` index this
+// list, here, in MakeInterpreter and in the fleet, as `tpufleet devices` numbers them.
 std::vector<DeviceInfo> ListDevices();
 
 struct InterpreterOptions {
   std::string sim_topology_json;  // the rig sim:N comes from; empty: two USB 3 sticks
   bool real_time = false;         // a simulated device waits its modeled time
   int cpu_threads = 1;
+  // Real Edge TPUs: delegate options (see FleetOptions), and isolation in a child process.
+  std::vector<std::pair<std::string, std::string>> edgetpu_options;
+  bool isolate = false;
 };
 
 // One model prepared on one device. Not thread-safe: one caller at a time, as with TFLite.

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "backends/edgetpu/tflite_c.h"
 #include "cli/commands.h"
 #include "cli/files.h"
 #include "devices/discovery.h"
@@ -110,6 +111,22 @@ std::string RuntimeLine(const Inventory& inventory) {
       fmt::join(r.tried, "; "));
 }
 
+// Whether TensorFlow Lite's C library, which real Edge TPUs need beside libedgetpu, loads.
+Result<backends::TfLiteCApi> ProbeTfLiteC() {
+  return backends::LoadTfLiteC(backends::TfLiteCCandidates());
+}
+
+std::string TfLiteLine(const Result<backends::TfLiteCApi>& tflite) {
+  if (tflite.ok()) {
+    return fmt::format("TensorFlow Lite C: {} loaded (version {})", tflite->library,
+                       tflite->version);
+  }
+  return fmt::format(
+      "TensorFlow Lite C: {}. Real Edge TPUs need it beside libedgetpu; install it or set "
+      "TPUFLEET_TFLITE_LIB.",
+      tflite.status().message());
+}
+
 int Run(const DevicesArgs& args) {
   Result<EnumerationOrder> order = ParseEnumerationOrder(args.order);
   if (!order.ok()) {
@@ -153,13 +170,18 @@ int Run(const DevicesArgs& args) {
           {{"severity", SeverityName(f.severity)}, {"device", f.device}, {"message", f.message}});
     }
     report["problems"] = inventory.problems;
+    report["runtime"] = nullptr;
+    report["tflite"] = nullptr;
     if (inventory.runtime) {
       report["runtime"] = {{"loaded", inventory.runtime->loaded},
                            {"library", inventory.runtime->library},
                            {"version", inventory.runtime->version},
                            {"tried", inventory.runtime->tried}};
-    } else {
-      report["runtime"] = nullptr;
+      Result<backends::TfLiteCApi> tflite = ProbeTfLiteC();
+      report["tflite"] = {{"loaded", tflite.ok()},
+                          {"library", tflite.ok() ? tflite->library : ""},
+                          {"version", tflite.ok() ? tflite->version : ""},
+                          {"error", tflite.ok() ? "" : tflite.status().message()}};
     }
     std::cout << report.dump(2) << "\n";
     return 0;
@@ -188,6 +210,7 @@ int Run(const DevicesArgs& args) {
                                ? "by port; --order coral gives libedgetpu's numbering"
                                : "libedgetpu's numbering; it changes when sticks load firmware",
                            RuntimeLine(inventory));
+  if (inventory.runtime) std::cout << TfLiteLine(ProbeTfLiteC()) << "\n";
   if (!args.tree) {
     for (const Finding& f : findings)
       std::cout << fmt::format("{}: {}: {}\n", SeverityName(f.severity), f.device, f.message);

@@ -10,6 +10,7 @@
 #include <optional>
 #include <sstream>
 
+#include "backends/edgetpu/edgetpu_api.h"
 #include "cli/commands.h"
 #include "cli/files.h"
 #include "cli/labels.h"
@@ -18,9 +19,11 @@
 #include "cli/progress.h"
 #include "common/image.h"
 #include "cpu/interpreter.h"
+#include "devices/selector.h"
 #include "fleet/plan_file.h"
 #include "sim/sim_device.h"
 #include "tpufleet/fleet.h"
+#include "tpufleet/interpreter.h"
 
 namespace tpufleet::cli {
 namespace {
@@ -44,6 +47,8 @@ struct RunArgs {
   bool strict = false;
   bool real_time = false;
   bool quiet = false;
+  std::vector<std::string> edgetpu_options;  // NAME=VALUE
+  bool isolate = false;
 };
 
 struct Placed {
@@ -87,21 +92,27 @@ Status Profile(const Placed& placed, const std::string& image, int threads) {
   return OkStatus();
 }
 
-// Every simulated device of the rig when a model needs an Edge TPU or names a simulated one;
-// the CPU when no simulated device is chosen or a model names it.
+// When a model needs an Edge TPU or names one: every real Edge TPU, else every simulated one
+// of the rig. The CPU when no Edge TPU is chosen or a model names it.
 Result<std::vector<std::string>> DefaultDevices(const std::vector<Placed>& placed,
                                                 const std::string& topology) {
-  bool sims = false, cpu = false;
+  bool edgetpus = false, sims = false, cpu = false;
   for (const Placed& p : placed) {
-    sims = sims || p.model->is_edgetpu_compiled() || p.selector.starts_with("sim");
+    edgetpus = edgetpus || p.model->is_edgetpu_compiled() || p.selector.starts_with("usb") ||
+               p.selector.starts_with("pci") || p.selector.starts_with(":");
+    sims = sims || p.selector.starts_with("sim");
     cpu = cpu || p.selector == "cpu";
   }
   std::vector<std::string> devices;
+  if (edgetpus) {
+    for (const DeviceInfo& d : ListDevices()) devices.push_back(StableDeviceString(d));
+  }
+  sims = sims || (edgetpus && devices.empty());
   if (sims) {
     TPUFLEET_ASSIGN_OR_RETURN(std::vector<sim::SimDeviceConfig> rig, LoadRig(topology));
     for (size_t i = 0; i < rig.size(); ++i) devices.push_back(fmt::format("sim:{}", i));
   }
-  if (cpu || !sims) devices.push_back("cpu");
+  if (cpu || devices.empty()) devices.push_back("cpu");
   return devices;
 }
 
@@ -214,6 +225,12 @@ int Run(const RunArgs& args) {
   options.real_time = args.real_time;
   options.strict = args.strict;
   options.cpu_threads = args.threads;
+  options.isolate = args.isolate;
+  for (const std::string& option : args.edgetpu_options) {
+    Result<std::vector<backends::EdgeTpuOption>> parsed = backends::ParseEdgeTpuOptions(option);
+    if (!parsed.ok()) return fail(parsed.status());
+    options.edgetpu_options.insert(options.edgetpu_options.end(), parsed->begin(), parsed->end());
+  }
   Result<std::unique_ptr<Fleet>> created = Fleet::Create(options);
   if (!created.ok()) return fail(created.status());
   Fleet& fleet = *created.value();
@@ -306,10 +323,11 @@ void AddRunCommand(CLI::App& root, int& exit_code) {
       "Coral's old API placed them (each on its own device, then shared) unless a model names\n"
       "its device (model.tflite@sim:1). Prints the top classes of a classifier, or the boxes of\n"
       "an SSD-style detector, for the first answer of each model and image.\n\n"
-      "Devices default to every simulated Edge TPU of the rig (--topology, else two USB 3\n"
-      "sticks) when a model is compiled for the Edge TPU or names a simulated device, else the\n"
-      "CPU. Simulated devices compute real outputs with the uncompiled model (for a compiled\n"
-      "file, the uncompiled twin beside it) and report modeled time.\n\n"
+      "Devices default, when a model is compiled for the Edge TPU, to every Edge TPU on the\n"
+      "machine (through libedgetpu and TensorFlow Lite's C library; 'tpufleet devices' says if\n"
+      "they load), else to every simulated Edge TPU of the rig (--topology, else two USB 3\n"
+      "sticks); otherwise to the CPU. Simulated devices compute real outputs with the uncompiled\n"
+      "model (for a compiled file, the uncompiled twin beside it) and report modeled time.\n\n"
       "Images: uint8 inputs take pixels as they are, int8 pixels - 128, float32\n"
       "(p - 127.5) / 127.5. --json prints results with raw output tensors, and the metrics.\n\n"
       "Examples:\n"
@@ -344,6 +362,12 @@ void AddRunCommand(CLI::App& root, int& exit_code) {
   cmd->add_option("--metrics", args->metrics,
                   "Print per-device and per-model metrics: table, json or prometheus")
       ->check(CLI::IsMember({"table", "json", "prometheus"}));
+  cmd->add_option("--edgetpu-option", args->edgetpu_options,
+                  "Edge TPU delegate option NAME=VALUE: Performance=Low|Medium|High|Max, "
+                  "Usb.AlwaysDfu=True|False, Usb.MaxBulkInQueueLength=0..256 (repeatable)");
+  cmd->add_flag("--isolate", args->isolate,
+                "Run each real Edge TPU in a child process: an abort or hang in libedgetpu then "
+                "takes down only that device, whose requests fail over");
   cmd->add_flag("--strict", args->strict,
                 "More models without a device than devices is an error (Coral's old API)");
   cmd->add_flag("--real-time", args->real_time,

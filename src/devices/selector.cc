@@ -144,6 +144,13 @@ std::string DescribeDevices(const std::vector<DeviceInfo>& devices) {
   return fmt::format("{}", fmt::join(parts, "; "));
 }
 
+std::string StableDeviceString(const DeviceInfo& device) {
+  if (device.type == DeviceType::kUsb || device.type == DeviceType::kPci) {
+    return fmt::format("{}@{}", DeviceTypeName(device.type), device.name);
+  }
+  return device.name;
+}
+
 Result<std::vector<const DeviceInfo*>> ResolveSelector(const Selector& selector,
                                                        const std::vector<DeviceInfo>& devices) {
   auto matches_type = [&](const DeviceInfo& d) {

@@ -40,4 +40,8 @@ Result<std::vector<const DeviceInfo*>> ResolveSelector(const Selector& selector,
 // "pci:0 /dev/apex_0 (ready); usb:0 /sys/bus/usb/devices/2-1 (needs firmware)", or "none".
 std::string DescribeDevices(const std::vector<DeviceInfo>& devices);
 
+// The device string that names `device` whatever the enumeration order: "usb@2-1.3",
+// "pci@apex_0"; "sim:N" and "cpu" for the others.
+std::string StableDeviceString(const DeviceInfo& device);
+
 }  // namespace tpufleet

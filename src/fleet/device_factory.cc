@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include "backends/cpu_device.h"
+#include "backends/isolation/isolated_device.h"
+#include "devices/discovery.h"
+#include "devices/order.h"
 #include "devices/selector.h"
 
 namespace tpufleet::fleet {
@@ -20,6 +23,9 @@ Result<std::unique_ptr<DeviceFactory>> DeviceFactory::Create(const DeviceFactory
             .info());
   }
   factory->available_.push_back(backends::CpuDevice().info());
+  std::vector<DeviceInfo> edgetpus =
+      Ordered(DiscoverDevices({}).devices, EnumerationOrder::kStable);
+  factory->available_.insert(factory->available_.begin(), edgetpus.begin(), edgetpus.end());
   if (options.real_time) factory->wall_clock_ = sim::MakeRealTimeClock();
   return factory;
 }
@@ -36,13 +42,32 @@ Result<std::unique_ptr<backends::Device>> DeviceFactory::Open(const std::string&
   if (info.type == DeviceType::kCpu) {
     return std::unique_ptr<backends::Device>(new backends::CpuDevice(options_.cpu_threads));
   }
-  int index = static_cast<int>(found[0] - available_.data());
+  if (info.type == DeviceType::kUsb || info.type == DeviceType::kPci) {
+    Result<std::unique_ptr<backends::Device>> opened = OpenEdgeTpu(info);
+    if (!opened.ok()) return opened.status().WithContext(device_string);
+    return opened;
+  }
+  int index = std::stoi(info.name.substr(4));  // "sim:N"
   sim::SimDeviceConfig config = rig_[index];
   config.compute_outputs = config.compute_outputs && options_.sim_outputs;
   std::shared_ptr<sim::SimBus>& bus = buses_[config.hardware.bus];
   if (!bus) bus = std::make_shared<sim::SimBus>();
   return std::unique_ptr<backends::Device>(
       new sim::SimDevice(index, config, wall_clock_ ? wall_clock_ : sim::MakeVirtualClock(), bus));
+}
+
+Result<std::unique_ptr<backends::Device>> DeviceFactory::OpenEdgeTpu(const DeviceInfo& info) {
+  backends::EdgeTpuDeviceOptions device{options_.edgetpu_options, options_.cpu_threads};
+  if (options_.isolate) {
+    TPUFLEET_ASSIGN_OR_RETURN(std::unique_ptr<backends::IsolatedDevice> isolated,
+                              backends::IsolatedDevice::Open(info, {options_.device_host, device}));
+    return std::unique_ptr<backends::Device>(std::move(isolated));
+  }
+  TPUFLEET_ASSIGN_OR_RETURN(const backends::EdgeTpuRuntime* runtime,
+                            backends::EdgeTpuRuntime::Get());
+  TPUFLEET_ASSIGN_OR_RETURN(std::unique_ptr<backends::EdgeTpuDevice> opened,
+                            backends::EdgeTpuDevice::Open(*runtime, info, device));
+  return std::unique_ptr<backends::Device>(std::move(opened));
 }
 
 }  // namespace tpufleet::fleet

@@ -1,6 +1,8 @@
-// Opens the devices that device strings name, for the fleet and for MakeInterpreter: simulated
-// Edge TPUs from a rig (devices on one bus share it; in real time they share one wall clock,
-// in virtual time each has its own timeline) and the CPU.
+// Opens the devices that device strings name, for the fleet and for MakeInterpreter: real Edge
+// TPUs (found in sysfs and by libedgetpu, indexed in tpufleet's stable order, as `tpufleet
+// devices` numbers them; opened in this process or
+// isolated in a child), simulated Edge TPUs from a rig (devices on one bus share it; in real
+// time they share one wall clock, in virtual time each has its own timeline), and the CPU.
 #pragma once
 
 #include <map>
@@ -18,13 +20,17 @@ struct DeviceFactoryOptions {
   bool real_time = false;         // simulated devices wait their modeled time
   bool sim_outputs = true;        // simulated devices compute real outputs when they can
   int cpu_threads = 1;
+  // Real Edge TPUs: delegate options, and whether each runs in a child process of its own.
+  std::vector<std::pair<std::string, std::string>> edgetpu_options;
+  bool isolate = false;
+  std::string device_host;  // the child's executable; empty: see backends/isolation
 };
 
 class DeviceFactory {
  public:
   static Result<std::unique_ptr<DeviceFactory>> Create(const DeviceFactoryOptions& options);
 
-  // Every device a string may name: sim:0 ... sim:N-1, then cpu.
+  // Every device a string may name: the real Edge TPUs, sim:0 ... sim:N-1, then cpu.
   const std::vector<DeviceInfo>& available() const { return available_; }
   // Opens the one device `device_string` names ("sim:1", "cpu"); an error when it names none
   // or several.
@@ -32,6 +38,7 @@ class DeviceFactory {
 
  private:
   DeviceFactory() = default;
+  Result<std::unique_ptr<backends::Device>> OpenEdgeTpu(const DeviceInfo& info);
 
   DeviceFactoryOptions options_;
   std::vector<sim::SimDeviceConfig> rig_;

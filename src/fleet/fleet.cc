@@ -56,6 +56,7 @@ void Answer(RequestPtr& request, Status status) { request->promise.set_value(std
 
 struct Fleet::Impl {
   FleetOptions options;
+  std::unique_ptr<fleet::DeviceFactory> factory;  // what device strings can name
   Clock::time_point started = Clock::now();
   std::vector<DeviceInfo> infos;
   std::vector<std::unique_ptr<Worker>> workers;
@@ -84,13 +85,15 @@ struct Fleet::Impl {
 };
 
 Result<std::unique_ptr<Fleet>> Fleet::Create(const FleetOptions& options) {
-  TPUFLEET_ASSIGN_OR_RETURN(
-      std::unique_ptr<fleet::DeviceFactory> factory,
-      fleet::DeviceFactory::Create({options.sim_topology_json, options.real_time,
-                                    options.sim_outputs, options.cpu_threads}));
   auto impl = std::make_unique<Impl>();
+  TPUFLEET_ASSIGN_OR_RETURN(
+      impl->factory,
+      fleet::DeviceFactory::Create(
+          {options.sim_topology_json, options.real_time, options.sim_outputs, options.cpu_threads,
+           options.edgetpu_options, options.isolate, options.device_host}));
   impl->options = options;
   Impl* raw = impl.get();
+  fleet::DeviceFactory* factory = impl->factory.get();
   fleet::WorkerOptions worker_options{options.queue_capacity, options.max_batch,
                                       options.invocation_timeout_seconds,
                                       options.max_deadline_misses, options.probe_interval};
@@ -99,7 +102,8 @@ Result<std::unique_ptr<Fleet>> Fleet::Create(const FleetOptions& options) {
     const std::string& name = device->info().name;
     if (std::any_of(raw->infos.begin(), raw->infos.end(),
                     [&](const DeviceInfo& d) { return d.name == name; })) {
-      return InvalidArgumentError(fmt::format("device {} is listed twice", name));
+      return InvalidArgumentError(
+          fmt::format("device {} is listed twice", StableDeviceString(device->info())));
     }
     raw->infos.push_back(device->info());
     raw->workers.push_back(std::make_unique<Worker>(
@@ -149,11 +153,27 @@ Result<std::vector<int>> Fleet::Impl::Place(const std::string& name, uint64_t to
                                             const std::vector<std::string>& selectors) const {
   std::vector<int> placed;
   for (const std::string& text : selectors) {
+    // Strings mean what they mean machine-wide ("sim:1" is sim:1 even in a fleet without
+    // sim:0); "any" forms take the first match the fleet has, PCIe first.
     TPUFLEET_ASSIGN_OR_RETURN(Selector selector, ParseSelector(text));
     TPUFLEET_ASSIGN_OR_RETURN(std::vector<const DeviceInfo*> found,
-                              ResolveSelector(selector, infos));
-    int index =
-        static_cast<int>(found[0] - infos.data());  // "any" forms take the first, PCIe first
+                              ResolveSelector(selector, factory->available()));
+    int index = -1;
+    for (const DeviceInfo* wanted : found) {
+      for (size_t d = 0; d < infos.size() && index < 0; ++d) {
+        if (infos[d].type == wanted->type && infos[d].name == wanted->name) {
+          index = static_cast<int>(d);
+        }
+      }
+      if (index >= 0) break;
+    }
+    if (index < 0) {
+      std::vector<std::string> names;
+      for (const DeviceInfo& d : infos) names.push_back(StableDeviceString(d));
+      return NotFoundError(
+          fmt::format("'{}' names {}, which is not one of the fleet's devices ({})", text,
+                      StableDeviceString(*found[0]), fmt::join(names, ", ")));
+    }
     if (std::find(placed.begin(), placed.end(), index) == placed.end()) placed.push_back(index);
   }
   if (!placed.empty()) return placed;
@@ -432,14 +452,15 @@ Result<InferenceResult> Fleet::Run(int model, TensorList inputs) {
 
 std::vector<std::string> Fleet::device_names() const {
   std::vector<std::string> names;
-  for (const DeviceInfo& d : impl_->infos) names.push_back(d.name);
+  for (const DeviceInfo& d : impl_->infos) names.push_back(StableDeviceString(d));
   return names;
 }
 
 std::vector<std::string> Fleet::placement(int model) const {
   std::lock_guard<std::mutex> lock(impl_->mutex);
   std::vector<std::string> names;
-  for (int d : impl_->models.at(model).devices) names.push_back(impl_->infos[d].name);
+  for (int d : impl_->models.at(model).devices)
+    names.push_back(StableDeviceString(impl_->infos[d]));
   return names;
 }
 
@@ -464,7 +485,7 @@ FleetMetrics Fleet::Metrics() const {
   for (const ModelEntry& m : impl_->models) {
     ModelMetrics mm;
     mm.model = m.model->name();
-    for (int d : m.devices) mm.devices.push_back(impl_->infos[d].name);
+    for (int d : m.devices) mm.devices.push_back(StableDeviceString(impl_->infos[d]));
     mm.requests = m.requests;
     mm.errors = m.errors;
     mm.reloads = m.reloads;

@@ -4,7 +4,6 @@
 
 #include "devices/discovery.h"
 #include "devices/order.h"
-#include "devices/selector.h"
 #include "fleet/device_factory.h"
 
 namespace tpufleet {
@@ -37,27 +36,18 @@ class DeviceInterpreter : public Interpreter {
 }  // namespace
 
 std::vector<DeviceInfo> ListDevices() {
-  return Ordered(DiscoverDevices({}).devices, EnumerationOrder::kCoral);
+  return Ordered(DiscoverDevices({}).devices, EnumerationOrder::kStable);
 }
 
 Result<std::unique_ptr<Interpreter>> MakeInterpreter(const std::string& model_path,
                                                      const std::string& device,
                                                      const InterpreterOptions& options) {
-  TPUFLEET_ASSIGN_OR_RETURN(Selector selector, ParseSelector(device));
-  if (!selector.type || *selector.type == DeviceType::kUsb || *selector.type == DeviceType::kPci) {
-    std::vector<DeviceInfo> edgetpus = ListDevices();
-    TPUFLEET_ASSIGN_OR_RETURN(std::vector<const DeviceInfo*> found,
-                              ResolveSelector(selector, edgetpus));
-    return UnimplementedError(fmt::format(
-        "'{}' names the Edge TPU {}, but this build of tpufleet has no libedgetpu driver yet; "
-        "run on a simulated Edge TPU (sim:0) or the CPU (cpu)",
-        device, found[0]->path));
-  }
   TPUFLEET_ASSIGN_OR_RETURN(ModelPtr model, Model::FromFile(model_path));
   TPUFLEET_ASSIGN_OR_RETURN(
       std::unique_ptr<fleet::DeviceFactory> factory,
       fleet::DeviceFactory::Create({options.sim_topology_json, options.real_time,
-                                    /*sim_outputs=*/true, options.cpu_threads}));
+                                    /*sim_outputs=*/true, options.cpu_threads,
+                                    options.edgetpu_options, options.isolate, ""}));
   TPUFLEET_ASSIGN_OR_RETURN(std::unique_ptr<backends::Device> opened, factory->Open(device));
   TPUFLEET_ASSIGN_OR_RETURN(std::unique_ptr<backends::Program> program, opened->Prepare(model));
   return std::unique_ptr<Interpreter>(new DeviceInterpreter(std::move(opened), std::move(program)));

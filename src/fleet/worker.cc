@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "devices/selector.h"
+
 namespace tpufleet::fleet {
 namespace {
 
@@ -18,7 +20,7 @@ double SecondsSince(Clock::time_point start, Clock::time_point now) {
 
 Worker::Worker(std::unique_ptr<backends::Device> device, const WorkerOptions& options,
                FailureHandler on_failure, AnswerHandler on_answer)
-    : name_(device->info().name),
+    : name_(StableDeviceString(device->info())),
       device_(std::move(device)),
       options_(options),
       on_failure_(std::move(on_failure)),

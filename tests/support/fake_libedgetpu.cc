@@ -7,8 +7,10 @@
 //   TPUFLEET_FAKE_EDGETPU_MODELS   compiled model files whose custom ops it can compute
 //                                  (matched by the op's custom options bytes), comma-separated
 //   TPUFLEET_FAKE_EDGETPU_FAULTS   comma-separated: fail_create, abort_after=N (abort() on the
-//                                  N+1-th invocation in the process), fail_after=N (invocations
-//                                  fail after N), runtime_version=N (default 14)
+//                                  N+1-th invocation in the process), hang_after=N (the N+1-th
+//                                  never returns), fail_after=N (invocations fail after N),
+//                                  runtime_version=N (default 14); "@PATH" after a fault limits
+//                                  it to that device
 //   TPUFLEET_FAKE_EDGETPU_LOG      a file each edgetpu_create_delegate call appends a line to:
 //                                  "create usb PATH Name=Value ..."
 //   TPUFLEET_FAKE_EDGETPU_REAL_TIME  "1": invocations take their modeled time
@@ -44,9 +46,14 @@ std::vector<std::string> SplitCommas(const char* text) {
   return parts;
 }
 
-// The value of fault `name` ("abort_after=3" -> 3); -1 when absent, 0 for a bare flag.
-long Fault(const char* name) {
-  for (const std::string& fault : SplitCommas(std::getenv("TPUFLEET_FAKE_EDGETPU_FAULTS"))) {
+// The value of fault `name` for the device at `path` ("abort_after=3" or "abort_after=3@PATH"
+// -> 3); -1 when absent, 0 for a bare flag.
+long Fault(const char* name, const std::string& path = "") {
+  for (std::string fault : SplitCommas(std::getenv("TPUFLEET_FAKE_EDGETPU_FAULTS"))) {
+    if (size_t at = fault.find('@'); at != std::string::npos) {
+      if (fault.substr(at + 1) != path) continue;
+      fault.resize(at);
+    }
     size_t equals = fault.find('=');
     if (fault.substr(0, equals) != name) continue;
     return equals == std::string::npos ? 0 : std::atol(fault.c_str() + equals + 1);
@@ -91,6 +98,7 @@ std::atomic<long> invocations{0};
 // One opened device: a simulated Edge TPU behind the delegate.
 struct FakeDelegate {
   TfLiteDelegate base;  // first: the runtime hands back TfLiteDelegate*
+  std::string path;
   std::mutex mutex;
   std::unique_ptr<tpufleet::sim::SimDevice> device;
 };
@@ -137,14 +145,17 @@ TfLiteStatus KernelPrepare(TfLiteContext* context, TfLiteNode* node) {
 }
 
 TfLiteStatus KernelInvoke(TfLiteContext* context, TfLiteNode* node) {
+  auto* kernel = static_cast<Kernel*>(node->user_data);
+  const std::string& path = kernel->delegate->path;
   long n = invocations.fetch_add(1);
-  long abort_after = Fault("abort_after"), fail_after = Fault("fail_after");
+  long abort_after = Fault("abort_after", path), fail_after = Fault("fail_after", path),
+       hang_after = Fault("hang_after", path);
   if (abort_after >= 0 && n >= abort_after) std::abort();  // as libedgetpu does on USB errors
+  if (hang_after >= 0 && n >= hang_after) std::this_thread::sleep_for(std::chrono::hours(1));
   if (fail_after >= 0 && n >= fail_after) {
     context->ReportError(context, "stand-in libedgetpu: transfer failed (injected fault)");
     return kTfLiteError;
   }
-  auto* kernel = static_cast<Kernel*>(node->user_data);
   std::vector<tpufleet::backends::TensorBytes> inputs;
   for (int i = 0; i < node->inputs->size; ++i) {
     const TfLiteTensor& t = context->tensors[node->inputs->data[i]];
@@ -257,7 +268,7 @@ TfLiteDelegate* edgetpu_create_delegate(enum edgetpu_device_type type, const cha
       out << " " << options[i].name << "=" << options[i].value;
     out << "\n";
   }
-  if (Fault("fail_create") >= 0) return nullptr;
+  if (Fault("fail_create", name ? name : "") >= 0) return nullptr;
   int index = -1;
   std::vector<ListedDevice> devices = Listed();
   for (size_t i = 0; i < devices.size(); ++i) {
@@ -268,6 +279,7 @@ TfLiteDelegate* edgetpu_create_delegate(enum edgetpu_device_type type, const cha
   }
   if (index < 0) return nullptr;
   auto* delegate = new FakeDelegate;
+  delegate->path = devices[index].path;
   delegate->base = TfLiteDelegate{};
   delegate->base.Prepare = DelegatePrepare;
   // Without this flag TFLite 2.9 prepares every node before delegating, and the unresolved

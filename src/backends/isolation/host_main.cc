@@ -1,0 +1,155 @@
+// tpufleet-device-host: runs one real Edge TPU in a process of its own for an isolated device
+// (backends/isolation/isolated_device.h). Started by the parent only:
+//
+//   tpufleet-device-host --socket FD --type usb|pci --path PATH [--threads N] [--option K=V]...
+//
+// It opens the device, answers kOpen, then serves kMemory, kPrepare and kRun messages until the
+// parent closes the channel. Whatever libedgetpu does to this process (abort() on a USB error,
+// a hang) stays here; the parent sees the channel close and fails over.
+#include <sys/prctl.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "backends/edgetpu/edgetpu_device.h"
+#include "backends/isolation/channel.h"
+
+namespace tpufleet::backends::isolation {
+namespace {
+
+struct HostArgs {
+  int socket = -1;
+  DeviceInfo info;
+  EdgeTpuDeviceOptions options;
+};
+
+Result<HostArgs> ParseArgs(int argc, char** argv) {
+  HostArgs args;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string flag = argv[i], value = argv[i + 1];
+    if (flag == "--socket") {
+      args.socket = std::atoi(value.c_str());
+    } else if (flag == "--type") {
+      args.info.type = value == "pci" ? DeviceType::kPci : DeviceType::kUsb;
+    } else if (flag == "--path") {
+      args.info.path = value;
+      args.info.name = value.substr(value.find_last_of('/') + 1);
+    } else if (flag == "--threads") {
+      args.options.cpu_threads = std::atoi(value.c_str());
+    } else if (flag == "--option") {
+      size_t equals = value.find('=');
+      args.options.options.emplace_back(
+          value.substr(0, equals), equals == std::string::npos ? "" : value.substr(equals + 1));
+    } else {
+      return InvalidArgumentError("unknown argument " + flag);
+    }
+  }
+  if (args.socket < 0 || args.info.path.empty()) {
+    return InvalidArgumentError(
+        "usage: tpufleet-device-host --socket FD --type usb|pci --path PATH");
+  }
+  return args;
+}
+
+Status Reply(int socket, const Status& status, const Header& base = {},
+             std::vector<uint8_t> payload = {}) {
+  Header header = base;
+  ToReply(status, header, payload);
+  return Send(socket, header, payload);
+}
+
+// Serves the parent until it closes the channel.
+int Serve(int socket, EdgeTpuDevice& device) {
+  SharedMemory memory;
+  std::map<uint64_t, std::unique_ptr<Program>> programs;
+  while (true) {
+    Result<Message> message = Receive(socket);
+    if (!message.ok()) return 0;  // the parent is gone or done
+    const Header& h = message->header;
+    if (h.kind == Kind::kMemory) {
+      Result<SharedMemory> mapped = SharedMemory::Map(message->fd, h.count);
+      if (!mapped.ok()) return 1;
+      memory = std::move(mapped).value();
+    } else if (h.kind == Kind::kPrepare) {
+      std::string name(message->payload.begin(), message->payload.end());
+      Result<ModelPtr> model =
+          h.count <= memory.size()
+              ? Model::FromBuffer({memory.data(), memory.data() + h.count}, name)
+              : Result<ModelPtr>(DataLossError("model beyond shared memory"));
+      Result<std::unique_ptr<Program>> program =
+          model.ok() ? device.Prepare(model.value()) : model.status();
+      if (program.ok()) programs[h.id] = std::move(program).value();
+      if (!Reply(socket, program.status()).ok()) return 0;
+    } else if (h.kind == Kind::kRun) {
+      std::vector<uint64_t> sizes = DecodeSizes(message->payload);
+      std::vector<TensorBytes> inputs;
+      uint64_t offset = 0;
+      for (uint64_t size : sizes) {
+        if (offset + size > memory.size()) break;
+        inputs.emplace_back(memory.data() + offset, memory.data() + offset + size);
+        offset += size;
+      }
+      auto program = programs.find(h.id);
+      Result<RunResult> run = program == programs.end()
+                                  ? Result<RunResult>(InternalError("unknown program"))
+                              : inputs.size() != sizes.size()
+                                  ? Result<RunResult>(DataLossError("inputs beyond shared memory"))
+                                  : device.Run(*program->second, inputs);
+      if (!run.ok()) {
+        if (!Reply(socket, run.status()).ok()) return 0;
+        continue;
+      }
+      std::vector<uint64_t> output_sizes;
+      uint64_t needed = offset;
+      for (const TensorBytes& out : run->outputs) {
+        output_sizes.push_back(out.size());
+        needed += out.size();
+      }
+      Header reply;
+      reply.seconds = run->device_seconds;
+      if (needed > memory.size()) {  // the parent grows the region and asks again
+        reply.count = needed;
+        if (!Reply(socket, ResourceExhaustedError("outputs need more shared memory"), reply).ok())
+          return 0;
+        continue;
+      }
+      for (const TensorBytes& out : run->outputs) {
+        std::memcpy(memory.data() + offset, out.data(), out.size());
+        offset += out.size();
+      }
+      if (!Reply(socket, OkStatus(), reply, EncodeSizes(output_sizes)).ok()) return 0;
+    } else {
+      return 1;
+    }
+  }
+}
+
+int Main(int argc, char** argv) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the parent
+  Result<HostArgs> args = ParseArgs(argc, argv);
+  if (!args.ok()) {
+    std::cerr << "tpufleet-device-host: " << args.status().message() << "\n";
+    return 2;
+  }
+  Header opened;
+  opened.kind = Kind::kOpen;
+  Result<const EdgeTpuRuntime*> runtime = EdgeTpuRuntime::Get();
+  Result<std::unique_ptr<EdgeTpuDevice>> device =
+      runtime.ok() ? EdgeTpuDevice::Open(*runtime.value(), args->info, args->options)
+                   : Result<std::unique_ptr<EdgeTpuDevice>>(runtime.status());
+  std::vector<uint8_t> payload;
+  ToReply(device.status(), opened, payload);
+  opened.kind = Kind::kOpen;
+  if (!Send(args->socket, opened, payload).ok() || !device.ok()) return 1;
+  return Serve(args->socket, *device.value());
+}
+
+}  // namespace
+}  // namespace tpufleet::backends::isolation
+
+int main(int argc, char** argv) { return tpufleet::backends::isolation::Main(argc, argv); }

@@ -1,0 +1,170 @@
+// The fleet on "real" Edge TPUs: the stand-in libedgetpu (tests/support/fake_libedgetpu.cc) and
+// TFLite 2.9's C library, loaded as a user's would be, in this process or isolated in child
+// processes that abort and hang on cue.
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "backends/edgetpu/edgetpu_device.h"
+#include "backends/isolation/isolated_device.h"
+#include "common/image.h"
+#include "fleet/fleet_test_util.h"
+#include "support/shared_files.h"
+#include "tpufleet/fleet.h"
+#include "tpufleet/interpreter.h"
+
+namespace tpufleet {
+namespace {
+
+using ::testing::ElementsAre;
+using testing::Eventually;
+using ::testing::HasSubstr;
+using testing::SharedDir;
+using testing::SharedModel;
+
+constexpr char kFirst[] = "/sys/bus/usb/devices/2-1";
+constexpr char kSecond[] = "/sys/bus/usb/devices/2-2";
+
+// Two USB sticks from the stand-in runtime; every test sets the same libraries (the runtime is
+// loaded once per process) and its own faults.
+class EdgeTpuFleetTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!std::filesystem::exists(compiled_)) GTEST_SKIP() << "missing " << compiled_;
+    dir_ =
+        std::filesystem::temp_directory_path() / fmt::format("tpufleet_edgetpu_fleet_{}", getpid());
+    std::filesystem::create_directories(dir_);
+    setenv("TPUFLEET_EDGETPU_LIB", TPUFLEET_FAKE_EDGETPU, 1);
+    setenv("TPUFLEET_TFLITE_LIB", TPUFLEET_TFLITE_C, 1);
+    setenv("TPUFLEET_DEVICE_HOST", TPUFLEET_DEVICE_HOST_BINARY, 1);
+    setenv("TPUFLEET_LOCK_DIR", (dir_ / "locks").c_str(), 1);
+    setenv("TPUFLEET_FAKE_EDGETPU_LOG", (dir_ / "log").c_str(), 1);
+    setenv("TPUFLEET_FAKE_EDGETPU_DEVICES", fmt::format("usb:{},usb:{}", kFirst, kSecond).c_str(),
+           1);
+    setenv("TPUFLEET_FAKE_EDGETPU_MODELS", compiled_.c_str(), 1);
+    unsetenv("TPUFLEET_FAKE_EDGETPU_FAULTS");
+    model_ = Model::FromFile(compiled_).value();
+    pixels_ = ImageFileTensor((SharedDir() / "images" / "cat.bmp").string(), *model_).value();
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string Log() const {
+    std::ifstream in(dir_ / "log");
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+  static int TopClass(const InferenceResult& r) {
+    return static_cast<int>(std::max_element(r.outputs[0].begin(), r.outputs[0].end()) -
+                            r.outputs[0].begin());
+  }
+
+  std::string compiled_ = SharedModel("mobilenet_v2_1.0_224_quant_edgetpu.tflite");
+  std::filesystem::path dir_;
+  ModelPtr model_;
+  std::vector<uint8_t> pixels_;
+};
+
+TEST_F(EdgeTpuFleetTest, TheFleetRunsEdgeTpusInProcessWithOptionsPassed) {
+  FleetOptions options;
+  options.devices = {"usb:0", "usb:1"};
+  options.edgetpu_options = {{"Performance", "Max"}};
+  auto fleet = testing::MakeFleet(options);
+  ASSERT_TRUE(fleet);
+  EXPECT_THAT(fleet->device_names(), ElementsAre("usb@2-1", "usb@2-2"));
+  int id = fleet->AddModel(model_, {"usb@2-2"}).value();
+  Result<InferenceResult> r =
+      fleet->SubmitImage(id, (SharedDir() / "images" / "cat.bmp").string()).get();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->device, "usb@2-2");
+  EXPECT_EQ(TopClass(r.value()), 286);
+  EXPECT_THAT(Log(), HasSubstr(fmt::format("create usb {} Performance=Max", kSecond)));
+  FleetOptions bad = options;
+  bad.edgetpu_options = {{"Performance", "max"}};
+  EXPECT_THAT(Fleet::Create(bad).status().message(),
+              HasSubstr("usb:0: Edge TPU option Performance=max: the value must be one of"));
+}
+
+TEST_F(EdgeTpuFleetTest, MakeInterpreterOnAnEdgeTpu) {
+  Result<std::unique_ptr<Interpreter>> interpreter = MakeInterpreter(compiled_, "usb:1");
+  ASSERT_TRUE(interpreter.ok()) << interpreter.status().ToString();
+  EXPECT_EQ((*interpreter)->device().path, kSecond);
+  Result<InferenceResult> r = (*interpreter)->Invoke({pixels_});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(TopClass(r.value()), 286);
+  EXPECT_THAT(MakeInterpreter(compiled_, "usb:2").status().message(),
+              HasSubstr("there are 2 usb devices"));
+}
+
+TEST_F(EdgeTpuFleetTest, AnAbortInsideTheRuntimeTakesDownOnlyItsIsolatedDevice) {
+  setenv("TPUFLEET_FAKE_EDGETPU_FAULTS", fmt::format("abort_after=3@{}", kFirst).c_str(), 1);
+  FleetOptions options;
+  options.devices = {"usb:0", "usb:1"};
+  options.isolate = true;
+  options.probe_interval = std::chrono::milliseconds(5);
+  options.queue_capacity = 100;
+  auto fleet = testing::MakeFleet(options);
+  ASSERT_TRUE(fleet);
+  int id = fleet->AddModel(model_, {"usb:0", "usb:1"}).value();
+  std::vector<std::future<Result<InferenceResult>>> answers;
+  for (int i = 0; i < 30; ++i) answers.push_back(fleet->Submit(id, {pixels_}));
+  for (auto& a : answers) {
+    Result<InferenceResult> r = a.get();
+    ASSERT_TRUE(r.ok()) << r.status().ToString();  // nothing is lost
+    EXPECT_EQ(TopClass(r.value()), 286);
+  }
+  FleetMetrics metrics = fleet->Metrics();
+  EXPECT_GE(metrics.devices[0].failures, 1u);
+  EXPECT_THAT(metrics.devices[0].down_reason, HasSubstr("was killed by signal 6"));
+  EXPECT_EQ(metrics.devices[0].requests + metrics.devices[1].requests, 30u);  // once each
+  EXPECT_EQ(metrics.models[0].requests, 30u);
+  // The probe starts a new device process and the stick rejoins.
+  EXPECT_TRUE(Eventually([&] { return fleet->Metrics().devices[0].rejoins >= 1; }));
+}
+
+TEST_F(EdgeTpuFleetTest, AHangInsideTheRuntimeIsKilledAndTheRequestMovesOn) {
+  setenv("TPUFLEET_FAKE_EDGETPU_FAULTS", fmt::format("hang_after=1@{}", kFirst).c_str(), 1);
+  FleetOptions options;
+  options.devices = {"usb:0", "usb:1"};
+  options.isolate = true;
+  options.invocation_timeout_seconds = 0.5;
+  options.probe_interval = std::chrono::hours(1);
+  auto fleet = testing::MakeFleet(options);
+  ASSERT_TRUE(fleet);
+  int id = fleet->AddModel(model_, {"usb:0"}).value();
+  ASSERT_TRUE(fleet->Run(id, {pixels_}).ok());
+  Result<InferenceResult> moved = fleet->Run(id, {pixels_});  // hangs on usb:0
+  ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+  EXPECT_EQ(moved->device, "usb@2-2");
+  EXPECT_EQ(moved->attempts, 2);
+  EXPECT_THAT(fleet->Metrics().devices[0].down_reason,
+              HasSubstr("no answer within the invocation timeout"));
+}
+
+TEST_F(EdgeTpuFleetTest, TwoProcessesNeverOpenTheSameStick) {
+  Result<const backends::EdgeTpuRuntime*> runtime = backends::EdgeTpuRuntime::Get();
+  ASSERT_TRUE(runtime.ok()) << runtime.status().ToString();
+  DeviceInfo first;
+  first.type = DeviceType::kUsb;
+  first.path = kFirst;
+  first.name = "2-1";
+  auto held = backends::EdgeTpuDevice::Open(*runtime.value(), first, {});
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  // The isolated device's child is another process: the lock keeps it out.
+  Status refused = backends::IsolatedDevice::Open(first, {}).status();
+  EXPECT_EQ(refused.code(), StatusCode::kResourceExhausted);
+  EXPECT_THAT(refused.message(),
+              HasSubstr(fmt::format("{} is in use by another tpufleet (pid {}", kFirst, getpid())));
+  held->reset();
+  EXPECT_TRUE(backends::IsolatedDevice::Open(first, {}).ok());
+}
+
+}  // namespace
+}  // namespace tpufleet
