@@ -181,16 +181,20 @@ Result<std::vector<int>> Fleet::Impl::Place(const std::string& name, uint64_t to
   for (const ModelEntry& m : models) {
     if (token != 0 && m.token == token && !m.devices.empty()) return std::vector<int>{m.devices[0]};
   }
-  // Else a device no model uses yet, in order, as Coral's old API; a co-compiled group counts
-  // as one model.
+  // Else a device no model uses yet, PCIe first, then in order, as Coral's old API; a
+  // co-compiled group counts as one model.
   std::vector<std::set<uint64_t>> units(infos.size());
   std::set<uint64_t> all_units;
   for (size_t id = 0; id < models.size(); ++id) {
     for (int d : models[id].devices) units[d].insert(models[id].unit(id));
     all_units.insert(models[id].unit(id));
   }
-  for (size_t d = 0; d < infos.size(); ++d) {
-    if (units[d].empty()) return std::vector<int>{static_cast<int>(d)};
+  for (bool pcie : {true, false}) {  // PCIe first, as the old API preferred the on-board device
+    for (size_t d = 0; d < infos.size(); ++d) {
+      if (units[d].empty() && (!pcie || infos[d].type == DeviceType::kPci)) {
+        return std::vector<int>{static_cast<int>(d)};
+      }
+    }
   }
   if (options.strict) {
     return FailedPreconditionError(fmt::format(

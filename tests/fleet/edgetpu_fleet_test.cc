@@ -92,6 +92,24 @@ TEST_F(EdgeTpuFleetTest, TheFleetRunsEdgeTpusInProcessWithOptionsPassed) {
               HasSubstr("usb:0: Edge TPU option Performance=max: the value must be one of"));
 }
 
+TEST_F(EdgeTpuFleetTest, AutomaticPlacementPrefersPcieAsCoralsOldApiDid) {
+  setenv("TPUFLEET_FAKE_EDGETPU_DEVICES", fmt::format("usb:{},pci:/dev/apex_0", kFirst).c_str(), 1);
+  FleetOptions options;
+  options.devices = {"usb:0", "pci:0"};
+  options.strict = true;
+  auto fleet = testing::MakeFleet(options);
+  ASSERT_TRUE(fleet);
+  int first = fleet->AddModel(model_).value();
+  int second = fleet->AddModel(testing::Zoo("mobilenet_v1", 0.25, 128)).value();
+  EXPECT_THAT(fleet->placement(first), ElementsAre("pci@apex_0"));
+  EXPECT_THAT(fleet->placement(second), ElementsAre("usb@2-1"));
+  EXPECT_THAT(fleet->AddModel(testing::Zoo("mobilenet_v1", 0.5, 128)).status().message(),
+              HasSubstr("would be model number 3, but the fleet has 2 devices"));
+  Result<InferenceResult> r = fleet->Run(first, {pixels_});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(TopClass(r.value()), 286);
+}
+
 TEST_F(EdgeTpuFleetTest, MakeInterpreterOnAnEdgeTpu) {
   Result<std::unique_ptr<Interpreter>> interpreter = MakeInterpreter(compiled_, "usb:1");
   ASSERT_TRUE(interpreter.ok()) << interpreter.status().ToString();
