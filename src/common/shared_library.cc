@@ -3,6 +3,8 @@
 #include <dlfcn.h>
 #include <fmt/format.h>
 
+#include <cstdlib>
+
 namespace tpufleet {
 
 Result<SharedLibrary> SharedLibrary::Open(const std::vector<std::string>& candidates,
@@ -15,6 +17,15 @@ Result<SharedLibrary> SharedLibrary::Open(const std::vector<std::string>& candid
     tried.push_back(error ? error : candidate + ": not found");
   }
   return NotFoundError(fmt::format("{} not found; tried: {}", what, fmt::join(tried, "; ")));
+}
+
+std::vector<std::string> LibraryCandidates(const char* env_var, const char* name) {
+  std::vector<std::string> candidates;
+  if (const char* path = std::getenv(env_var); path != nullptr && *path != '\0') {
+    candidates.push_back(path);
+  }
+  candidates.push_back(name);
+  return candidates;
 }
 
 void* SharedLibrary::Find(const char* name) const { return dlsym(handle_, name); }

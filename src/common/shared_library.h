@@ -26,11 +26,19 @@ class SharedLibrary {
   std::string path_;
 };
 
+// Candidates for a library: the path in environment variable `env_var` when set, then `name`
+// through the dynamic loader's search path (LD_LIBRARY_PATH, ld.so.cache).
+std::vector<std::string> LibraryCandidates(const char* env_var, const char* name);
+
 // Resolves every (name, &pointer) pair; the error names each missing symbol and the library.
 struct SymbolSlot {
   const char* name;
   void** address;
 };
+template <typename Function>
+SymbolSlot Slot(const char* name, Function*& function) {
+  return {name, reinterpret_cast<void**>(&function)};
+}
 Status ResolveSymbols(const SharedLibrary& library, const std::vector<SymbolSlot>& slots,
                       const std::string& hint);
 

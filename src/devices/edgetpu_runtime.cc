@@ -3,7 +3,7 @@
 #include <dlfcn.h>
 #include <fmt/format.h>
 
-#include <cstdlib>
+#include "common/shared_library.h"
 
 namespace tpufleet {
 namespace {
@@ -21,12 +21,7 @@ using VersionFn = const char* (*)();
 }  // namespace
 
 std::vector<std::string> DefaultRuntimeCandidates() {
-  std::vector<std::string> candidates;
-  if (const char* path = std::getenv("TPUFLEET_EDGETPU_LIB"); path != nullptr && *path != '\0') {
-    candidates.push_back(path);
-  }
-  candidates.push_back("libedgetpu.so.1");
-  return candidates;
+  return LibraryCandidates("TPUFLEET_EDGETPU_LIB", "libedgetpu.so.1");
 }
 
 RuntimeProbe ProbeEdgeTpuRuntime(const std::vector<std::string>& candidates) {

@@ -98,14 +98,11 @@ Result<EdgeTpuApi> LoadEdgeTpuApi(const std::vector<std::string>& candidates) {
   TPUFLEET_ASSIGN_OR_RETURN(SharedLibrary library,
                             SharedLibrary::Open(candidates, "the Edge TPU runtime (libedgetpu)"));
   EdgeTpuApi api;
-  auto slot = [](const char* name, auto& function) {
-    return SymbolSlot{name, reinterpret_cast<void**>(&function)};
-  };
   TPUFLEET_RETURN_IF_ERROR(ResolveSymbols(
       library,
-      {slot("edgetpu_list_devices", api.ListDevices), slot("edgetpu_free_devices", api.FreeDevices),
-       slot("edgetpu_create_delegate", api.CreateDelegate),
-       slot("edgetpu_free_delegate", api.FreeDelegate), slot("edgetpu_version", api.Version)},
+      {Slot("edgetpu_list_devices", api.ListDevices), Slot("edgetpu_free_devices", api.FreeDevices),
+       Slot("edgetpu_create_delegate", api.CreateDelegate),
+       Slot("edgetpu_free_delegate", api.FreeDelegate), Slot("edgetpu_version", api.Version)},
       "it is not libedgetpu, or a version without the C API (older than 2019)"));
   api.library = library.path();
   const char* version = api.Version();
