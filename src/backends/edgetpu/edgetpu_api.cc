@@ -30,7 +30,9 @@ const std::vector<OptionRule>& Rules() {
 }  // namespace
 
 Status ValidateEdgeTpuOptions(const std::vector<EdgeTpuOption>& options) {
-  for (const auto& [name, value] : options) {
+  for (const EdgeTpuOption& option : options) {
+    const std::string& name = option.first;  // a plain reference: lambdas capture it
+    const std::string& value = option.second;
     auto rule = std::find_if(Rules().begin(), Rules().end(),
                              [&](const OptionRule& r) { return name == r.name; });
     if (rule == Rules().end()) {
