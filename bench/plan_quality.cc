@@ -95,8 +95,9 @@ int main(int argc, char** argv) {
   app.add_option("--seconds", seconds, "Length of each replayed trace, virtual seconds");
   CLI11_PARSE(app, argc, argv);
 
-  std::cout << fmt::format("{:<50} {:>10} {:>10} {:>10} {:>7} {:>9} {:>9}\n", "scenario",
-                           "plan rq/s", "1/device", "1 device", "ratio", "plan p99", "habit p99");
+  std::cout << fmt::format("{:<50} {:>10} {:>10} {:>10} {:>7} {:>9} {:>9} {:>10}\n", "scenario",
+                           "plan rq/s", "1/device", "1 device", "ratio", "plan p99", "habit p99",
+                           "predicted");
   for (const Scenario& scenario : Scenarios()) {
     Result<PlanInputs> inputs = Build(scenario);
     Result<fleet::CostModel> cost =
@@ -114,10 +115,15 @@ int main(int argc, char** argv) {
     fleet::ReplayResult single =
         fleet::Replay(cost.value(), fleet::EverythingOnOneDevice(inputs.value()), trace);
     const fleet::ReplayResult& habit = spread.throughput() >= single.throughput() ? spread : single;
-    std::cout << fmt::format("{:<50} {:>10.1f} {:>10.1f} {:>10.1f} {:>6.2f}x {:>9.1f} {:>9.1f}\n",
-                             scenario.name, ours.throughput(), spread.throughput(),
-                             single.throughput(), ours.throughput() / habit.throughput(),
-                             ours.p99_ms, habit.p99_ms);
+    // What the cost model says the plan sustains: every rate times its capacity scale.
+    double predicted = 0;
+    for (const fleet::PlanModel& m : inputs->models) {
+      predicted += m.rate * plan.prediction.capacity_scale();
+    }
+    std::cout << fmt::format(
+        "{:<50} {:>10.1f} {:>10.1f} {:>10.1f} {:>6.2f}x {:>9.1f} {:>9.1f} {:>10.1f}\n",
+        scenario.name, ours.throughput(), spread.throughput(), single.throughput(),
+        ours.throughput() / habit.throughput(), ours.p99_ms, habit.p99_ms, predicted);
     for (const fleet::PlanUnit& unit : plan.placement.units) {
       std::cout << "    " << fleet::DescribeUnit(inputs.value(), unit) << "\n";
     }
