@@ -19,6 +19,7 @@ struct DeviceState {
   size_t running = 0;
   uint64_t resident = 0;  // caching token whose parameters are on chip
   int batch = 0;
+  double service = 0;  // moving average of invocation times without reload, as workers keep it
 };
 
 Result<int> ModelIndex(const std::string& field, const PlanInputs& inputs) {
@@ -147,6 +148,7 @@ ReplayResult Replay(const CostModel& cost, const Placement& placement,
     s.busy = true;
     s.running = request;
     s.finish = now + seconds;
+    if (!reload) s.service = s.service == 0 ? seconds : 0.8 * s.service + 0.2 * seconds;
     s.resident = p.caching_token;
     result.device_busy_seconds[d] += seconds;
     result.reloads += reload;
@@ -162,12 +164,20 @@ ReplayResult Replay(const CostModel& cost, const Placement& placement,
     if (!arrivals_left && done == devices) break;
     if (arrivals_left && (done == devices || trace[next].time <= state[done].finish)) {
       double now = trace[next].time;
-      // The fleet's dispatch: resident parameters with room in the batch, else the shortest queue.
+      // The fleet's dispatch: resident parameters with room in the batch, else the earliest
+      // expected start, (waiting + 1) x recent time per invocation (untimed: the fastest).
       const PlanUnit& unit = *unit_of[trace[next].model];
+      double fastest = 0;
+      for (int d : unit.devices) {
+        if (state[d].service > 0 && (fastest == 0 || state[d].service < fastest)) {
+          fastest = state[d].service;
+        }
+      }
       auto key = [&](int d) {
         bool resident = state[d].resident != 0 && state[d].resident == token(next, d) &&
                         state[d].queue.size() < static_cast<size_t>(inputs.max_batch);
-        return std::make_pair(!resident, state[d].queue.size());
+        double service = state[d].service > 0 ? state[d].service : (fastest > 0 ? fastest : 1);
+        return std::make_pair(!resident, (state[d].queue.size() + 1) * service);
       };
       int chosen = *std::min_element(unit.devices.begin(), unit.devices.end(),
                                      [&](int a, int b) { return key(a) < key(b); });

@@ -83,14 +83,9 @@ std::string Worker::down_reason() const {
   return down_reason_;
 }
 
-size_t Worker::depth() const {
+Worker::Load Worker::load() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return queue_.size();
-}
-
-uint64_t Worker::resident_token() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return resident_token_;
+  return {queue_.size(), resident_token_, service_seconds_};
 }
 
 DeviceMetrics Worker::metrics() const {
@@ -248,6 +243,9 @@ void Worker::Serve(RequestPtr request) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     metrics_.busy_seconds += seconds;
+    if (!run->reloaded) {  // a reload is the switch's cost, not the device's speed
+      service_seconds_ = service_seconds_ == 0 ? seconds : 0.8 * service_seconds_ + 0.2 * seconds;
+    }
     if (run->reloaded) {
       ++metrics_.reloads;
       metrics_.reloaded_bytes += run->reloaded_bytes;

@@ -55,8 +55,14 @@ class Worker {
   Status Enqueue(RequestPtr& request);
   bool healthy() const;
   std::string down_reason() const;
-  size_t depth() const;
-  uint64_t resident_token() const;
+  // What dispatch weighs, read under one lock.
+  struct Load {
+    size_t depth = 0;             // requests waiting
+    uint64_t resident_token = 0;  // caching token whose parameters are on the device
+    double service_seconds = 0;   // moving average of recent invocations without a reload;
+                                  // 0 before the first
+  };
+  Load load() const;
   DeviceMetrics metrics() const;  // busy_fraction left to the fleet
   // For the watchdog thread: interrupts an invocation running longer than the timeout.
   void CheckTimeout(Clock::time_point now);
@@ -94,7 +100,8 @@ class Worker {
   uint64_t resident_token_ = 0;
   int last_model_ = -1;
   int batch_ = 0;
-  int deadline_misses_ = 0;  // in a row
+  int deadline_misses_ = 0;     // in a row
+  double service_seconds_ = 0;  // moving average of device time per invocation without reload
   std::chrono::milliseconds probe_interval_;
   Clock::time_point next_probe_;
   std::optional<Clock::time_point> running_since_;

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <iostream>
 #include <thread>
 
 #include "fleet/fleet_test_util.h"
@@ -197,6 +198,29 @@ TEST(FleetTest, SharedDeviceBatchesSameModelRequestsToAvoidReloads) {
   for (auto& f : futures) ASSERT_TRUE(f.get().ok());
   // Strict alternation would reload 40 times; batches of up to 10 need far fewer.
   EXPECT_LE(fleet->Metrics().devices[0].reloads, 10u);
+}
+
+TEST(FleetTest, AFasterReplicaGetsMoreOfTheRequests) {
+  FleetOptions options;
+  options.sim_topology_json = R"({"devices": [{"link": "pcie"}, {"link": "usb2"}]})";
+  options.real_time = true;  // queues build behind devices busy for their modeled time
+  options.sim_outputs = false;
+  auto fleet = MakeFleet(options);
+  ASSERT_TRUE(fleet);
+  ModelPtr m = Zoo("mobilenet_v2", 1.0, 224);
+  int id = fleet->AddModel(m, {"sim:0", "sim:1"}).value();
+  // Waves of 10: after the first, both devices have been timed (a burst that arrives before
+  // any device has run is split by queue length alone).
+  for (int wave = 0; wave < 12; ++wave) {
+    std::vector<std::future<Result<InferenceResult>>> futures;
+    for (int i = 0; i < 10; ++i) futures.push_back(fleet->Submit(id, Inputs(*m)));
+    for (auto& f : futures) ASSERT_TRUE(f.get().ok());
+  }
+  FleetMetrics metrics = fleet->Metrics();
+  uint64_t pcie = metrics.devices[0].requests, usb2 = metrics.devices[1].requests;
+  std::cout << "PCIe served " << pcie << ", USB 2 served " << usb2 << "\n";
+  // USB 2 takes about 4x as long per invocation; by queue length alone each would get half.
+  EXPECT_GT(pcie, 2 * usb2);
 }
 
 TEST(FleetTest, FullQueueAndExpiredDeadlineAndUnknownModel) {
