@@ -128,7 +128,7 @@ int main(int argc, char** argv) {
       std::cout << "    " << fleet::DescribeUnit(inputs.value(), unit) << "\n";
     }
   }
-  std::cout
-      << "(requests per second over the replay; ratio = plan / the better habit; p99 in ms)\n";
+  std::cout << "(requests per second over the replay; ratio = plan / the better habit; p99 in ms;\n"
+               " predicted = what the cost model says the plan sustains)\n";
   return 0;
 }

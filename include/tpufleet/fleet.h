@@ -4,11 +4,11 @@
 // in parallel. Models are placed explicitly ("model.tflite@sim:1") or automatically (each model
 // on its own device while devices last, as Coral's old Edge TPU API did; then shared, grouped by
 // caching token), optionally replicated. Requests go to the replica whose parameters are resident
-// when one is free, else the least loaded; a worker batches same-model requests to avoid reloads.
-// A device that fails, hangs or keeps missing deadlines is marked down, its queued and failed
-// requests retried elsewhere, and probed until it rejoins; every request is answered exactly
-// once. Inputs can be prepared (decoded, resized) on the fleet's own CPU threads. All methods
-// are thread-safe.
+// when one is free, else the one expected to start them soonest; a worker batches same-model
+// requests to avoid reloads. A device that fails, hangs or keeps missing deadlines is marked down,
+// its queued and failed requests retried elsewhere, and probed until it rejoins; every request is
+// answered exactly once. Inputs can be prepared (decoded, resized) on the fleet's own CPU threads.
+// All methods are thread-safe.
 #pragma once
 
 #include <chrono>
