@@ -12,6 +12,7 @@
 #include "common/thread_pool.h"
 #include "devices/selector.h"
 #include "fleet/device_factory.h"
+#include "fleet/dispatch_order.h"
 #include "fleet/worker.h"
 #include "sim/compiler.h"
 
@@ -344,28 +345,13 @@ Status Fleet::Impl::Dispatch(RequestPtr& request) {
 }
 
 void Fleet::Impl::OrderByExpectedStart(std::vector<int>& candidates, uint64_t token) const {
-  // Resident parameters first when that device is not busier than a batch; then the device
-  // expected to start the request soonest: (waiting + 1) x its recent time per invocation, so a
-  // slow USB 2 stick gets fewer requests than a PCIe card. A device not yet timed counts as fast
-  // as the fastest timed one.
-  std::vector<Worker::Load> loads;
-  double fastest = 0;
+  std::vector<fleet::DispatchCandidate> loads;
   for (int d : candidates) {
-    loads.push_back(workers[d]->load());
-    double s = loads.back().service_seconds;
-    if (s > 0 && (fastest == 0 || s < fastest)) fastest = s;
+    Worker::Load l = workers[d]->load();
+    loads.push_back({l.depth, token != 0 && l.resident_token == token, l.service_seconds});
   }
-  std::vector<std::tuple<bool, double, size_t>> keys;
-  for (size_t i = 0; i < candidates.size(); ++i) {
-    const Worker::Load& l = loads[i];
-    bool resident =
-        token != 0 && l.resident_token == token && l.depth < static_cast<size_t>(options.max_batch);
-    double service = l.service_seconds > 0 ? l.service_seconds : (fastest > 0 ? fastest : 1);
-    keys.emplace_back(!resident, (l.depth + 1) * service, i);
-  }
-  std::sort(keys.begin(), keys.end());
   std::vector<int> ordered;
-  for (const auto& key : keys) ordered.push_back(candidates[std::get<2>(key)]);
+  for (size_t i : fleet::DispatchOrder(loads, options.max_batch)) ordered.push_back(candidates[i]);
   candidates = std::move(ordered);
 }
 

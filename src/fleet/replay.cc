@@ -9,6 +9,8 @@
 #include <random>
 #include <sstream>
 
+#include "fleet/dispatch_order.h"
+
 namespace tpufleet::fleet {
 namespace {
 
@@ -164,23 +166,15 @@ ReplayResult Replay(const CostModel& cost, const Placement& placement,
     if (!arrivals_left && done == devices) break;
     if (arrivals_left && (done == devices || trace[next].time <= state[done].finish)) {
       double now = trace[next].time;
-      // The fleet's dispatch: resident parameters with room in the batch, else the earliest
-      // expected start, (waiting + 1) x recent time per invocation (untimed: the fastest).
+      // The fleet's own dispatch rule, on the replayed devices' state.
       const PlanUnit& unit = *unit_of[trace[next].model];
-      double fastest = 0;
+      std::vector<DispatchCandidate> candidates;
       for (int d : unit.devices) {
-        if (state[d].service > 0 && (fastest == 0 || state[d].service < fastest)) {
-          fastest = state[d].service;
-        }
+        candidates.push_back({state[d].queue.size(),
+                              state[d].resident != 0 && state[d].resident == token(next, d),
+                              state[d].service});
       }
-      auto key = [&](int d) {
-        bool resident = state[d].resident != 0 && state[d].resident == token(next, d) &&
-                        state[d].queue.size() < static_cast<size_t>(inputs.max_batch);
-        double service = state[d].service > 0 ? state[d].service : (fastest > 0 ? fastest : 1);
-        return std::make_pair(!resident, (state[d].queue.size() + 1) * service);
-      };
-      int chosen = *std::min_element(unit.devices.begin(), unit.devices.end(),
-                                     [&](int a, int b) { return key(a) < key(b); });
+      int chosen = unit.devices[DispatchOrder(candidates, inputs.max_batch)[0]];
       state[chosen].queue.push_back(next);
       if (!state[chosen].busy) start(chosen, now);
       ++next;
