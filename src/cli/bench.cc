@@ -153,33 +153,27 @@ Result<Strategy> WithFleet(const std::vector<std::string>& devices, const std::s
 }
 
 int Run(const BenchArgs& args) {
-  auto fail = [](const Status& status) {
-    std::cerr << "error: " << status.message() << "\n";
-    return status.code() == StatusCode::kInvalidArgument ? 2 : 1;
-  };
   if (args.models.size() != 2)
-    return fail(InvalidArgumentError("give exactly two models: --model A --model B"));
+    return ReportFailure(InvalidArgumentError("give exactly two models: --model A --model B"));
   std::vector<std::string> devices;
   std::stringstream list(args.devices);
   for (std::string d; std::getline(list, d, ',');) devices.push_back(d);
   if (devices.size() < 2)
-    return fail(InvalidArgumentError("give at least two devices, e.g. --devices sim:0,sim:1"));
-  std::string topology;
-  if (!args.topology.empty()) {
-    Result<std::string> text = ReadTextFile(args.topology, "the topology file");
-    if (!text.ok()) return fail(text.status());
-    topology = std::move(text).value();
-  }
+    return ReportFailure(
+        InvalidArgumentError("give at least two devices, e.g. --devices sim:0,sim:1"));
+  Result<std::string> read = ReadTopologyFile(args.topology);
+  if (!read.ok()) return ReportFailure(read.status());
+  const std::string& topology = read.value();
   Result<std::vector<sim::SimDeviceConfig>> loaded_rig = LoadRig(topology);
-  if (!loaded_rig.ok()) return fail(loaded_rig.status());
+  if (!loaded_rig.ok()) return ReportFailure(loaded_rig.status());
   const std::vector<sim::SimDeviceConfig>& rig = loaded_rig.value();
   std::vector<sim::SimDeviceConfig> chosen;
   for (const std::string& d : devices) {
     if (!d.starts_with("sim:"))
-      return fail(UnimplementedError("bench runs on simulated devices (sim:N); got " + d));
+      return ReportFailure(UnimplementedError("bench runs on simulated devices (sim:N); got " + d));
     size_t index = std::stoul(d.substr(4));
     if (index >= rig.size()) {
-      return fail(
+      return ReportFailure(
           InvalidArgumentError(fmt::format("{}: the simulated rig has {} devices", d, rig.size())));
     }
     chosen.push_back(rig[index]);
@@ -189,7 +183,7 @@ int Run(const BenchArgs& args) {
   std::vector<ModelPtr> models;
   for (const std::string& spec : args.models) {
     Result<ModelPtr> m = LoadModel(spec);
-    if (!m.ok()) return fail(m.status());
+    if (!m.ok()) return ReportFailure(m.status());
     models.push_back(m.value());
   }
   Progress progress(args.count * 2 * 4, !args.json);
@@ -199,7 +193,7 @@ int Run(const BenchArgs& args) {
   results.push_back(OneDevice(chosen[0], models, args.count, true, progress));
   results.push_back(WithFleet(devices, topology, models, args.count, progress));
   for (const auto& r : results) {
-    if (!r.ok()) return fail(r.status());
+    if (!r.ok()) return ReportFailure(r.status());
   }
   double anchor = results[0]->seconds;
   if (args.json) {

@@ -4,8 +4,17 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "tpufleet/status.h"
 
 namespace tpufleet::cli {
+
+// Prints "error: <message>" on stderr; returns the exit code: 2 for bad arguments, else 1.
+inline int ReportFailure(const Status& status) {
+  std::cerr << "error: " << status.message() << "\n";
+  return status.code() == StatusCode::kInvalidArgument ? 2 : 1;
+}
 
 void AddInspectCommand(CLI::App& root, int& exit_code);
 void AddZooCommand(CLI::App& root, int& exit_code);

@@ -31,6 +31,12 @@ inline Result<ModelPtr> LoadModel(const std::string& spec) {
   return Model::FromFile(spec);
 }
 
+// The text of a --topology file; empty (the default rig) when no file is given.
+inline Result<std::string> ReadTopologyFile(const std::string& path) {
+  if (path.empty()) return std::string();
+  return ReadTextFile(path, "the topology file");
+}
+
 // The simulated rig a topology file describes (its text; empty: the default rig).
 inline Result<std::vector<sim::SimDeviceConfig>> LoadRig(const std::string& topology_json) {
   if (topology_json.empty()) return sim::DefaultTopology();

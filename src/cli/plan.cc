@@ -145,34 +145,27 @@ json ReplayJson(const std::string& name, const fleet::ReplayResult& r) {
 }
 
 int Run(const PlanArgs& args) {
-  auto fail = [](const Status& status) {
-    std::cerr << "error: " << status.message() << "\n";
-    return status.code() == StatusCode::kInvalidArgument ? 2 : 1;
-  };
-  std::string topology;
-  if (!args.topology.empty()) {
-    Result<std::string> text = ReadTextFile(args.topology, "the topology file");
-    if (!text.ok()) return fail(text.status());
-    topology = std::move(text).value();
-  }
+  Result<std::string> read = ReadTopologyFile(args.topology);
+  if (!read.ok()) return ReportFailure(read.status());
+  const std::string& topology = read.value();
   Result<fleet::PlanInputs> inputs = Inputs(args, topology);
-  if (!inputs.ok()) return fail(inputs.status());
+  if (!inputs.ok()) return ReportFailure(inputs.status());
   Result<fleet::CostModel> cost = fleet::CostModel::Create(inputs.value());
-  if (!cost.ok()) return fail(cost.status());
+  if (!cost.ok()) return ReportFailure(cost.status());
   fleet::Plan plan = fleet::MakePlan(cost.value(), {args.latency_target_ms});
   std::string plan_json = fleet::PlanJson(inputs.value(), plan, topology);
   if (!args.output.empty()) {
     std::ofstream out(args.output);
     out << plan_json << "\n";
-    if (!out) return fail(NotFoundError(args.output + ": cannot write the plan"));
+    if (!out) return ReportFailure(NotFoundError(args.output + ": cannot write the plan"));
   }
   json replays = json::array();
   if (!args.replay.empty()) {
     Result<std::string> text = ReadTextFile(args.replay, "the trace");
-    if (!text.ok()) return fail(text.status());
+    if (!text.ok()) return ReportFailure(text.status());
     Result<std::vector<fleet::TraceRequest>> trace =
         fleet::ParseTrace(text.value(), inputs.value());
-    if (!trace.ok()) return fail(trace.status().WithContext(args.replay));
+    if (!trace.ok()) return ReportFailure(trace.status().WithContext(args.replay));
     std::vector<std::pair<std::string, fleet::Placement>> placements = {
         {"plan", plan.placement},
         {"one model per device", fleet::OneModelPerDevice(inputs.value())},

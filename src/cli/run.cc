@@ -179,24 +179,20 @@ std::vector<std::string> SplitCommas(const std::string& text) {
 }
 
 int Run(const RunArgs& args) {
-  auto fail = [](const Status& status) {
-    std::cerr << "error: " << status.message() << "\n";
-    return status.code() == StatusCode::kInvalidArgument ? 2 : 1;
-  };
   std::optional<fleet::PlanFile> plan;
   if (!args.plan.empty()) {
     if (!args.models.empty() || !args.devices.empty() || !args.topology.empty()) {
-      return fail(InvalidArgumentError(
+      return ReportFailure(InvalidArgumentError(
           "--plan gives the models, devices and topology; leave out models, --devices and "
           "--topology"));
     }
     Result<std::string> text = ReadTextFile(args.plan, "the plan");
     Result<fleet::PlanFile> parsed =
         text.ok() ? fleet::ParsePlanFile(text.value()) : Result<fleet::PlanFile>(text.status());
-    if (!parsed.ok()) return fail(parsed.status().WithContext(args.plan));
+    if (!parsed.ok()) return ReportFailure(parsed.status().WithContext(args.plan));
     plan = std::move(parsed).value();
   } else if (args.models.empty()) {
-    return fail(InvalidArgumentError("give models to run, or --plan FILE"));
+    return ReportFailure(InvalidArgumentError("give models to run, or --plan FILE"));
   }
   std::vector<std::string> specs = args.models;
   if (plan) {
@@ -204,20 +200,20 @@ int Run(const RunArgs& args) {
     for (const auto& [name, rate] : plan->models) specs.push_back(name);
   }
   Result<std::vector<Placed>> loaded = LoadModels(specs, args.labels);
-  if (!loaded.ok()) return fail(loaded.status());
+  if (!loaded.ok()) return ReportFailure(loaded.status());
   std::vector<Placed>& placed = loaded.value();
   FleetOptions options;
   if (plan) {
     options.sim_topology_json = plan->topology_json;
-  } else if (!args.topology.empty()) {
-    Result<std::string> text = ReadTextFile(args.topology, "the topology file");
-    if (!text.ok()) return fail(text.status());
-    options.sim_topology_json = std::move(text).value();
+  } else {
+    Result<std::string> read = ReadTopologyFile(args.topology);
+    if (!read.ok()) return ReportFailure(read.status());
+    options.sim_topology_json = std::move(read).value();
   }
   options.devices = plan ? plan->devices : SplitCommas(args.devices);
   if (options.devices.empty()) {
     Result<std::vector<std::string>> devices = DefaultDevices(placed, options.sim_topology_json);
-    if (!devices.ok()) return fail(devices.status());
+    if (!devices.ok()) return ReportFailure(devices.status());
     options.devices = std::move(devices).value();
   }
   const size_t total = static_cast<size_t>(args.count) * placed.size() * args.inputs.size();
@@ -228,14 +224,14 @@ int Run(const RunArgs& args) {
   options.isolate = args.isolate;
   for (const std::string& option : args.edgetpu_options) {
     Result<std::vector<backends::EdgeTpuOption>> parsed = backends::ParseEdgeTpuOptions(option);
-    if (!parsed.ok()) return fail(parsed.status());
+    if (!parsed.ok()) return ReportFailure(parsed.status());
     options.edgetpu_options.insert(options.edgetpu_options.end(), parsed->begin(), parsed->end());
   }
   Result<std::unique_ptr<Fleet>> created = Fleet::Create(options);
-  if (!created.ok()) return fail(created.status());
+  if (!created.ok()) return ReportFailure(created.status());
   Fleet& fleet = *created.value();
   Status added = plan ? PlaceFromPlan(*plan, placed, fleet) : Place(placed, fleet);
-  if (!added.ok()) return fail(added);
+  if (!added.ok()) return ReportFailure(added);
 
   // Every repetition of every model on every image, submitted at once; the fleet's preparation
   // threads decode and resize while the devices run.

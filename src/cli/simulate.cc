@@ -84,33 +84,29 @@ int Calibration(bool as_json) {
 
 int Run(const SimulateArgs& args) {
   if (args.calibration) return Calibration(args.json);
-  auto fail = [](const Status& s) {
-    std::cerr << "error: " << s.message() << "\n";
-    return s.code() == StatusCode::kInvalidArgument ? 2 : 1;
-  };
   Result<sim::Link> link = sim::ParseLink(args.link);
-  if (!link.ok()) return fail(link.status());
+  if (!link.ok()) return ReportFailure(link.status());
   Result<sim::Clock> clock = sim::ParseClock(args.clock);
-  if (!clock.ok()) return fail(clock.status());
+  if (!clock.ok()) return ReportFailure(clock.status());
   sim::DeviceConfig device{link.value(), clock.value(), args.sram, 0};
 
   std::vector<ModelPtr> models;
   for (const std::string& path : args.models) {
     Result<ModelPtr> m = Model::FromFile(path);
-    if (!m.ok()) return fail(m.status());
+    if (!m.ok()) return ReportFailure(m.status());
     models.push_back(m.value());
   }
   for (const std::string& name : args.zoo) {
     Result<ModelPtr> m = ZooModel(name);
-    if (!m.ok()) return fail(m.status());
+    if (!m.ok()) return ReportFailure(m.status());
     models.push_back(m.value());
   }
   if (models.empty())
-    return fail(InvalidArgumentError("give models, --zoo NAME, or --calibration"));
+    return ReportFailure(InvalidArgumentError("give models, --zoo NAME, or --calibration"));
   std::vector<sim::EdgeTpuProgram> programs;
   for (const ModelPtr& m : models) {
     Result<sim::EdgeTpuProgram> p = sim::Compile(*m, args.sram);
-    if (!p.ok()) return fail(p.status());
+    if (!p.ok()) return ReportFailure(p.status());
     programs.push_back(std::move(p).value());
   }
   if (args.cocompile) programs = sim::CoCompile(std::move(programs), args.sram);
