@@ -14,6 +14,13 @@ Result<std::vector<std::unique_ptr<Program>>> Device::PrepareGroup(
   return programs;
 }
 
+uint64_t PackageCachingToken(const Model& model) {
+  for (const EdgeTpuPackage& package : model.edgetpu_packages()) {
+    if (package.caching_token() != 0) return package.caching_token();
+  }
+  return 0;
+}
+
 Status CheckInputs(const Model& model, const std::vector<TensorBytes>& inputs) {
   if (inputs.size() != model.input_indices().size()) {
     return InvalidArgumentError(fmt::format("{}: {} inputs given, the model has {}", model.name(),

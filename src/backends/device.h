@@ -5,6 +5,8 @@
 // invocation. Tensors cross the boundary as raw bytes in the model's layout, in model order.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,13 +22,17 @@ using TensorBytes = std::vector<uint8_t>;
 // A model prepared for one device. Owned by the device's worker with the device.
 class Program {
  public:
-  explicit Program(ModelPtr model) : model_(std::move(model)) {}
+  // `caching_token`: what identifies the program's parameters in the device's on-chip cache
+  // (co-compiled programs share one); 0 when it caches nothing.
+  explicit Program(ModelPtr model, uint64_t caching_token = 0)
+      : model_(std::move(model)), caching_token_(caching_token) {}
   virtual ~Program() = default;
   const Model& model() const { return *model_; }
-  const ModelPtr& model_ptr() const { return model_; }
+  uint64_t caching_token() const { return caching_token_; }
 
  private:
   ModelPtr model_;
+  uint64_t caching_token_;
 };
 
 struct RunResult {
@@ -49,13 +55,37 @@ class Device {
   // Inputs must match the model's input tensors in count and byte size.
   virtual Result<RunResult> Run(Program& program, const std::vector<TensorBytes>& inputs) = 0;
 
-  // Called while the device is marked down: OK once it can serve again (reconnected, reset).
-  // The parameter cache is then empty. The default says a device without faults is always back.
+  // Checks, after an error, that the device is still there and answering; Programs stay valid.
+  // The default says a device without faults always is.
   virtual Status Probe() { return OkStatus(); }
-  // Thread-safe: makes a Run in progress return DEADLINE_EXCEEDED as soon as it can. Devices
-  // that cannot be interrupted ignore it (their worker must then be isolated to be recovered).
-  virtual void Interrupt() {}
+  // Called while the device is marked down, only when no Program of it exists: reopens it from
+  // scratch (a new delegate, a new child process). OK once it can serve again; the parameter
+  // cache is then empty. The default probes.
+  virtual Status Reopen() { return Probe(); }
+
+  // Error codes from Prepare, PrepareGroup and Run, by cause:
+  //   UNAVAILABLE        the device may be gone (a probe tells);
+  //   ABORTED            the invocation failed on the device's side; the device may be fine;
+  //   DEADLINE_EXCEEDED  the device hung (or the call was interrupted);
+  //   anything else      the request's own fault (inputs, a model the device cannot run).
+
+  // Thread-safe: makes the call in progress (Prepare, PrepareGroup, Run, Probe or Reopen) return
+  // DEADLINE_EXCEEDED as soon as it can. Between calls it applies to the next call, until the
+  // owner clears it: an interrupt is never lost. Devices that cannot be interrupted in process
+  // ignore it (their worker must then be isolated to be recovered).
+  virtual void Interrupt() { interrupt_.store(true, std::memory_order_release); }
+  // The owner's, between calls: the next call runs uninterrupted unless Interrupt() comes again.
+  void ClearInterrupt() { interrupt_.store(false, std::memory_order_release); }
+
+ protected:
+  const std::atomic<bool>& interrupt_flag() const { return interrupt_; }
+
+ private:
+  std::atomic<bool> interrupt_{false};
 };
+
+// The caching token of a model compiled for the Edge TPU, from its package (0: none).
+uint64_t PackageCachingToken(const Model& model);
 
 // Checks `inputs` against the model's inputs; the error names the input and both sizes.
 Status CheckInputs(const Model& model, const std::vector<TensorBytes>& inputs);

@@ -20,7 +20,7 @@
 #include "common/image.h"
 #include "cpu/interpreter.h"
 #include "devices/selector.h"
-#include "fleet/plan_file.h"
+#include "planner/plan_file.h"
 #include "sim/sim_device.h"
 #include "tpufleet/fleet.h"
 #include "tpufleet/interpreter.h"
@@ -148,8 +148,8 @@ Status Place(std::vector<Placed>& placed, Fleet& fleet) {
 }
 
 // The plan's units on its devices: co-compiled units through AddCoCompiled, in their order.
-Status PlaceFromPlan(const fleet::PlanFile& plan, std::vector<Placed>& placed, Fleet& fleet) {
-  for (const fleet::PlanFile::Unit& unit : plan.units) {
+Status PlaceFromPlan(const planner::PlanFile& plan, std::vector<Placed>& placed, Fleet& fleet) {
+  for (const planner::PlanFile::Unit& unit : plan.units) {
     std::vector<size_t> members;
     for (const std::string& name : unit.models) {
       auto it = std::find_if(plan.models.begin(), plan.models.end(),
@@ -179,7 +179,7 @@ std::vector<std::string> SplitCommas(const std::string& text) {
 }
 
 int Run(const RunArgs& args) {
-  std::optional<fleet::PlanFile> plan;
+  std::optional<planner::PlanFile> plan;
   if (!args.plan.empty()) {
     if (!args.models.empty() || !args.devices.empty() || !args.topology.empty()) {
       return ReportFailure(InvalidArgumentError(
@@ -187,8 +187,8 @@ int Run(const RunArgs& args) {
           "--topology"));
     }
     Result<std::string> text = ReadTextFile(args.plan, "the plan");
-    Result<fleet::PlanFile> parsed =
-        text.ok() ? fleet::ParsePlanFile(text.value()) : Result<fleet::PlanFile>(text.status());
+    Result<planner::PlanFile> parsed =
+        text.ok() ? planner::ParsePlanFile(text.value()) : Result<planner::PlanFile>(text.status());
     if (!parsed.ok()) return ReportFailure(parsed.status().WithContext(args.plan));
     plan = std::move(parsed).value();
   } else if (args.models.empty()) {

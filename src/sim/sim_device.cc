@@ -15,7 +15,7 @@ namespace {
 class SimProgram : public backends::Program {
  public:
   SimProgram(ModelPtr model, EdgeTpuProgram edgetpu, std::unique_ptr<cpu::Interpreter> interpreter)
-      : Program(std::move(model)),
+      : Program(std::move(model), edgetpu.caching_token),
         edgetpu(std::move(edgetpu)),
         interpreter(std::move(interpreter)) {}
   EdgeTpuProgram edgetpu;
@@ -65,13 +65,20 @@ Result<std::unique_ptr<backends::Program>> SimDevice::MakeProgram(ModelPtr model
       new SimProgram(std::move(model), std::move(edgetpu), std::move(interpreter)));
 }
 
+Status SimDevice::WaitFault(double seconds, const char* during) {
+  if (seconds <= 0 || clock_->Wait(seconds, interrupt_flag())) return OkStatus();
+  return DeadlineExceededError(fmt::format("{}: {} was interrupted", info_.name, during));
+}
+
 Result<std::unique_ptr<backends::Program>> SimDevice::Prepare(ModelPtr model) {
+  TPUFLEET_RETURN_IF_ERROR(WaitFault(config_.faults.prepare_seconds, "preparing"));
   TPUFLEET_ASSIGN_OR_RETURN(EdgeTpuProgram edgetpu, Compile(*model, config_.hardware.sram_bytes));
   return MakeProgram(std::move(model), std::move(edgetpu));
 }
 
 Result<std::vector<std::unique_ptr<backends::Program>>> SimDevice::PrepareGroup(
     const std::vector<ModelPtr>& models) {
+  TPUFLEET_RETURN_IF_ERROR(WaitFault(config_.faults.prepare_seconds, "preparing"));
   std::vector<EdgeTpuProgram> compiled;
   for (const ModelPtr& m : models) {
     TPUFLEET_ASSIGN_OR_RETURN(EdgeTpuProgram p, Compile(*m, config_.hardware.sram_bytes));
@@ -90,7 +97,7 @@ Result<std::vector<std::unique_ptr<backends::Program>>> SimDevice::PrepareGroup(
 void SimDevice::Reconnect() {
   disconnected_ = false;
   hung_ = false;
-  failed_probes_ = 0;
+  failed_reopens_ = 0;
   resident_token_ = 0;
   config_.faults.disconnect_after.reset();
   config_.faults.disconnect_at.reset();
@@ -99,14 +106,20 @@ void SimDevice::Reconnect() {
 
 Status SimDevice::Probe() {
   if (!disconnected_ && !hung_) return OkStatus();
+  return UnavailableError(fmt::format("{}: device {} (simulated fault)", info_.name,
+                                      disconnected_ ? "disconnected" : "hung"));
+}
+
+Status SimDevice::Reopen() {
+  TPUFLEET_RETURN_IF_ERROR(WaitFault(config_.faults.reopen_seconds, "reopening"));
+  if (Probe().ok()) return OkStatus();
   const std::optional<int>& recover = config_.faults.recover_after_probes;
-  if (recover && failed_probes_ >= *recover) {
+  if (recover && failed_reopens_ >= *recover) {
     Reconnect();
     return OkStatus();
   }
-  ++failed_probes_;
-  return UnavailableError(fmt::format("{}: device {} (simulated fault)", info_.name,
-                                      disconnected_ ? "disconnected" : "hung"));
+  ++failed_reopens_;
+  return Probe();
 }
 
 Status SimDevice::CheckFaults() {
@@ -118,16 +131,14 @@ Status SimDevice::CheckFaults() {
     return UnavailableError(fmt::format("{}: device disconnected (simulated fault)", info_.name));
   }
   if (f.hang_after && stats_.invocations >= *f.hang_after) {
-    interrupt_ = false;
-    clock_->Wait(f.hang_seconds, interrupt_);
+    clock_->Wait(f.hang_seconds, interrupt_flag());
     hung_ = true;
     resident_token_ = 0;
     return DeadlineExceededError(fmt::format("{}: device hung (simulated fault)", info_.name));
   }
   if (f.transient_error_every > 0 && (stats_.invocations + 1) % f.transient_error_every == 0) {
     ++stats_.invocations;  // the attempt counts; the next one succeeds
-    return UnavailableError(
-        fmt::format("{}: transient transfer error (simulated fault)", info_.name));
+    return AbortedError(fmt::format("{}: transient transfer error (simulated fault)", info_.name));
   }
   return OkStatus();
 }
@@ -136,10 +147,14 @@ Result<backends::RunResult> SimDevice::Run(backends::Program& program,
                                            const std::vector<backends::TensorBytes>& inputs) {
   TPUFLEET_RETURN_IF_ERROR(backends::CheckInputs(program.model(), inputs));
   TPUFLEET_RETURN_IF_ERROR(CheckFaults());
+  const std::optional<int>& poison = config_.faults.abort_on_input_byte;
+  if (poison && !inputs.empty() && !inputs[0].empty() && inputs[0][0] == *poison) {
+    return AbortedError(fmt::format(
+        "{}: invocation failed on an input the device cannot take (simulated fault)", info_.name));
+  }
   SimProgram& sim_program = static_cast<SimProgram&>(program);
   const EdgeTpuProgram& edgetpu = sim_program.edgetpu;
-  bool reload = edgetpu.cached_bytes > 0 &&
-                (resident_token_ == 0 || resident_token_ != edgetpu.caching_token);
+  bool reload = NeedsReload(edgetpu, resident_token_);
 
   backends::RunResult result;
   {
@@ -148,12 +163,10 @@ Result<backends::RunResult> SimDevice::Run(backends::Program& program,
     if (bus_) transfer.emplace(*bus_);
     InvocationTime time = EstimateInvocation(edgetpu, config_.hardware, reload, share);
     result.device_seconds = time.total() * std::max(1.0, config_.faults.slowdown);
-    interrupt_ = false;
-    if (!clock_->Wait(result.device_seconds, interrupt_)) {
+    if (!clock_->Wait(result.device_seconds, interrupt_flag())) {
       return DeadlineExceededError(fmt::format("{}: invocation interrupted", info_.name));
     }
   }
-  // Token 0 (old stand-alone packages) is never kept: every run reloads.
   resident_token_ = edgetpu.caching_token;
   result.reloaded = reload;
   result.reloaded_bytes = reload ? edgetpu.cached_bytes : 0;
@@ -211,6 +224,11 @@ Result<std::vector<SimDeviceConfig>> ParseTopology(const std::string& json_text)
         if (f.contains("slowdown")) plan.slowdown = f["slowdown"].get<double>();
         if (f.contains("transient_error_every"))
           plan.transient_error_every = f["transient_error_every"].get<int>();
+        if (f.contains("prepare_seconds"))
+          plan.prepare_seconds = f["prepare_seconds"].get<double>();
+        if (f.contains("reopen_seconds")) plan.reopen_seconds = f["reopen_seconds"].get<double>();
+        if (f.contains("abort_on_input_byte"))
+          plan.abort_on_input_byte = f["abort_on_input_byte"].get<int>();
       }
     } catch (const nlohmann::json::exception& e) {
       return InvalidArgumentError(fmt::format("{}: {}", where, e.what()));

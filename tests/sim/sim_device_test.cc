@@ -59,8 +59,7 @@ TEST(SimDeviceTest, SeparatelyCompiledModelsReloadAtEverySwitchCoCompiledNever) 
 
   SimDevice shared = MakeDevice();
   auto together =
-      shared.PrepareGroup({Zoo("mobilenet_v1", 0.5, 160), Zoo("mobilenet_v1", 0.25, 128)})
-          .value();
+      shared.PrepareGroup({Zoo("mobilenet_v1", 0.5, 160), Zoo("mobilenet_v1", 0.25, 128)}).value();
   EXPECT_TRUE(RunOrDie(shared, *together[0]).reloaded);  // the first load
   for (int i = 1; i < 6; ++i)
     EXPECT_FALSE(RunOrDie(shared, *together[i % 2]).reloaded) << "switch " << i;
@@ -219,6 +218,32 @@ TEST(FaultTest, HangTakesItsTimeOrEndsOnInterrupt) {
   Result<RunResult> interrupted = real.Run(*real_program, ZeroInputs(real_program->model()));
   interrupter.join();
   EXPECT_EQ(interrupted.status().code(), StatusCode::kDeadlineExceeded);  // well before 30 s
+}
+
+// The watchdog may interrupt a call at the moment it starts: the interrupt must end that call,
+// not be wiped by it. On a virtual clock the hang's 30 s would pass at once if it were lost.
+TEST(FaultTest, AnInterruptBeforeTheCallBeginsIsNotLost) {
+  SimDeviceConfig config;
+  config.faults.hang_after = 0;
+  config.faults.hang_seconds = 30;
+  auto clock = MakeVirtualClock();
+  SimDevice device(0, config, clock, nullptr);
+  auto program = device.Prepare(Zoo("mobilenet_v1", 0.25, 64)).value();
+  device.Interrupt();
+  Result<RunResult> interrupted = device.Run(*program, ZeroInputs(program->model()));
+  EXPECT_EQ(interrupted.status().code(), StatusCode::kDeadlineExceeded);
+  EXPECT_DOUBLE_EQ(clock->Now(), 0);  // ended before any of the hang passed
+  // A call with nothing to wait out is not affected; one that waits is, until the owner clears it.
+  EXPECT_EQ(device.Prepare(Zoo("mobilenet_v1", 0.25, 64)).status().code(), StatusCode::kOk);
+  SimDeviceConfig slow_prepare;
+  slow_prepare.faults.prepare_seconds = 5;
+  SimDevice other(1, slow_prepare, clock, nullptr);
+  other.Interrupt();
+  EXPECT_EQ(other.Prepare(Zoo("mobilenet_v1", 0.25, 64)).status().code(),
+            StatusCode::kDeadlineExceeded);
+  other.ClearInterrupt();
+  EXPECT_TRUE(other.Prepare(Zoo("mobilenet_v1", 0.25, 64)).ok());
+  EXPECT_DOUBLE_EQ(clock->Now(), 5);
 }
 
 TEST(FaultTest, SlowdownAndTransientErrors) {

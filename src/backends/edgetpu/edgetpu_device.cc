@@ -27,7 +27,8 @@ struct ErrorLog {
 // A model with its TFLite interpreter on one device's delegate.
 class TfLiteProgram : public Program {
  public:
-  TfLiteProgram(ModelPtr model, const TfLiteCApi& api) : Program(std::move(model)), api_(api) {}
+  TfLiteProgram(ModelPtr model, const TfLiteCApi& api)
+      : Program(model, PackageCachingToken(*model)), api_(api) {}
   ~TfLiteProgram() override {
     if (interpreter != nullptr) api_.InterpreterDelete(interpreter);
     if (tflite_model != nullptr) api_.ModelDelete(tflite_model);
@@ -148,8 +149,8 @@ Result<RunResult> EdgeTpuDevice::Run(Program& base, const std::vector<TensorByte
     }
   }
   if (api.Invoke(program.interpreter) != 0) {
-    return UnavailableError(fmt::format("{} {}: invocation failed: {}", TypeWord(info_.type),
-                                        info_.path, program.log.Take()));
+    return AbortedError(fmt::format("{} {}: invocation failed: {}", TypeWord(info_.type),
+                                    info_.path, program.log.Take()));
   }
   RunResult result;
   for (int32_t i = 0; i < api.OutputCount(program.interpreter); ++i) {
@@ -164,5 +165,13 @@ Result<RunResult> EdgeTpuDevice::Run(Program& base, const std::vector<TensorByte
 }
 
 Status EdgeTpuDevice::Probe() { return Listed(); }
+
+Status EdgeTpuDevice::Reopen() {
+  TPUFLEET_RETURN_IF_ERROR(Listed());
+  // No interpreter uses the old delegate any more: a new one starts from a clean device.
+  if (delegate_ != nullptr) runtime_.edgetpu.FreeDelegate(delegate_);
+  delegate_ = nullptr;
+  return CreateDelegate();
+}
 
 }  // namespace tpufleet::backends

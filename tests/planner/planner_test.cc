@@ -1,7 +1,7 @@
 // The placement planner: small cases whose optimum is known (by reasoning, and by brute force over
 // every placement), plans that respect the on-chip memory and never lose to Coral's habits, and
 // plan files that read back as written.
-#include "fleet/planner.h"
+#include "planner/planner.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -10,10 +10,10 @@
 #include <functional>
 
 #include "fleet/fleet_test_util.h"
-#include "fleet/plan_file.h"
+#include "planner/plan_file.h"
 #include "support/shared_files.h"
 
-namespace tpufleet::fleet {
+namespace tpufleet::planner {
 namespace {
 
 using ::testing::ElementsAre;
@@ -210,4 +210,4 @@ TEST(PlanFileTest, ReadsBackWhatItWrites) {
 }
 
 }  // namespace
-}  // namespace tpufleet::fleet
+}  // namespace tpufleet::planner

@@ -1,11 +1,11 @@
-#include "fleet/plan_file.h"
+#include "planner/plan_file.h"
 
 #include <fmt/format.h>
 
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-namespace tpufleet::fleet {
+namespace tpufleet::planner {
 
 using nlohmann::json;
 
@@ -89,4 +89,4 @@ Result<PlanFile> ParsePlanFile(const std::string& json_text) {
   return plan;
 }
 
-}  // namespace tpufleet::fleet
+}  // namespace tpufleet::planner
