@@ -8,7 +8,7 @@
 #include "fleet/plan_file.h"
 #include "fleet/replay.h"
 #include "model/zoo/zoo.h"
-#include "sim/sim_device.h"
+#include "sim/topology.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const tpufleet::fleet::PlanInputs inputs = [] {

@@ -13,6 +13,7 @@
 #include "common/image.h"
 #include "devices/selector.h"
 #include "model/zoo/zoo.h"
+#include "sim/topology.h"
 #include "support/shared_files.h"
 
 namespace tpufleet::sim {
