@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <filesystem>
 #include <limits>
 
 #include "cpu/interpreter.h"
@@ -382,6 +383,30 @@ TEST(HostileOpsTest, MisalignedConstantsAreCopiedBeforeKernelsReadThem) {
   std::memcpy((*interpreter)->input(0).data, values, sizeof(values));
   ASSERT_TRUE((*interpreter)->Invoke().ok());
   for (int i = 0; i < 4; ++i) EXPECT_EQ((*interpreter)->output(0).as<float>()[i], values[i]);
+}
+
+// tests/fixtures/hostile holds the models above (and any input a fuzzer found crashing): each is
+// refused with a status when its name says so, and none crashes.
+TEST(HostileFixturesTest, EveryFixtureIsRefusedOrRuns) {
+  int count = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(TPUFLEET_FIXTURES_DIR) + "/hostile")) {
+    std::string name = entry.path().filename().string();
+    SCOPED_TRACE(name);
+    Result<ModelPtr> model = Model::FromFile(entry.path().string());
+    ASSERT_TRUE(model.ok()) << model.status().message();
+    Status status = [&]() -> Status {
+      TPUFLEET_ASSIGN_OR_RETURN(std::unique_ptr<Interpreter> interpreter,
+                                Interpreter::Create(*model));
+      return interpreter->Invoke();
+    }();
+    if (name.ends_with("Refused.tflite")) {
+      EXPECT_FALSE(status.ok());
+      EXPECT_FALSE(status.message().empty());
+    }
+    ++count;
+  }
+  EXPECT_GE(count, 19);
 }
 
 }  // namespace
