@@ -14,7 +14,7 @@
 #include "devices/doctor.h"
 #include "devices/order.h"
 #include "devices/usb_tree.h"
-#include "sim/sim_device.h"
+#include "sim/topology.h"
 
 namespace tpufleet::cli {
 namespace {

@@ -7,6 +7,7 @@
 #include "devices/discovery.h"
 #include "devices/order.h"
 #include "devices/selector.h"
+#include "sim/topology.h"
 
 namespace tpufleet::fleet {
 

@@ -51,6 +51,12 @@ std::string PlanJson(const PlanInputs& inputs, const Plan& plan, const std::stri
       .dump(2);
 }
 
+namespace {
+
+constexpr double kMaxRate = 1e9;  // requests per second
+
+}  // namespace
+
 Result<PlanFile> ParsePlanFile(const std::string& json_text) {
   json root = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
   if (root.is_discarded() || !root.is_object()) {
@@ -74,6 +80,14 @@ Result<PlanFile> ParsePlanFile(const std::string& json_text) {
         "the plan needs \"models\" [{{\"model\", \"rate\"}}], \"devices\" [names] and \"units\" "
         "[{{\"models\", \"devices\"}}]: {}",
         e.what()));
+  }
+  for (size_t i = 0; i < plan.models.size(); ++i) {
+    double rate = plan.models[i].second;
+    if (!(rate >= 0 && rate <= kMaxRate)) {  // also refuses NaN
+      return InvalidArgumentError(fmt::format(
+          "models[{}].rate is {}; it must be a number of requests per second from 0 to {}", i, rate,
+          kMaxRate));
+    }
   }
   for (const PlanFile::Unit& u : plan.units) {
     for (const std::string& m : u.models) {

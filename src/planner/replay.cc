@@ -31,8 +31,11 @@ Result<int> ModelIndex(const std::string& field, const PlanInputs& inputs) {
       return static_cast<int>(m);
     }
   }
-  if (!field.empty() && std::all_of(field.begin(), field.end(), ::isdigit) && field.size() < 6 &&
-      static_cast<size_t>(std::stoi(field)) < inputs.models.size()) {
+  // Plain ASCII digits only: ::isdigit on a negative char (UTF-8 bytes) is undefined.
+  bool digits =
+      !field.empty() && field.size() < 6 &&
+      std::all_of(field.begin(), field.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (digits && static_cast<size_t>(std::stoi(field)) < inputs.models.size()) {
     return std::stoi(field);
   }
   std::vector<std::string> names;

@@ -108,7 +108,7 @@ TEST_F(EdgeTpuDeviceTest, OpeningSaysWhichCheckFailed) {
     auto first = EdgeTpuDevice::Open(runtime_, Usb(), {});
     ASSERT_TRUE(first.ok());
     Status second = EdgeTpuDevice::Open(runtime_, Usb(), {}).status();
-    EXPECT_EQ(second.code(), StatusCode::kResourceExhausted);
+    EXPECT_EQ(second.code(), StatusCode::kFailedPrecondition);
     EXPECT_THAT(second.message(),
                 HasSubstr(fmt::format("in use by another tpufleet (pid {}", getpid())));
   }

@@ -177,7 +177,7 @@ TEST_F(EdgeTpuFleetTest, TwoProcessesNeverOpenTheSameStick) {
   ASSERT_TRUE(held.ok()) << held.status().ToString();
   // The isolated device's child is another process: the lock keeps it out.
   Status refused = backends::IsolatedDevice::Open(first, {}).status();
-  EXPECT_EQ(refused.code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition);
   EXPECT_THAT(refused.message(),
               HasSubstr(fmt::format("{} is in use by another tpufleet (pid {}", kFirst, getpid())));
   held->reset();

@@ -8,7 +8,7 @@
 #include "model/zoo/zoo.h"
 #include "planner/plan_file.h"
 #include "planner/replay.h"
-#include "sim/sim_device.h"
+#include "sim/topology.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const tpufleet::planner::PlanInputs inputs = [] {

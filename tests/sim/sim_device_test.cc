@@ -13,6 +13,7 @@
 #include "common/image.h"
 #include "devices/selector.h"
 #include "model/zoo/zoo.h"
+#include "sim/topology.h"
 #include "support/shared_files.h"
 
 namespace tpufleet::sim {
@@ -289,7 +290,27 @@ TEST(TopologyTest, BadTopologiesAreExplained) {
   EXPECT_THAT(ParseTopology(R"({"devices": [{"bus": "one"}]})").status().message(),
               HasSubstr("devices[0]"));
   EXPECT_THAT(ParseTopology(R"({"devices": [{"faults": {"slowdown": 0.5}}]})").status().message(),
-              HasSubstr("slowdown must be at least 1"));
+              HasSubstr("devices[0].faults.slowdown is 0.5; it must be a number from 1 to"));
+}
+
+TEST(TopologyTest, NumbersOutOfRangeAreRefusedBeforeConversion) {
+  EXPECT_THAT(ParseTopology(R"({"devices": [{"bus": 1e30}]})").status().message(),
+              HasSubstr("devices[0].bus is 1e+30; it must be an integer from 0 to 65535"));
+  EXPECT_THAT(ParseTopology(R"({"devices": [{"sram_bytes": -1}]})").status().message(),
+              HasSubstr("devices[0].sram_bytes is -1; it must be an integer from 1024 to"));
+  EXPECT_THAT(
+      ParseTopology(R"({"devices": [{"sram_bytes": 18446744073709551615}]})").status().message(),
+      HasSubstr("devices[0].sram_bytes is 18446744073709551615"));
+  EXPECT_THAT(
+      ParseTopology(R"({"devices": [{}, {"faults": {"disconnect_after": 3000000000}}]})")
+          .status()
+          .message(),
+      HasSubstr("devices[1].faults.disconnect_after is 3000000000; it must be an integer from 0"));
+  EXPECT_THAT(
+      ParseTopology(R"({"devices": [{"faults": {"hang_seconds": 1e300}}]})").status().message(),
+      HasSubstr("devices[0].faults.hang_seconds is 1e+300"));
+  EXPECT_THAT(ParseTopology(R"({"devices": [{"link": 3}]})").status().message(),
+              HasSubstr("devices[0].link must be a string"));
 }
 
 TEST(TopologyTest, SimulatedDevicesAreSelectedAsSimN) {

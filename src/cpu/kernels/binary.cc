@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <limits>
+#include <type_traits>
 
 #include "cpu/kernels/kernels.h"
 #include "cpu/quantization.h"
@@ -28,6 +30,19 @@ tfl::ActivationFunctionType FusedActivation(const tfl::Operator& op, BinaryOp ki
       break;
   }
   return tfl::ActivationFunctionType::NONE;
+}
+
+// v as T; for integer types clamped to T's range first (NaN gives the minimum), since converting
+// an out-of-range float to an integer is undefined.
+template <typename T>
+T ClampCast(float v) {
+  if constexpr (std::is_integral_v<T>) {
+    constexpr float kLow = static_cast<float>(std::numeric_limits<T>::min());
+    constexpr float kHigh = -kLow;  // 2^31 for int32: the first value above the range
+    if (!(v >= kLow)) return std::numeric_limits<T>::min();
+    if (v >= kHigh) return std::numeric_limits<T>::max();
+  }
+  return static_cast<T>(v);
 }
 
 // Shapes right-aligned to kMaxRank, and element strides of each input (0 along broadcast axes).
@@ -141,7 +156,7 @@ class BinaryKernel : public Kernel {
     T* po = out.as<T>();
     ForEachBroadcast(broadcast_, [&](size_t i, size_t ia, size_t ib) {
       float v = std::clamp(Apply(static_cast<float>(pa[ia]), static_cast<float>(pb[ib])), lo, hi);
-      po[i] = static_cast<T>(v);
+      po[i] = ClampCast<T>(v);
     });
   }
 
