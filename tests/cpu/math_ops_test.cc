@@ -346,6 +346,13 @@ INSTANTIATE_TEST_SUITE_P(Kernels, UnaryMathTest,
                                   DataTypeName(info.param.type);
                          });
 
+TEST(UnaryMathTest, LeakyReluWithoutOptionsHasAlphaZeroLikeTfLite) {
+  TensorSpec in = Spec(DataType::kFloat32, {4}, {-2, -0.5f, 0, 3});
+  auto ours = RunAndCompare(Op::LEAKY_RELU, {in}, {Spec(DataType::kFloat32, {4})});
+  ASSERT_TRUE(ours);
+  ExpectNear(Decode(ours->output(0)), {0, 0, 0, 3}, 0);
+}
+
 TEST(UnaryMathTest, QuantizedRsqrtOfANegativeValueFails) {
   TensorSpec in = Spec(DataType::kInt8, {3}, {1, -0.5f, 2}, 0.05f, 0);
   auto model =

@@ -77,7 +77,7 @@ class LeakyReluKernel : public Kernel {
     return out_zero_ + fixed::MultiplyByQuantizedMultiplier(x, m.multiplier, m.shift);
   }
 
-  float alpha_ = 0.2f;  // TFLite's default when the options are absent
+  float alpha_ = 0.0f;  // what TFLite reads when the options are absent
   fixed::QuantizedMultiplier alpha_multiplier_, identity_multiplier_;
   int32_t in_zero_ = 0, out_zero_ = 0;
   LookupTable table_{};
