@@ -67,6 +67,9 @@ std::pair<float, float> ActivationRangeFloat(tfl::ActivationFunctionType activat
 using LookupTable = std::array<uint8_t, 256>;
 LookupTable MakeLookupTable(const Tensor& input, const Tensor& output,
                             const std::function<float(float)>& f);
+// out[q] = clamp(f(q)) on raw 8-bit values, for kernels whose arithmetic is defined on integers.
+LookupTable MakeRawLookupTable(DataType input, DataType output,
+                               const std::function<int32_t(int32_t)>& f);
 void ApplyLookupTable(const LookupTable& table, const Tensor& input, Tensor& output);
 
 }  // namespace tpufleet::cpu

@@ -29,10 +29,30 @@ std::vector<uint8_t> Encode(const TensorSpec& spec) {
         std::memcpy(&bytes[i * 4], &q, 4);
         break;
       }
+      case DataType::kInt64: {
+        auto q = static_cast<int64_t>(v);
+        std::memcpy(&bytes[i * 8], &q, 8);
+        break;
+      }
+      case DataType::kBool: bytes[i] = v != 0 ? 1 : 0; break;
+      case DataType::kInt16: {
+        int32_t q = static_cast<int32_t>(v);
+        if (!spec.q.empty()) {
+          size_t c = ChannelOf(spec, i);
+          q = static_cast<int32_t>(std::lround(v / spec.q.scales[c])) +
+              static_cast<int32_t>(spec.q.zero_points[c]);
+        }
+        auto stored = static_cast<int16_t>(std::clamp(q, -32768, 32767));
+        std::memcpy(&bytes[i * 2], &stored, 2);
+        break;
+      }
       default: {
-        size_t c = ChannelOf(spec, i);
-        int32_t q = static_cast<int32_t>(std::lround(v / spec.q.scales[c])) +
-                    static_cast<int32_t>(spec.q.zero_points[c]);
+        int32_t q = static_cast<int32_t>(v);  // unquantized 8-bit values are stored as given
+        if (!spec.q.empty()) {
+          size_t c = ChannelOf(spec, i);
+          q = static_cast<int32_t>(std::lround(v / spec.q.scales[c])) +
+              static_cast<int32_t>(spec.q.zero_points[c]);
+        }
         bytes[i] = static_cast<uint8_t>(std::clamp(q, QMinOf(spec.type), QMaxOf(spec.type)));
       }
     }
@@ -43,13 +63,21 @@ std::vector<uint8_t> Encode(const TensorSpec& spec) {
 std::vector<float> Representable(const TensorSpec& spec) {
   if (spec.type == DataType::kFloat32) return spec.values;
   std::vector<uint8_t> bytes = Encode(spec);
+  Tensor t;
+  t.type = spec.type;
+  t.shape = {static_cast<int32_t>(spec.values.size())};
+  t.data = bytes.data();
+  if (spec.q.scales.size() <= 1) {
+    t.quantization = spec.q;
+    return Decode(t);
+  }
   std::vector<float> out(spec.values.size());
   for (size_t i = 0; i < out.size(); ++i) {
     size_t c = ChannelOf(spec, i);
     if (spec.type == DataType::kInt32) {
       int32_t q;
       std::memcpy(&q, &bytes[i * 4], 4);
-      out[i] = spec.q.empty() ? static_cast<float>(q) : q * spec.q.scales[c];
+      out[i] = q * spec.q.scales[c];
     } else {
       int32_t q = spec.type == DataType::kInt8 ? static_cast<int8_t>(bytes[i]) : bytes[i];
       out[i] = spec.q.scales[c] * static_cast<float>(q - spec.q.zero_points[c]);
@@ -63,8 +91,15 @@ std::vector<float> Decode(const Tensor& t) {
   for (size_t i = 0; i < out.size(); ++i) {
     switch (t.type) {
       case DataType::kFloat32: out[i] = t.as<float>()[i]; break;
-      case DataType::kInt32: out[i] = static_cast<float>(t.as<int32_t>()[i]); break;
+      case DataType::kInt32:
+        out[i] = static_cast<float>(t.as<int32_t>()[i]);
+        if (!t.quantization.empty()) out[i] *= t.scale();
+        break;
       case DataType::kInt64: out[i] = static_cast<float>(t.as<int64_t>()[i]); break;
+      case DataType::kBool: out[i] = t.as<uint8_t>()[i] != 0 ? 1.0f : 0.0f; break;
+      case DataType::kInt16:
+        out[i] = t.scale() * static_cast<float>(t.as<int16_t>()[i] - t.zero_point());
+        break;
       case DataType::kUInt8:
         out[i] = t.scale() * static_cast<float>(t.as<uint8_t>()[i] - t.zero_point());
         break;
@@ -77,6 +112,26 @@ std::vector<float> Decode(const Tensor& t) {
   return out;
 }
 
+size_t Count(const std::vector<int32_t>& shape) {
+  size_t n = 1;
+  for (int32_t d : shape) n *= d;
+  return n;
+}
+
+size_t BroadcastIndex(size_t i, const std::vector<int32_t>& out, const std::vector<int32_t>& in) {
+  size_t index = 0, stride = 1;
+  for (int d = static_cast<int>(out.size()) - 1, e = static_cast<int>(in.size()) - 1; d >= 0;
+       --d, --e) {
+    size_t coordinate = i % out[d];
+    i /= out[d];
+    if (e >= 0) {
+      if (in[e] != 1) index += coordinate * stride;
+      stride *= in[e];
+    }
+  }
+  return index;
+}
+
 std::vector<float> RandomValues(size_t n, float lo, float hi, uint32_t seed) {
   std::mt19937 random(seed);
   std::uniform_real_distribution<float> dist(lo, hi);
@@ -85,12 +140,10 @@ std::vector<float> RandomValues(size_t n, float lo, float hi, uint32_t seed) {
   return values;
 }
 
-std::unique_ptr<Interpreter> RunSingleOp(tfl::BuiltinOperator op,
-                                         const std::vector<TensorSpec>& inputs,
-                                         const std::vector<TensorSpec>& outputs,
-                                         tfl::BuiltinOptionsUnion options,
-                                         const std::string& custom_code,
-                                         std::vector<uint8_t> custom_options) {
+std::vector<uint8_t> BuildSingleOp(tfl::BuiltinOperator op, const std::vector<TensorSpec>& inputs,
+                                   const std::vector<TensorSpec>& outputs,
+                                   tfl::BuiltinOptionsUnion options, const std::string& custom_code,
+                                   std::vector<uint8_t> custom_options) {
   ModelBuilder b;
   std::vector<int> op_inputs, graph_inputs, op_outputs;
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -112,7 +165,23 @@ std::unique_ptr<Interpreter> RunSingleOp(tfl::BuiltinOperator op,
   }
   b.SetInputs(graph_inputs);
   b.SetOutputs(op_outputs);
-  Result<ModelPtr> model = Model::FromBuffer(b.Finish(), "single-op");
+  return b.Finish();
+}
+
+std::unique_ptr<Interpreter> RunSingleOp(tfl::BuiltinOperator op,
+                                         const std::vector<TensorSpec>& inputs,
+                                         const std::vector<TensorSpec>& outputs,
+                                         tfl::BuiltinOptionsUnion options,
+                                         const std::string& custom_code,
+                                         std::vector<uint8_t> custom_options) {
+  return RunModel(BuildSingleOp(op, inputs, outputs, std::move(options), custom_code,
+                                std::move(custom_options)),
+                  inputs);
+}
+
+std::unique_ptr<Interpreter> RunModel(const std::vector<uint8_t>& bytes,
+                                      const std::vector<TensorSpec>& inputs) {
+  Result<ModelPtr> model = Model::FromBuffer(bytes, "single-op");
   EXPECT_TRUE(model.ok()) << model.status().ToString();
   if (!model.ok()) return nullptr;
   Result<std::unique_ptr<Interpreter>> interpreter = Interpreter::Create(model.value());
