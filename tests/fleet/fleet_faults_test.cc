@@ -110,8 +110,11 @@ TEST(FleetFaultsTest, ARequestsOwnErrorIsAnsweredAtOnce) {
 
 TEST(FleetFaultsTest, ADeviceFailingWhatOthersServeIsTakenDown) {
   FleetOptions options;
-  // sim:0 fails every invocation but answers its probes; sim:1 is fine.
-  options.sim_topology_json = R"({"devices": [{"faults": {"transient_error_every": 1}}, {}]})";
+  // sim:0 fails every invocation but answers its probes; sim:1 is fine, and slow enough (about
+  // 5 ms an invocation, in real time) that a burst queues on it and spreads to sim:0.
+  options.sim_topology_json = R"({"devices": [{"faults": {"transient_error_every": 1}},
+                                              {"faults": {"slowdown": 15}}]})";
+  options.real_time = true;
   options.sim_outputs = false;
   options.max_failures_served_elsewhere = 3;
   options.max_batch = 1;  // bursts spread over both devices instead of following the cache
@@ -284,7 +287,9 @@ TEST(FleetFaultsTest, ADeviceThatFailsRightAfterRejoiningFlaps) {
   FleetOptions options;
   // sim:0 fails every other invocation and answers its probes: each failure another device then
   // serves takes it down, and it fails again soon after it rejoins.
-  options.sim_topology_json = R"({"devices": [{"faults": {"transient_error_every": 2}}, {}]})";
+  options.sim_topology_json = R"({"devices": [{"faults": {"transient_error_every": 2}},
+                                              {"faults": {"slowdown": 15}}]})";
+  options.real_time = true;  // sim:1 slow enough that bursts spread to sim:0, as above
   options.sim_outputs = false;
   options.max_failures_served_elsewhere = 1;
   options.max_batch = 1;  // bursts spread over both devices instead of following the cache
