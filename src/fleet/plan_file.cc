@@ -5,6 +5,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "devices/selector.h"
+
 namespace tpufleet::fleet {
 
 using nlohmann::json;
@@ -75,7 +77,17 @@ Result<PlanFile> ParsePlanFile(const std::string& json_text) {
         "[{{\"models\", \"devices\"}}]: {}",
         e.what()));
   }
+  for (const auto& [name, rate] : plan.models) {
+    TPUFLEET_ASSIGN_OR_RETURN(ModelSpec spec, ParseModelSpec(name));
+    if (!spec.device.empty()) {
+      return InvalidArgumentError(fmt::format(
+          "plan model '{}' names a device ({}); a plan places its models through \"units\": "
+          "give the model alone",
+          name, spec.device));
+    }
+  }
   for (const PlanFile::Unit& u : plan.units) {
+    for (const std::string& d : u.devices) TPUFLEET_RETURN_IF_ERROR(ParseSelector(d).status());
     for (const std::string& m : u.models) {
       bool known = std::any_of(plan.models.begin(), plan.models.end(),
                                [&](const auto& entry) { return entry.first == m; });

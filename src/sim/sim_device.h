@@ -81,6 +81,9 @@ class SimDevice : public backends::Device {
       const std::vector<ModelPtr>& models) override;
   Result<backends::RunResult> Run(backends::Program& program,
                                   const std::vector<backends::TensorBytes>& inputs) override;
+  // In the CPU interpreter's own tensors when it computes the outputs: no copy.
+  Result<backends::RunResult> RunInPlace(backends::Program& program,
+                                         cpu::Profile* profile = nullptr) override;
   // Down while disconnected or hung, until the fault plan's recover_after_probes probes failed.
   Status Probe() override;
   // Ends a hang or an invocation in progress (the Run returns DEADLINE_EXCEEDED at once).

@@ -53,6 +53,12 @@ Result<DeviceLock> DeviceLock::Acquire(const std::string& device_path) {
     close(fd);
     std::string pid = n > 0 ? std::string(holder, static_cast<size_t>(n)) : "unknown";
     while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+    if (pid == std::to_string(getpid())) {
+      return ResourceExhaustedError(fmt::format(
+          "{} is already open in this process (lock {}); open it once (OpenDevice) and share "
+          "the handle",
+          device_path, path));
+    }
     return ResourceExhaustedError(
         fmt::format("{} is in use by another tpufleet (pid {}; lock {}); one process per Edge TPU",
                     device_path, pid, path));

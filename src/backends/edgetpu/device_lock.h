@@ -15,7 +15,8 @@ namespace tpufleet::backends {
 class DeviceLock {
  public:
   // Takes the lock for `device_path` without waiting; RESOURCE_EXHAUSTED (naming the holder's
-  // pid and the lock file) when another process or another open in this one holds it.
+  // pid and the lock file) when another process holds it, or another open in this one (which
+  // the message says: a device is opened once per process and shared, see tpufleet/device.h).
   static Result<DeviceLock> Acquire(const std::string& device_path);
 
   DeviceLock(DeviceLock&& other) noexcept : fd_(other.fd_), path_(std::move(other.path_)) {
