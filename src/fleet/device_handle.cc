@@ -49,13 +49,14 @@ class SharedView : public backends::Device {
   void Interrupt() override { state_.device->Interrupt(); }  // while a Run holds the turn
 
  private:
-  // A program of the shared device, destroyed in the device's turn.
+  // A program of the shared device, destroyed in the device's turn; it keeps the device open,
+  // so the device outlives its programs whatever order their owner drops them in.
   class GuardedProgram : public backends::Program {
    public:
-    GuardedProgram(std::unique_ptr<backends::Program> inner, DeviceHandleInternal::State& state)
-        : Program(inner->model_ptr()), inner_(std::move(inner)), state_(state) {}
+    GuardedProgram(std::unique_ptr<backends::Program> inner, DevicePtr handle)
+        : Program(inner->model_ptr()), inner_(std::move(inner)), handle_(std::move(handle)) {}
     ~GuardedProgram() override {
-      std::lock_guard<std::mutex> lock(state_.mutex);
+      std::lock_guard<std::mutex> lock(DeviceHandleInternal::Of(*handle_).mutex);
       inner_.reset();
     }
     std::span<uint8_t> input_buffer(size_t i) override { return inner_->input_buffer(i); }
@@ -64,11 +65,11 @@ class SharedView : public backends::Device {
 
    private:
     std::unique_ptr<backends::Program> inner_;
-    DeviceHandleInternal::State& state_;
+    DevicePtr handle_;
   };
 
   std::unique_ptr<backends::Program> Guard(std::unique_ptr<backends::Program> program) {
-    return std::make_unique<GuardedProgram>(std::move(program), state_);
+    return std::make_unique<GuardedProgram>(std::move(program), handle_);
   }
   static backends::Program& Inner(backends::Program& program) {
     return static_cast<GuardedProgram&>(program).inner();

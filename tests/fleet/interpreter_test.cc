@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include "common/image.h"
 #include "support/shared_files.h"
@@ -142,6 +143,39 @@ TEST(InterpreterTest, PerOperatorProfilesOnTheCpu) {
   Status unprofiled = sim->Invoke(profile);
   EXPECT_EQ(unprofiled.code(), StatusCode::kUnimplemented);
   EXPECT_THAT(unprofiled.message(), HasSubstr("per-operator profiles come from the CPU device"));
+}
+
+// Two models on one simulated device from two threads: they take turns on it, each gets its own
+// answers (those the CPU gives).
+TEST(InterpreterTest, TwoInterpretersOnOneHandleFromTwoThreads) {
+  std::string small = SharedModel("mobilenet_v1_0.25_128_quant.tflite");
+  std::string large = SharedModel("mobilenet_v1_0.5_160_quant.tflite");
+  TPUFLEET_REQUIRE_FILE(small);
+  TPUFLEET_REQUIRE_FILE(large);
+  DevicePtr device = OpenDevice("sim:1").value();
+  std::unique_ptr<Interpreter> first = MakeInterpreter(small, device).value();
+  std::unique_ptr<Interpreter> second = MakeInterpreter(large, device).value();
+  EXPECT_EQ(first->device_handle(), second->device_handle());
+  EXPECT_NE(OpenDevice("sim:1").value(), device);  // simulated devices are new on each open
+  std::string cat = (SharedDir() / "images" / "cat.bmp").string();
+  std::vector<uint8_t> pixels_a = ImageFileTensor(cat, first->model()).value();
+  std::vector<uint8_t> pixels_b = ImageFileTensor(cat, second->model()).value();
+  TensorList want_a = MakeInterpreter(small, "cpu").value()->Invoke({pixels_a}).value().outputs;
+  TensorList want_b = MakeInterpreter(large, "cpu").value()->Invoke({pixels_b}).value().outputs;
+  std::vector<int> wrong(2, 0);
+  auto run = [](Interpreter& interpreter, const std::vector<uint8_t>& pixels,
+                const TensorList& want, int& mismatches) {
+    for (int i = 0; i < 10; ++i) {
+      std::copy(pixels.begin(), pixels.end(), interpreter.input(0).bytes().begin());
+      if (!interpreter.Invoke().ok() || Bytes(interpreter.output(0).bytes()) != want[0])
+        ++mismatches;
+    }
+  };
+  std::thread one([&] { run(*first, pixels_a, want_a, wrong[0]); });
+  std::thread two([&] { run(*second, pixels_b, want_b, wrong[1]); });
+  one.join();
+  two.join();
+  EXPECT_EQ(wrong, std::vector<int>({0, 0}));
 }
 
 // Per-channel quantization along axis 0 of a [2, 3] int8 tensor: channel 0 has scale 0.5 and
