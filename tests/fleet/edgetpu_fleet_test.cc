@@ -11,7 +11,6 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include "backends/edgetpu/edgetpu_device.h"
 #include "backends/isolation/isolated_device.h"
@@ -200,23 +199,9 @@ TEST_F(EdgeTpuFleetTest, TwoCoCompiledModelsOnOneHandleFromTwoThreads) {
   };
   auto [pixels_a, want_a] = expected(*first, "mobilenet_v1_0.25_128_quant.tflite");
   auto [pixels_b, want_b] = expected(*second, "mobilenet_v1_0.5_160_quant.tflite");
-  std::vector<int> wrong(2, 0);
-  auto run = [&](Interpreter& interpreter, const std::vector<uint8_t>& pixels,
-                 const TensorList& want, int& mismatches) {
-    for (int i = 0; i < 20; ++i) {
-      std::copy(pixels.begin(), pixels.end(), interpreter.input(0).bytes().begin());
-      Status invoked = interpreter.Invoke();
-      std::span<const uint8_t> out = interpreter.output(0).bytes();
-      if (!invoked.ok() || !std::equal(out.begin(), out.end(), want[0].begin(), want[0].end())) {
-        ++mismatches;
-      }
-    }
-  };
-  std::thread one([&] { run(*first, pixels_a, want_a, wrong[0]); });
-  std::thread two([&] { run(*second, pixels_b, want_b, wrong[1]); });
-  one.join();
-  two.join();
-  EXPECT_EQ(wrong, std::vector<int>({0, 0}));
+  EXPECT_EQ(testing::MismatchesFromThreads(
+                {{first.get(), pixels_a, want_a[0]}, {second.get(), pixels_b, want_b[0]}}, 20),
+            std::vector<int>({0, 0}));
   EXPECT_EQ(Log(), fmt::format("create usb {}\n", kSecond));
 }
 

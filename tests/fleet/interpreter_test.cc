@@ -9,9 +9,9 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
-#include <thread>
 
 #include "common/image.h"
+#include "fleet/fleet_test_util.h"
 #include "support/shared_files.h"
 
 namespace tpufleet {
@@ -162,20 +162,9 @@ TEST(InterpreterTest, TwoInterpretersOnOneHandleFromTwoThreads) {
   std::vector<uint8_t> pixels_b = ImageFileTensor(cat, second->model()).value();
   TensorList want_a = MakeInterpreter(small, "cpu").value()->Invoke({pixels_a}).value().outputs;
   TensorList want_b = MakeInterpreter(large, "cpu").value()->Invoke({pixels_b}).value().outputs;
-  std::vector<int> wrong(2, 0);
-  auto run = [](Interpreter& interpreter, const std::vector<uint8_t>& pixels,
-                const TensorList& want, int& mismatches) {
-    for (int i = 0; i < 10; ++i) {
-      std::copy(pixels.begin(), pixels.end(), interpreter.input(0).bytes().begin());
-      if (!interpreter.Invoke().ok() || Bytes(interpreter.output(0).bytes()) != want[0])
-        ++mismatches;
-    }
-  };
-  std::thread one([&] { run(*first, pixels_a, want_a, wrong[0]); });
-  std::thread two([&] { run(*second, pixels_b, want_b, wrong[1]); });
-  one.join();
-  two.join();
-  EXPECT_EQ(wrong, std::vector<int>({0, 0}));
+  EXPECT_EQ(testing::MismatchesFromThreads(
+                {{first.get(), pixels_a, want_a[0]}, {second.get(), pixels_b, want_b[0]}}, 10),
+            std::vector<int>({0, 0}));
 }
 
 // Per-channel quantization along axis 0 of a [2, 3] int8 tensor: channel 0 has scale 0.5 and
