@@ -15,7 +15,7 @@ constexpr char kWhat[] = "the Edge TPU runtime (libedgetpu)";
 Result<EdgeTpuApi> LoadOne(const std::string& candidate) {
   Result<SharedLibrary> opened = SharedLibrary::Open({candidate}, kWhat);
   if (!opened.ok()) {  // the message ends with dlopen's own, which names the candidate
-    const std::string& message = opened.status().message();
+    std::string message = opened.status().message();
     return NotFoundError(message.substr(message.find("tried: ") + 7));
   }
   const SharedLibrary& library = opened.value();
