@@ -20,7 +20,7 @@ cmake --build build-fuzz -j2 --target model_fuzzer interpreter_fuzzer sim_fuzzer
 
 corpus=build-fuzz/corpus
 mkdir -p "$corpus/model" "$corpus/package" "$corpus/selector" "$corpus/config"
-for s in usb pci :0 usb:1 pci:0 cpu sim:3 usb@2-1.3 pci@/dev/apex_0 USB; do
+for s in usb pci :0 usb:1 pci:0 "#0" usb#1 cpu sim:3 usb@2-1.3 pci@/dev/apex_0 USB m.tflite@usb@2-1; do
   printf "%s" "$s" > "$corpus/selector/$(printf "%s" "$s" | md5sum | cut -c1-8)"
 done
 # Configuration seeds: the first byte picks the parser (0 plan, 1 trace, 2 topology, 3 options).

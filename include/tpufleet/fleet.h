@@ -39,8 +39,9 @@ struct InferenceResult {
 };
 
 struct FleetOptions {
-  // Devices to use, as device strings: Edge TPUs (":N", "usb:N", "pci:N" in tpufleet's stable
-  // order, "usb@2-1.3", "pci@apex_0"), "sim:N" (from the simulated rig) and "cpu".
+  // Devices to use, as device strings: Edge TPUs (":N", "usb:N", "pci:N" in libedgetpu's order
+  // as in Coral, "#N", "usb#N", "pci#N" in the stable one, "usb@2-1.3", "pci@apex_0"), "sim:N"
+  // (from the simulated rig) and "cpu".
   std::vector<std::string> devices = {"sim:0", "sim:1"};
   std::string sim_topology_json;  // empty: the default rig (two USB 3 sticks, separate buses)
   bool real_time = false;         // simulated devices wait their modeled time (else virtual time)

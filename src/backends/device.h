@@ -2,15 +2,18 @@
 //
 // A Device is owned by one worker thread and is not thread-safe. Prepare() turns a model into a
 // Program the device can run (compiling, loading, checking what it needs); Run() executes one
-// invocation. Tensors cross the boundary as raw bytes in the model's layout, in model order.
+// invocation. Tensors cross the boundary as raw bytes in the model's layout, in model order:
+// copied in and out by Run(), in place (the program's buffers) by RunInPlace().
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "cpu/interpreter.h"
 #include "tpufleet/device.h"
 #include "tpufleet/model.h"
 #include "tpufleet/status.h"
@@ -30,9 +33,15 @@ class Program {
   const Model& model() const { return *model_; }
   uint64_t caching_token() const { return caching_token_; }
 
+  // Where RunInPlace reads input i and leaves output i (the model's byte sizes; valid as long as
+  // the program): the device's own tensor memory when it has such, else buffers of this program.
+  virtual std::span<uint8_t> input_buffer(size_t i);
+  virtual std::span<uint8_t> output_buffer(size_t i);
+
  private:
   ModelPtr model_;
   uint64_t caching_token_;
+  std::vector<TensorBytes> inputs_, outputs_;  // the buffers above, when the device has none
 };
 
 struct RunResult {
@@ -54,6 +63,11 @@ class Device {
       const std::vector<ModelPtr>& models);
   // Inputs must match the model's input tensors in count and byte size.
   virtual Result<RunResult> Run(Program& program, const std::vector<TensorBytes>& inputs) = 0;
+  // Runs on the inputs in program.input_buffer(i), leaving the outputs in output_buffer(i) (the
+  // result's `outputs` stay empty). With `profile`, also the time of each operator, on devices
+  // that run operators one by one on the host (UNIMPLEMENTED elsewhere). This default runs Run()
+  // on copies; devices whose programs expose their own memory copy nothing.
+  virtual Result<RunResult> RunInPlace(Program& program, cpu::Profile* profile = nullptr);
 
   // Checks, after an error, that the device is still there and answering; Programs stay valid.
   // The default says a device without faults always is.
@@ -89,5 +103,10 @@ uint64_t PackageCachingToken(const Model& model);
 
 // Checks `inputs` against the model's inputs; the error names the input and both sizes.
 Status CheckInputs(const Model& model, const std::vector<TensorBytes>& inputs);
+
+// Run() for devices that run in place: checks and copies `inputs` into the program's buffers,
+// runs device.RunInPlace, and copies the outputs out.
+Result<RunResult> RunThroughBuffers(Device& device, Program& program,
+                                    const std::vector<TensorBytes>& inputs);
 
 }  // namespace tpufleet::backends

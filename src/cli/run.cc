@@ -99,7 +99,8 @@ Result<std::vector<std::string>> DefaultDevices(const std::vector<Placed>& place
   bool edgetpus = false, sims = false, cpu = false;
   for (const Placed& p : placed) {
     edgetpus = edgetpus || p.model->is_edgetpu_compiled() || p.selector.starts_with("usb") ||
-               p.selector.starts_with("pci") || p.selector.starts_with(":");
+               p.selector.starts_with("pci") || p.selector.starts_with(":") ||
+               p.selector.starts_with("#");
     sims = sims || p.selector.starts_with("sim");
     cpu = cpu || p.selector == "cpu";
   }
@@ -126,10 +127,10 @@ Result<std::vector<Placed>> LoadModels(const std::vector<std::string>& specs,
   }
   std::vector<Placed> placed;
   for (size_t i = 0; i < specs.size(); ++i) {
-    size_t at = specs[i].rfind('@');
+    TPUFLEET_ASSIGN_OR_RETURN(ModelSpec spec, ParseModelSpec(specs[i]));
     Placed p;
-    TPUFLEET_ASSIGN_OR_RETURN(p.model, LoadModel(specs[i].substr(0, at)));
-    if (at != std::string::npos) p.selector = specs[i].substr(at + 1);
+    TPUFLEET_ASSIGN_OR_RETURN(p.model, LoadModel(spec.model));
+    p.selector = spec.device;
     if (!labels.empty()) {
       TPUFLEET_ASSIGN_OR_RETURN(p.labels, Labels::Load(labels[labels.size() == 1 ? 0 : i]));
     }

@@ -107,11 +107,10 @@ Result<int> Fleet::AddModel(ModelPtr model, const std::vector<std::string>& sele
 }
 
 Result<int> Fleet::AddModel(const std::string& spec) {
-  size_t at = spec.rfind('@');
-  std::string path = at == std::string::npos ? spec : spec.substr(0, at);
-  TPUFLEET_ASSIGN_OR_RETURN(ModelPtr model, Model::FromFile(path));
-  if (at == std::string::npos) return AddModel(model);
-  return AddModel(model, {spec.substr(at + 1)});
+  TPUFLEET_ASSIGN_OR_RETURN(ModelSpec parsed, ParseModelSpec(spec));
+  TPUFLEET_ASSIGN_OR_RETURN(ModelPtr model, Model::FromFile(parsed.model));
+  if (parsed.device.empty()) return AddModel(model);
+  return AddModel(model, {parsed.device});
 }
 
 Result<std::vector<int>> Fleet::AddCoCompiled(std::vector<ModelPtr> models,

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "devices/selector.h"
+
 namespace tpufleet::planner {
 
 using nlohmann::json;
@@ -82,14 +84,22 @@ Result<PlanFile> ParsePlanFile(const std::string& json_text) {
         e.what()));
   }
   for (size_t i = 0; i < plan.models.size(); ++i) {
-    double rate = plan.models[i].second;
+    const auto& [name, rate] = plan.models[i];
     if (!(rate >= 0 && rate <= kMaxRate)) {  // also refuses NaN
       return InvalidArgumentError(fmt::format(
           "models[{}].rate is {}; it must be a number of requests per second from 0 to {}", i, rate,
           kMaxRate));
     }
+    TPUFLEET_ASSIGN_OR_RETURN(ModelSpec spec, ParseModelSpec(name));
+    if (!spec.device.empty()) {
+      return InvalidArgumentError(fmt::format(
+          "plan model '{}' names a device ({}); a plan places its models through \"units\": "
+          "give the model alone",
+          name, spec.device));
+    }
   }
   for (const PlanFile::Unit& u : plan.units) {
+    for (const std::string& d : u.devices) TPUFLEET_RETURN_IF_ERROR(ParseSelector(d).status());
     for (const std::string& m : u.models) {
       bool known = std::any_of(plan.models.begin(), plan.models.end(),
                                [&](const auto& entry) { return entry.first == m; });
@@ -98,6 +108,17 @@ Result<PlanFile> ParsePlanFile(const std::string& json_text) {
     }
     if (u.models.empty() || u.devices.empty()) {
       return InvalidArgumentError("every unit needs at least one model and one device");
+    }
+  }
+  for (const auto& [name, rate] : plan.models) {
+    bool placed = std::any_of(plan.units.begin(), plan.units.end(), [&](const PlanFile::Unit& u) {
+      return std::find(u.models.begin(), u.models.end(), name) != u.models.end();
+    });
+    if (!placed) {
+      return InvalidArgumentError(fmt::format(
+          "model '{}' is in \"models\" but in no unit, so the plan does not say where it runs; "
+          "add it to a unit or leave it out of \"models\"",
+          name));
     }
   }
   return plan;

@@ -2,9 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 
-#include "backends/cpu_device.h"
 #include "cpu/interpreter.h"
 #include "model/edgetpu_package.h"
 
@@ -17,6 +17,17 @@ class SimProgram : public backends::Program {
       : Program(std::move(model), edgetpu.caching_token),
         edgetpu(std::move(edgetpu)),
         interpreter(std::move(interpreter)) {}
+  // The CPU interpreter's tensors when it computes the outputs; else the program's own buffers.
+  std::span<uint8_t> input_buffer(size_t i) override {
+    if (!interpreter) return Program::input_buffer(i);
+    cpu::Tensor& t = interpreter->input(i);
+    return {t.data, t.byte_size()};
+  }
+  std::span<uint8_t> output_buffer(size_t i) override {
+    if (!interpreter) return Program::output_buffer(i);
+    const cpu::Tensor& t = interpreter->output(i);
+    return {t.data, t.byte_size()};
+  }
   EdgeTpuProgram edgetpu;
   std::unique_ptr<cpu::Interpreter> interpreter;  // null: outputs are timing-only
 };
@@ -144,10 +155,18 @@ Status SimDevice::CheckFaults() {
 
 Result<backends::RunResult> SimDevice::Run(backends::Program& program,
                                            const std::vector<backends::TensorBytes>& inputs) {
-  TPUFLEET_RETURN_IF_ERROR(backends::CheckInputs(program.model(), inputs));
+  return backends::RunThroughBuffers(*this, program, inputs);
+}
+
+Result<backends::RunResult> SimDevice::RunInPlace(backends::Program& program,
+                                                  cpu::Profile* profile) {
+  if (profile != nullptr) return Device::RunInPlace(program, profile);  // says why not
   TPUFLEET_RETURN_IF_ERROR(CheckFaults());
   const std::optional<int>& poison = config_.faults.abort_on_input_byte;
-  if (poison && !inputs.empty() && !inputs[0].empty() && inputs[0][0] == *poison) {
+  std::span<const uint8_t> first = program.model().input_indices().empty()
+                                       ? std::span<const uint8_t>()
+                                       : program.input_buffer(0);
+  if (poison && !first.empty() && first[0] == *poison) {
     return AbortedError(fmt::format(
         "{}: invocation failed on an input the device cannot take (simulated fault)", info_.name));
   }
@@ -176,12 +195,13 @@ Result<backends::RunResult> SimDevice::Run(backends::Program& program,
     stats_.reloaded_bytes += edgetpu.cached_bytes;
   }
   if (sim_program.interpreter) {
-    TPUFLEET_ASSIGN_OR_RETURN(result.outputs,
-                              backends::RunInterpreter(*sim_program.interpreter, inputs));
+    TPUFLEET_RETURN_IF_ERROR(sim_program.interpreter->Invoke());
   } else {
     result.timing_only = true;
-    for (int i : program.model().output_indices())
-      result.outputs.emplace_back(program.model().tensors()[i].byte_size, 0);
+    for (size_t i = 0; i < program.model().output_indices().size(); ++i) {
+      std::span<uint8_t> out = program.output_buffer(i);
+      std::fill(out.begin(), out.end(), 0);
+    }
   }
   return result;
 }

@@ -88,6 +88,9 @@ class SimDevice : public backends::Device {
       const std::vector<ModelPtr>& models) override;
   Result<backends::RunResult> Run(backends::Program& program,
                                   const std::vector<backends::TensorBytes>& inputs) override;
+  // In the CPU interpreter's own tensors when it computes the outputs: no copy.
+  Result<backends::RunResult> RunInPlace(backends::Program& program,
+                                         cpu::Profile* profile = nullptr) override;
   // UNAVAILABLE while disconnected or hung.
   Status Probe() override;
   // Back (as if replugged, cache empty) once the fault plan's recover_after_probes attempts failed.

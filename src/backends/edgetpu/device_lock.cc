@@ -140,6 +140,12 @@ Result<DeviceLock> DeviceLock::Acquire(const std::string& device_path) {
     std::string pid;
     for (ssize_t i = 0; i < n && std::isdigit(static_cast<unsigned char>(holder[i])); ++i)
       pid += holder[i];
+    if (pid == std::to_string(getpid())) {
+      return FailedPreconditionError(fmt::format(
+          "{} is already open in this process (lock {}); open it once (OpenDevice) and share "
+          "the handle",
+          device_path, path));
+    }
     return FailedPreconditionError(
         fmt::format("{} is in use by another tpufleet (pid {}; lock {}); one process per Edge TPU",
                     device_path, pid.empty() ? "unknown" : pid, path));

@@ -21,9 +21,10 @@ namespace tpufleet::backends {
 class DeviceLock {
  public:
   // Takes the lock for `device_path` without waiting. FAILED_PRECONDITION naming the holder's
-  // pid and the lock file when another process or another open in this one holds it, or saying
-  // what is wrong when the directory or file is a symlink, foreign-owned or writable by others;
-  // UNAVAILABLE when they cannot be created.
+  // pid and the lock file when another process holds it, or another open in this one (which the
+  // message says: a device is opened once per process and shared, see tpufleet/device.h), or
+  // saying what is wrong when the directory or file is a symlink, foreign-owned or writable by
+  // others; UNAVAILABLE when they cannot be created.
   static Result<DeviceLock> Acquire(const std::string& device_path);
 
   // The directory Acquire uses, from the environment as described above.
