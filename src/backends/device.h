@@ -31,6 +31,7 @@ class Program {
       : model_(std::move(model)), caching_token_(caching_token) {}
   virtual ~Program() = default;
   const Model& model() const { return *model_; }
+  const ModelPtr& model_ptr() const { return model_; }
   uint64_t caching_token() const { return caching_token_; }
 
   // Where RunInPlace reads input i and leaves output i (the model's byte sizes; valid as long as
@@ -89,7 +90,7 @@ class Device {
   // ignore it (their worker must then be isolated to be recovered).
   virtual void Interrupt() { interrupt_.store(true, std::memory_order_release); }
   // The owner's, between calls: the next call runs uninterrupted unless Interrupt() comes again.
-  void ClearInterrupt() { interrupt_.store(false, std::memory_order_release); }
+  virtual void ClearInterrupt() { interrupt_.store(false, std::memory_order_release); }
 
  protected:
   const std::atomic<bool>& interrupt_flag() const { return interrupt_; }

@@ -46,7 +46,14 @@ class SharedView : public backends::Device {
     std::lock_guard<std::mutex> lock(state_.mutex);
     return state_.device->Probe();
   }
+  // Reopened from scratch only when nothing else holds the device (no other interpreter, no
+  // program); else only probed, so no one else's programs lose their device.
+  Status Reopen() override {
+    std::lock_guard<std::mutex> lock(state_.mutex);
+    return handle_.use_count() == 1 ? state_.device->Reopen() : state_.device->Probe();
+  }
   void Interrupt() override { state_.device->Interrupt(); }  // while a Run holds the turn
+  void ClearInterrupt() override { state_.device->ClearInterrupt(); }
 
  private:
   // A program of the shared device, destroyed in the device's turn; it keeps the device open,
@@ -54,7 +61,9 @@ class SharedView : public backends::Device {
   class GuardedProgram : public backends::Program {
    public:
     GuardedProgram(std::unique_ptr<backends::Program> inner, DevicePtr handle)
-        : Program(inner->model_ptr()), inner_(std::move(inner)), handle_(std::move(handle)) {}
+        : Program(inner->model_ptr(), inner->caching_token()),
+          inner_(std::move(inner)),
+          handle_(std::move(handle)) {}
     ~GuardedProgram() override {
       std::lock_guard<std::mutex> lock(DeviceHandleInternal::Of(*handle_).mutex);
       inner_.reset();

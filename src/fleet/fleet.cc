@@ -39,11 +39,6 @@ Result<std::unique_ptr<Fleet>> Fleet::Create(const FleetOptions& options) {
   worker_options.max_failures_served_elsewhere = options.max_failures_served_elsewhere;
   worker_options.probe_interval = options.probe_interval;
   worker_options.spin_wait = options.spin_wait;
-  // The fleet's threads start before any worker can hand a request back.
-  raw->redispatcher = std::thread([raw] { raw->RedispatchLoop(); });
-  if (options.invocation_timeout_seconds > 0) {
-    raw->watchdog = std::thread([raw] { raw->WatchTimeouts(); });
-  }
   int threads = options.preparation_threads > 0
                     ? options.preparation_threads
                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -64,6 +59,12 @@ Result<std::unique_ptr<Fleet>> Fleet::Create(const FleetOptions& options) {
         [raw](const fleet::Request& r, const fleet::Outcome& o) { raw->OnAnswer(r, o); }));
   }
   if (raw->workers.empty()) return InvalidArgumentError("a fleet needs at least one device");
+  // Once the workers are all there (these threads read the list), and before any model, so
+  // before any worker can hand a request back.
+  raw->redispatcher = std::thread([raw] { raw->RedispatchLoop(); });
+  if (options.invocation_timeout_seconds > 0) {
+    raw->watchdog = std::thread([raw] { raw->WatchTimeouts(); });
+  }
   return fleet;
 }
 
