@@ -110,7 +110,8 @@ Result<PlanFile> ParsePlanFile(const std::string& json_text) {
       return InvalidArgumentError("every unit needs at least one model and one device");
     }
   }
-  for (const auto& [name, rate] : plan.models) {
+  for (const auto& model : plan.models) {
+    const std::string& name = model.first;  // a plain reference: lambdas take it in clang 14 too
     bool placed = std::any_of(plan.units.begin(), plan.units.end(), [&](const PlanFile::Unit& u) {
       return std::find(u.models.begin(), u.models.end(), name) != u.models.end();
     });

@@ -1,9 +1,11 @@
 // The fleet under the faults real sticks show: a bad request is not a bad device, failover
 // never damages placement, every device call is bounded, and prepares stay out of the metrics.
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
 #include <thread>
 
 #include "fleet/fleet_test_util.h"
@@ -21,6 +23,21 @@ using testing::MakeFleet;
 using testing::Zoo;
 
 constexpr uint8_t kPoison = 0x5a;
+
+// sim:0 fails every `every`-th invocation (ABORTED) and answers its probes; sim:1 is fine and, in
+// real time, slow enough (about 5 ms an invocation) that a burst queues on it and spreads to sim:0
+// instead of following the cache.
+FleetOptions FlakyBesideASlowSurvivor(int every) {
+  FleetOptions options;
+  options.sim_topology_json = fmt::format(
+      R"({{"devices": [{{"faults": {{"transient_error_every": {}}}}},
+                       {{"faults": {{"slowdown": 15}}}}]}})",
+      every);
+  options.real_time = true;
+  options.sim_outputs = false;
+  options.max_batch = 1;
+  return options;
+}
 
 // Submits `count` requests at once and waits for all; returns the answers.
 std::vector<Result<InferenceResult>> Burst(Fleet& fleet, int id, const Model& model, int count) {
@@ -109,15 +126,9 @@ TEST(FleetFaultsTest, ARequestsOwnErrorIsAnsweredAtOnce) {
 }
 
 TEST(FleetFaultsTest, ADeviceFailingWhatOthersServeIsTakenDown) {
-  FleetOptions options;
-  // sim:0 fails every invocation but answers its probes; sim:1 is fine, and slow enough (about
-  // 5 ms an invocation, in real time) that a burst queues on it and spreads to sim:0.
-  options.sim_topology_json = R"({"devices": [{"faults": {"transient_error_every": 1}},
-                                              {"faults": {"slowdown": 15}}]})";
-  options.real_time = true;
-  options.sim_outputs = false;
+  // sim:0 fails every invocation but answers its probes.
+  FleetOptions options = FlakyBesideASlowSurvivor(1);
   options.max_failures_served_elsewhere = 3;
-  options.max_batch = 1;  // bursts spread over both devices instead of following the cache
   options.probe_interval = std::chrono::hours(1);
   auto fleet = MakeFleet(options);
   ASSERT_TRUE(fleet);
@@ -284,15 +295,10 @@ TEST(FleetFaultsTest, AHangInReopenIsBoundedAndTheFleetStillStops) {
 }
 
 TEST(FleetFaultsTest, ADeviceThatFailsRightAfterRejoiningFlaps) {
-  FleetOptions options;
   // sim:0 fails every other invocation and answers its probes: each failure another device then
   // serves takes it down, and it fails again soon after it rejoins.
-  options.sim_topology_json = R"({"devices": [{"faults": {"transient_error_every": 2}},
-                                              {"faults": {"slowdown": 15}}]})";
-  options.real_time = true;  // sim:1 slow enough that bursts spread to sim:0, as above
-  options.sim_outputs = false;
+  FleetOptions options = FlakyBesideASlowSurvivor(2);
   options.max_failures_served_elsewhere = 1;
-  options.max_batch = 1;  // bursts spread over both devices instead of following the cache
   options.probe_interval = std::chrono::milliseconds(1);
   auto fleet = MakeFleet(options);
   ASSERT_TRUE(fleet);

@@ -207,6 +207,14 @@ TEST(PlanFileTest, ReadsBackWhatItWrites) {
                   .status()
                   .message(),
               HasSubstr("'x' is not in \"models\""));
+  // A model the plan lists but places nowhere would be added without devices: refused.
+  EXPECT_THAT(ParsePlanFile(R"({"models": [{"model": "a.tflite", "rate": 5},
+                                           {"model": "b.tflite", "rate": 5}],
+                                "devices": ["sim:0"],
+                                "units": [{"models": ["a.tflite"], "devices": ["sim:0"]}]})")
+                  .status()
+                  .message(),
+              HasSubstr("model 'b.tflite' is in \"models\" but in no unit"));
 }
 
 }  // namespace
