@@ -24,7 +24,6 @@ bool PutsDeviceInDoubt(const Status& s) {
 Worker::Worker(std::unique_ptr<backends::Device> device, const WorkerOptions& options,
                RedispatchHandler redispatch, AnswerHandler on_answer)
     : name_(StableDeviceString(device->info())),
-      info_(device->info()),
       device_(std::move(device)),
       options_(options),
       redispatch_(std::move(redispatch)),
@@ -88,9 +87,7 @@ std::string Worker::down_reason() const {
 
 Worker::Load Worker::load(int model) const {
   std::lock_guard<std::mutex> lock(mutex_);
-  auto token = tokens_.find(model);
-  bool resident = token != tokens_.end() && IsResident(token->second, resident_token_);
-  return {queue_.size(), resident, service_seconds_};
+  return {queue_.size(), IsResident(TokenLocked(model), resident_token_), service_seconds_};
 }
 
 DeviceMetrics Worker::metrics() const {
@@ -129,13 +126,15 @@ void Worker::FailedWhatAnotherServed() {
   wake_.notify_all();
 }
 
+uint64_t Worker::TokenLocked(int model) const {
+  auto token = tokens_.find(model);
+  return token != tokens_.end() ? token->second : 0;
+}
+
 RequestPtr Worker::PickLocked() {
   BatchPick pick = PickNext(
       queue_,
-      [&](const RequestPtr& r) {
-        auto token = tokens_.find(r->model);
-        return token != tokens_.end() && IsResident(token->second, resident_token_);
-      },
+      [&](const RequestPtr& r) { return IsResident(TokenLocked(r->model), resident_token_); },
       batch_, options_.max_batch);
   batch_ = pick.batch;
   auto it = queue_.begin() + static_cast<std::ptrdiff_t>(pick.index);
@@ -318,8 +317,7 @@ void Worker::Serve(RequestPtr request) {
       ++metrics_.reloads;
       metrics_.reloaded_bytes += run->reloaded_bytes;
     }
-    auto token = tokens_.find(request->model);
-    resident_token_ = token != tokens_.end() ? token->second : 0;
+    resident_token_ = TokenLocked(request->model);
   }
   // On a virtual clock the watchdog never sees a modeled hang; the modeled time does.
   const double timeout = options_.invocation_timeout_seconds;

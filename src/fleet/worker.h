@@ -54,7 +54,6 @@ class Worker {
   void Stop();
 
   const std::string& name() const { return name_; }
-  const DeviceInfo& info() const { return info_; }
   // Registers models this worker may run. Models added together as a group are prepared together
   // (co-compiled) on first use of any of them.
   void AddModels(const std::vector<int>& ids, const std::vector<ModelPtr>& models, bool group);
@@ -85,6 +84,8 @@ class Worker {
   void SpinForWork(std::unique_lock<std::mutex>& lock);
   void ProbeLocked(std::unique_lock<std::mutex>& lock);
   RequestPtr PickLocked();
+  // The caching token `model` was prepared with here; 0 before it is prepared.
+  uint64_t TokenLocked(int model) const;
   void Serve(RequestPtr request);
   void ServePrepare(RequestPtr request);
   Result<backends::Program*> ProgramFor(int model);
@@ -101,7 +102,6 @@ class Worker {
   void RecordSuccess();
 
   const std::string name_;
-  const DeviceInfo info_;
   std::unique_ptr<backends::Device> device_;  // calls on the worker thread; Interrupt from any
   const WorkerOptions options_;
   RedispatchHandler redispatch_;
