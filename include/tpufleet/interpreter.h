@@ -9,6 +9,7 @@
 #include "tpufleet/device.h"
 #include "tpufleet/fleet.h"
 #include "tpufleet/model.h"
+#include "tpufleet/options.h"
 #include "tpufleet/status.h"
 
 namespace tpufleet {
@@ -18,14 +19,8 @@ namespace tpufleet {
 // list, here, in MakeInterpreter and in the fleet, as `tpufleet devices` numbers them.
 std::vector<DeviceInfo> ListDevices();
 
-struct InterpreterOptions {
-  std::string sim_topology_json;  // the rig sim:N comes from; empty: two USB 3 sticks
-  bool real_time = false;         // a simulated device waits its modeled time
-  int cpu_threads = 1;
-  // Real Edge TPUs: delegate options (see FleetOptions), and isolation in a child process.
-  std::vector<std::pair<std::string, std::string>> edgetpu_options;
-  bool isolate = false;
-};
+// How MakeInterpreter opens its device: the options a fleet's devices take (tpufleet/options.h).
+using InterpreterOptions = DeviceOptions;
 
 // One model prepared on one device. Not thread-safe: one caller at a time, as with TFLite.
 class Interpreter {

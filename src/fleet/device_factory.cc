@@ -10,7 +10,7 @@
 
 namespace tpufleet::fleet {
 
-Result<std::unique_ptr<DeviceFactory>> DeviceFactory::Create(const DeviceFactoryOptions& options) {
+Result<std::unique_ptr<DeviceFactory>> DeviceFactory::Create(const DeviceOptions& options) {
   std::unique_ptr<DeviceFactory> factory(new DeviceFactory());
   factory->options_ = options;
   factory->rig_ = sim::DefaultTopology();
@@ -50,6 +50,7 @@ Result<std::unique_ptr<backends::Device>> DeviceFactory::Open(const std::string&
   int index = std::stoi(info.name.substr(4));  // "sim:N"
   sim::SimDeviceConfig config = rig_[index];
   config.compute_outputs = config.compute_outputs && options_.sim_outputs;
+  config.allow_timing_only = options_.allow_timing_only;
   std::shared_ptr<sim::SimBus>& bus = buses_[config.hardware.bus];
   if (!bus) bus = std::make_shared<sim::SimBus>();
   return std::unique_ptr<backends::Device>(

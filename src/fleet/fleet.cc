@@ -51,6 +51,29 @@ uint64_t CachingToken(const std::vector<ModelPtr>& models) {
   return programs[0].caching_token;
 }
 
+// The devices a fleet opens: those `named`, or else every Edge TPU among `available`.
+Result<std::vector<std::string>> DevicesToOpen(const std::vector<std::string>& named,
+                                               const std::vector<DeviceInfo>& available) {
+  if (!named.empty()) return named;
+  std::vector<std::string> edgetpus;
+  for (const DeviceInfo& d : available) {
+    if (d.type == DeviceType::kUsb || d.type == DeviceType::kPci)
+      edgetpus.push_back(StableDeviceString(d));
+  }
+  if (edgetpus.empty()) {
+    return NotFoundError(
+        "no Edge TPU on this machine ('tpufleet devices' says what was looked at); name the "
+        "devices to use in FleetOptions::devices, e.g. {\"sim:0\", \"sim:1\"} for simulated "
+        "Edge TPUs or {\"cpu\"}");
+  }
+  return edgetpus;
+}
+
+Status UnknownModelError(int model, size_t models) {
+  return InvalidArgumentError(fmt::format(
+      "unknown model id {}; the fleet has {} models (ids from AddModel)", model, models));
+}
+
 void Answer(RequestPtr& request, Status status) { request->promise.set_value(std::move(status)); }
 
 }  // namespace
@@ -88,18 +111,16 @@ struct Fleet::Impl {
 
 Result<std::unique_ptr<Fleet>> Fleet::Create(const FleetOptions& options) {
   auto impl = std::make_unique<Impl>();
-  TPUFLEET_ASSIGN_OR_RETURN(
-      impl->factory,
-      fleet::DeviceFactory::Create(
-          {options.sim_topology_json, options.real_time, options.sim_outputs, options.cpu_threads,
-           options.edgetpu_options, options.isolate, options.device_host}));
+  TPUFLEET_ASSIGN_OR_RETURN(impl->factory, fleet::DeviceFactory::Create(options));
   impl->options = options;
   Impl* raw = impl.get();
   fleet::DeviceFactory* factory = impl->factory.get();
   fleet::WorkerOptions worker_options{options.queue_capacity, options.max_batch,
                                       options.invocation_timeout_seconds,
                                       options.max_deadline_misses, options.probe_interval};
-  for (const std::string& text : options.devices) {
+  TPUFLEET_ASSIGN_OR_RETURN(std::vector<std::string> devices,
+                            DevicesToOpen(options.devices, factory->available()));
+  for (const std::string& text : devices) {
     TPUFLEET_ASSIGN_OR_RETURN(std::unique_ptr<backends::Device> device, factory->Open(text));
     const std::string& name = device->info().name;
     if (std::any_of(raw->infos.begin(), raw->infos.end(),
@@ -390,8 +411,7 @@ RequestPtr NewRequest(int model, std::optional<Clock::time_point> deadline,
   future = request->promise.get_future();
   std::lock_guard<std::mutex> lock(mutex);
   if (model < 0 || static_cast<size_t>(model) >= models.size()) {
-    Answer(request, InvalidArgumentError(fmt::format("unknown model id {}; the fleet has {} models",
-                                                     model, models.size())));
+    Answer(request, UnknownModelError(model, models.size()));
     return nullptr;
   }
   ++models[model].submitted;
@@ -464,11 +484,13 @@ std::vector<std::string> Fleet::device_names() const {
   return names;
 }
 
-std::vector<std::string> Fleet::placement(int model) const {
+Result<std::vector<std::string>> Fleet::placement(int model) const {
   std::lock_guard<std::mutex> lock(impl_->mutex);
+  if (model < 0 || static_cast<size_t>(model) >= impl_->models.size()) {
+    return UnknownModelError(model, impl_->models.size());
+  }
   std::vector<std::string> names;
-  for (int d : impl_->models.at(model).devices)
-    names.push_back(StableDeviceString(impl_->infos[d]));
+  for (int d : impl_->models[model].devices) names.push_back(StableDeviceString(impl_->infos[d]));
   return names;
 }
 

@@ -43,11 +43,8 @@ Result<std::unique_ptr<Interpreter>> MakeInterpreter(const std::string& model_pa
                                                      const std::string& device,
                                                      const InterpreterOptions& options) {
   TPUFLEET_ASSIGN_OR_RETURN(ModelPtr model, Model::FromFile(model_path));
-  TPUFLEET_ASSIGN_OR_RETURN(
-      std::unique_ptr<fleet::DeviceFactory> factory,
-      fleet::DeviceFactory::Create({options.sim_topology_json, options.real_time,
-                                    /*sim_outputs=*/true, options.cpu_threads,
-                                    options.edgetpu_options, options.isolate, ""}));
+  TPUFLEET_ASSIGN_OR_RETURN(std::unique_ptr<fleet::DeviceFactory> factory,
+                            fleet::DeviceFactory::Create(options));
   TPUFLEET_ASSIGN_OR_RETURN(std::unique_ptr<backends::Device> opened, factory->Open(device));
   TPUFLEET_ASSIGN_OR_RETURN(std::unique_ptr<backends::Program> program, opened->Prepare(model));
   return std::unique_ptr<Interpreter>(new DeviceInterpreter(std::move(opened), std::move(program)));

@@ -101,13 +101,19 @@ TEST_F(EdgeTpuFleetTest, AutomaticPlacementPrefersPcieAsCoralsOldApiDid) {
   ASSERT_TRUE(fleet);
   int first = fleet->AddModel(model_).value();
   int second = fleet->AddModel(testing::Zoo("mobilenet_v1", 0.25, 128)).value();
-  EXPECT_THAT(fleet->placement(first), ElementsAre("pci@apex_0"));
-  EXPECT_THAT(fleet->placement(second), ElementsAre("usb@2-1"));
+  EXPECT_THAT(fleet->placement(first).value(), ElementsAre("pci@apex_0"));
+  EXPECT_THAT(fleet->placement(second).value(), ElementsAre("usb@2-1"));
   EXPECT_THAT(fleet->AddModel(testing::Zoo("mobilenet_v1", 0.5, 128)).status().message(),
               HasSubstr("would be model number 3, but the fleet has 2 devices"));
   Result<InferenceResult> r = fleet->Run(first, {pixels_});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(TopClass(r.value()), 286);
+}
+
+TEST_F(EdgeTpuFleetTest, ByDefaultAFleetUsesTheEdgeTpusOnTheMachineAndNoSimulatedOnes) {
+  auto fleet = testing::MakeFleet(FleetOptions{});
+  ASSERT_TRUE(fleet);
+  EXPECT_THAT(fleet->device_names(), ElementsAre("usb@2-1", "usb@2-2"));
 }
 
 TEST_F(EdgeTpuFleetTest, MakeInterpreterOnAnEdgeTpu) {
