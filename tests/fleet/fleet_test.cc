@@ -24,6 +24,7 @@ using testing::Inputs;
 using testing::MakeFleet;
 using testing::SharedDir;
 using testing::SharedModel;
+using testing::TwoSimulatedDevices;
 using testing::Zoo;
 
 TEST(FleetTest, ManySubmittersEveryRequestAnsweredExactlyOnce) {
@@ -357,7 +358,7 @@ TEST(FleetTest, CompiledFilesCoCompiledTogetherGoToOneDevice) {
       "mobilenet_v1_0.5_160_quant_cocompiled_with_mobilenet_v1_0.25_128_quant_edgetpu.tflite");
   TPUFLEET_REQUIRE_FILE(first);
   TPUFLEET_REQUIRE_FILE(second);
-  auto fleet = MakeFleet({});
+  auto fleet = MakeFleet(TwoSimulatedDevices());
   ASSERT_TRUE(fleet);
   int a = fleet->AddModel(first).value(), b = fleet->AddModel(second).value();
   EXPECT_EQ(fleet->placement(a).value(),

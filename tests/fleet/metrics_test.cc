@@ -46,7 +46,7 @@ TEST(LatencyHistogramTest, ExtremesLandInTheEndBuckets) {
 }
 
 FleetMetrics ServedMetrics() {
-  auto fleet = testing::MakeFleet({});
+  auto fleet = testing::MakeFleet(testing::TwoSimulatedDevices());
   ModelPtr m = testing::Zoo("mobilenet_v1", 0.25, 64);
   int id = fleet->AddModel(m).value();
   for (int i = 0; i < 10; ++i) EXPECT_TRUE(fleet->Run(id, testing::Inputs(*m)).ok());
