@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "tpufleet/options.h"
 #include "tpufleet/status.h"
 
 namespace tpufleet {
@@ -66,19 +67,6 @@ struct DeviceInfo {
   int pcie_lanes = 0;
 };
 
-// How devices are opened. A real Edge TPU is opened once per process: the options of its first
-// open stay, and a later open that asks for other delegate options, or for isolation of a device
-// open in this process, is FAILED_PRECONDITION.
-struct DeviceOptions {
-  std::string sim_topology_json;  // the rig sim:N comes from; empty: two USB 3 sticks
-  bool real_time = false;         // a simulated device waits its modeled time
-  int cpu_threads = 1;            // CPU device: its threads; Edge TPU: for the operators around it
-  // Real Edge TPUs: delegate options (Performance=Low|Medium|High|Max, Usb.AlwaysDfu=True|False,
-  // Usb.MaxBulkInQueueLength=0..256), checked first; and isolation in a child process.
-  std::vector<std::pair<std::string, std::string>> edgetpu_options;
-  bool isolate = false;
-};
-
 // An opened device. Shared: copies of the pointer and every interpreter made on it keep it open;
 // the last one to go closes it. Thread-safe: the interpreters on one handle take turns on the
 // device (each invocation runs alone on it), from any threads.
@@ -112,6 +100,9 @@ using DevicePtr = std::shared_ptr<DeviceHandle>;
 // device (the message lists those that exist), FAILED_PRECONDITION or RESOURCE_EXHAUSTED when the
 // device is owned by another process, UNAVAILABLE when the runtime cannot open it. Blocks while
 // the runtime opens the device (seconds for a USB stick that needs its firmware).
+// A real Edge TPU is opened once per process: the options of its first open stay, and a later
+// open that asks for other delegate options, or for isolation of a device open in this process,
+// is FAILED_PRECONDITION.
 Result<DevicePtr> OpenDevice(const std::string& device = "", const DeviceOptions& options = {});
 // Opens a device from a listing (ListDevices).
 Result<DevicePtr> OpenDevice(const DeviceInfo& device, const DeviceOptions& options = {});

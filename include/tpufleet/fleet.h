@@ -10,7 +10,11 @@
 // keeps failing what other devices serve is marked down, its queued requests served by the
 // other devices of the model (or, while all are down, devices of the same kind), and reopened
 // once a probe finds it back. Every request is answered exactly once. Inputs can be prepared
-// (decoded, resized) on the fleet's own CPU threads. All methods are thread-safe.
+// (decoded, resized) on the fleet's own CPU threads.
+//
+// Thread-safety: all methods of Fleet may be called from any thread at once. Destroying the
+// fleet while another thread still calls it is a programming error; futures it returned stay
+// valid after it is gone (they are all answered by then).
 #pragma once
 
 #include <chrono>
@@ -24,33 +28,36 @@
 #include <vector>
 
 #include "tpufleet/model.h"
+#include "tpufleet/options.h"
 #include "tpufleet/status.h"
 
 namespace tpufleet {
 
 using TensorList = std::vector<std::vector<uint8_t>>;
 
+// One answer: owned by the caller, plain values.
 struct InferenceResult {
-  TensorList outputs;
-  std::string device;         // "sim:0", "cpu"
-  double device_seconds = 0;  // modeled (simulator) or measured (CPU) device time
-  bool timing_only = false;   // the simulator could not compute real outputs
-  int attempts = 1;           // more than 1 when a device failed and another served it
+  TensorList outputs;         // raw bytes of each output, in output order, in the model's layout
+  std::string device;         // the device that ran it: "sim:0", "cpu", "usb@2-1.3"
+  double device_seconds = 0;  // modeled (simulator) or measured (CPU, Edge TPU) device time
+  // Outputs are zero-filled: a simulated device could only time the model. Only ever true when
+  // the caller opted in (DeviceOptions::allow_timing_only, or sim_outputs off).
+  bool timing_only = false;
+  int attempts = 1;  // more than 1 when a device failed and another served it
 };
 
-struct FleetOptions {
+// Options of a fleet: how its devices are opened (DeviceOptions, shared with MakeInterpreter)
+// and what only a fleet has.
+struct FleetOptions : DeviceOptions {
   // Devices to use, as device strings: Edge TPUs (":N", "usb:N", "pci:N" in libedgetpu's order
   // as in Coral, "#N", "usb#N", "pci#N" in the stable one, "usb@2-1.3", "pci@apex_0"), "sim:N"
-  // (from the simulated rig) and "cpu".
-  std::vector<std::string> devices = {"sim:0", "sim:1"};
-  std::string sim_topology_json;  // empty: the default rig (two USB 3 sticks, separate buses)
-  bool real_time = false;         // simulated devices wait their modeled time (else virtual time)
-  bool sim_outputs = true;        // simulated devices compute real outputs on the CPU when they can
-  size_t queue_capacity = 256;    // per device; Submit fails with RESOURCE_EXHAUSTED beyond it
-  bool strict = false;            // more auto-placed models than devices is an error
-  int max_batch = 10;             // same-model requests a shared device runs back to back
-  int preparation_threads = 0;    // CPU threads decoding and resizing inputs; 0: one per core
-  int cpu_threads = 1;            // threads of the "cpu" device's interpreters
+  // (from the simulated rig) and "cpu". Empty: every Edge TPU on this machine (Create fails with
+  // NOT_FOUND when there is none); simulated devices and the CPU are used only when named.
+  std::vector<std::string> devices;
+  size_t queue_capacity = 256;  // per device; Submit fails with RESOURCE_EXHAUSTED beyond it
+  bool strict = false;          // more auto-placed models than devices is an error
+  int max_batch = 10;           // same-model requests a shared device runs back to back
+  int preparation_threads = 0;  // CPU threads decoding and resizing inputs; 0: one per core
   // An invocation with no answer after this long (wall time, or modeled time on a virtual
   // clock) means the device hung: it is interrupted and marked down. 0: never.
   double invocation_timeout_seconds = 10;
@@ -65,14 +72,6 @@ struct FleetOptions {
   int max_failures_served_elsewhere = 3;
   // A device marked down is probed after this long, then at doubling intervals (up to 64x).
   std::chrono::milliseconds probe_interval{50};
-  // Real Edge TPUs: delegate options (Performance=Low|Medium|High|Max, Usb.AlwaysDfu=True|False,
-  // Usb.MaxBulkInQueueLength=0..256), checked before the runtime sees them.
-  std::vector<std::pair<std::string, std::string>> edgetpu_options;
-  // Run each real Edge TPU in a child process (tpufleet-device-host), so an abort or hang inside
-  // libedgetpu takes down only that device, which then fails over and rejoins when it recovers.
-  bool isolate = false;
-  std::string device_host;  // the child's executable; empty: $TPUFLEET_DEVICE_HOST, else beside
-                            // the running executable
   // Workers and Run poll for about 50 us before sleeping: a quicker round trip on an idle
   // machine, for up to that much CPU time per idle gap.
   bool spin_wait = false;
@@ -123,45 +122,75 @@ using Preparation = std::function<Result<TensorList>(const Model& model)>;
 
 class Fleet {
  public:
+  // Opens every device options.devices names (or, when empty, every Edge TPU on this machine)
+  // and starts one worker thread per device, plus the preparation threads and a watchdog.
+  // Blocks while devices open (a real Edge TPU's firmware load takes seconds).
+  // Errors: INVALID_ARGUMENT for a malformed device string, a device listed twice, a malformed
+  // sim_topology_json or edgetpu_options; NOT_FOUND for a device string naming no device, and
+  // for empty options.devices on a machine without Edge TPUs; FAILED_PRECONDITION for a device
+  // owned by another process; UNAVAILABLE or INTERNAL when libedgetpu or TensorFlow Lite's C
+  // library cannot be loaded or refuse the device (the message says which and why).
   static Result<std::unique_ptr<Fleet>> Create(const FleetOptions& options);
-  ~Fleet();  // answers what is queued, then stops the workers
+  // Answers everything queued or being prepared (each future gets its answer), then stops and
+  // joins the workers. Blocks until then: at most the queued work plus one invocation timeout.
+  ~Fleet();
 
-  // Adds a model on the devices `selectors` name (each one device string); none: automatic
-  // placement. Returns the model's id for Submit.
+  // Adds a model on the devices `selectors` name (each one device string of the fleet's
+  // devices); none: automatic placement. The fleet shares ownership of `model`. Prepares the
+  // model on its devices now, blocking meanwhile. Returns the model's id for Submit (ids count
+  // from 0 in the order models are added).
+  // Errors: INVALID_ARGUMENT for a null model or a malformed selector; NOT_FOUND for a selector
+  // naming none of the fleet's devices; FAILED_PRECONDITION with strict placement and more
+  // models than devices, or when a simulated device could only time the model and
+  // allow_timing_only is off; the device's error (UNIMPLEMENTED for an operator or type the CPU
+  // does not run, ...) when it cannot prepare the model.
   Result<int> AddModel(ModelPtr model, const std::vector<std::string>& selectors = {});
-  // "path/model.tflite" or "path/model.tflite@sim:1".
+  // "path/model.tflite" or "path/model.tflite@sim:1": loads the file (Model::FromFile's errors)
+  // and adds it as above.
   Result<int> AddModel(const std::string& spec);
   // Adds models co-compiled for the devices `selectors` name (none: automatic placement, the
   // group counting as one model): they share one caching token, the on-chip memory filled in
-  // the order given, so switching between them reloads nothing while they fit. Returns their ids.
+  // the order given, so switching between them reloads nothing while they fit. Returns their ids
+  // in the order given. Errors as AddModel, and INVALID_ARGUMENT for fewer than two models.
   Result<std::vector<int>> AddCoCompiled(std::vector<ModelPtr> models,
                                          const std::vector<std::string>& selectors = {});
 
-  // Queues one inference. The future always gets an answer: outputs, or the reason none came.
+  // Queues one inference; never blocks on the device. `inputs` are raw bytes in the model's
+  // layout, in input order. The future always gets exactly one answer: the outputs, or why none
+  // came: INVALID_ARGUMENT for an unknown model id or inputs of the wrong sizes,
+  // RESOURCE_EXHAUSTED when every queue the model could use is full (queue_capacity),
+  // DEADLINE_EXCEEDED when `deadline` passed before a device started it or the answer came
+  // after it, UNAVAILABLE when every device is down or the fleet is shutting down, the model's
+  // AddModel error if it could not be prepared, or the device's error. A request whose device
+  // fails is retried on another before it is answered (InferenceResult::attempts).
   std::future<Result<InferenceResult>> Submit(
       int model, TensorList inputs,
       std::optional<std::chrono::steady_clock::time_point> deadline = {});
-  // Queues `prepare` on the preparation threads; its tensors are then submitted as above.
+  // Queues `prepare` on the preparation threads; its tensors are then submitted as above. Its
+  // error, if it returns one, is the answer. The fleet keeps `prepare` until it has run.
   std::future<Result<InferenceResult>> Submit(
       int model, Preparation prepare,
       std::optional<std::chrono::steady_clock::time_point> deadline = {});
-  // Decodes a BMP, JPEG or PNG file and resizes it (bilinear) to the model's one NHWC input, on
-  // the preparation threads. uint8 inputs take the pixels, int8 inputs pixel - 128, float32
-  // inputs (pixel - 127.5) / 127.5.
+  // Submits the image file at `image_path`, decoded and resized on the preparation threads as
+  // ImageFileTensor (tpufleet/image.h) says; its errors are the answer.
   std::future<Result<InferenceResult>> SubmitImage(
       int model, std::string image_path,
       std::optional<std::chrono::steady_clock::time_point> deadline = {});
+  // Submit and wait: blocks until the answer, which takes the queue ahead of it and, when a
+  // device hangs, up to invocation_timeout_seconds before another device retries it.
   Result<InferenceResult> Run(int model, TensorList inputs);
 
-  // Device names in order, and where each model's requests go now: its placement, or while
-  // every device of it is down, the devices of the same kind standing in (empty for an unknown id).
+  // The fleet's devices, in the order they were opened, as stable device strings ("sim:0",
+  // "usb@2-1.3"). Fixed for the fleet's life.
   std::vector<std::string> device_names() const;
-  std::vector<std::string> placement(int model) const;
+  // Where model `model`'s requests go now: its placement, or while every device of it is down,
+  // the devices of the same kind standing in. INVALID_ARGUMENT for an unknown model id.
+  Result<std::vector<std::string>> placement(int model) const;
+  // A snapshot of the counters; cheap (no device is asked), never blocks on a device.
   FleetMetrics Metrics() const;
 
-  struct Impl;
-
  private:
+  struct Impl;  // defined with the fleet's code; opaque here
   explicit Fleet(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

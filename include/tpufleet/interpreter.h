@@ -11,17 +11,33 @@
 #include "tpufleet/device.h"
 #include "tpufleet/fleet.h"
 #include "tpufleet/model.h"
+#include "tpufleet/options.h"
 #include "tpufleet/status.h"
 #include "tpufleet/tensor.h"
 
 namespace tpufleet {
 
-// The Edge TPUs on this machine (sysfs, merged with what libedgetpu lists when it loads), in
-// libedgetpu's enumeration order, as list_edge_tpus gives them: `:N` indexes this list, `usb:N`
-// and `pci:N` the devices of one type in it. `tpufleet devices` shows these indexes beside the
-// stable ones (`#N`, `usb@PORT`).
-std::vector<DeviceInfo> ListDevices();
+// What ListDevices found, and why it may have missed devices.
+struct DeviceListing {
+  // The Edge TPUs, in libedgetpu's enumeration order, as list_edge_tpus gives them: `:N` indexes
+  // this list, `usb:N` and `pci:N` the devices of one type in it.
+  std::vector<DeviceInfo> devices;
+  // Why the list may be incomplete, one sentence each naming the source and what would fix it:
+  // libedgetpu could not be loaded (the list is then sysfs's alone, and none of it can be opened
+  // until it is installed), a sysfs file was unreadable or malformed, libedgetpu listed a device
+  // sysfs does not show. Empty when every source was read and they agree.
+  std::vector<std::string> problems;
 
+  bool complete() const { return problems.empty(); }
+};
+
+// The Edge TPUs on this machine: sysfs, merged with what libedgetpu lists when it loads
+// (libedgetpu.so.1, or the library $TPUFLEET_EDGETPU_LIB names). Never fails: what it could not
+// read is in `problems`. Blocks for the sysfs reads and the library's listing (milliseconds).
+// `tpufleet devices` shows these indexes beside the stable ones (`#N`, `usb@PORT`).
+DeviceListing ListDevices();
+
+// How MakeInterpreter opens its device: the options a fleet's devices take (tpufleet/options.h).
 using InterpreterOptions = DeviceOptions;
 
 // Where one invocation's time went, operator by operator (CPU device only).

@@ -5,7 +5,16 @@
 // buffers consistent with tensor shapes and types), so everything below may
 // trust it. It describes the main subgraph: tensors, operators with their
 // estimated multiply-accumulates, parameter bytes, and the Edge TPU packages of
-// compiled models. All methods are const and thread-safe.
+// compiled models.
+//
+// Thread-safety: a Model never changes after creation; all its methods are
+// const and may be called from any number of threads at once. It is held by
+// ModelPtr (a shared_ptr to const): the fleet, interpreters and callers share
+// it, and it lives until the last holder lets go.
+//
+// Ownership: every reference and span a Model returns (bytes(), tensors(),
+// constant_data(), names, ...) points into the Model and is valid exactly as
+// long as the Model is; copy what must outlive it.
 #pragma once
 
 #include <cstdint>
@@ -120,11 +129,17 @@ struct EdgeTpuPackage {
 
 class Model {
  public:
-  // Loads and verifies a .tflite file (memory-mapped). Errors name the file and
-  // what is wrong.
+  // Loads and verifies a .tflite file, memory-mapped (the file must not be
+  // truncated or rewritten while the Model lives). Blocks while it reads the
+  // file's structure (the pages of large constant buffers are read on use).
+  // Errors name the file and what is wrong: NOT_FOUND when it does not exist
+  // or cannot be opened or mapped; INVALID_ARGUMENT when it is not a regular
+  // file; DATA_LOSS when it is empty, not a TFLite flatbuffer, or fails
+  // verification (the message names the tensor, operator or buffer);
+  // UNIMPLEMENTED for a schema version the project does not read.
   static Result<std::shared_ptr<const Model>> FromFile(const std::string& path);
   // Verifies and takes ownership of in-memory bytes; `name` is used in error
-  // messages.
+  // messages and as name(). Errors as FromFile's, without the file ones.
   static Result<std::shared_ptr<const Model>> FromBuffer(std::vector<uint8_t> bytes,
                                                          const std::string& name = "<memory>");
 
@@ -132,8 +147,10 @@ class Model {
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;
 
-  const std::string& name() const;         // file path or the name given to FromBuffer
-  std::span<const uint8_t> bytes() const;  // the verified flatbuffer
+  const std::string& name() const;  // file path or the name given to FromBuffer
+  // The verified flatbuffer: the mapped file or the buffer given, owned by the
+  // Model and valid while it lives.
+  std::span<const uint8_t> bytes() const;
   uint32_t schema_version() const;
   const std::string& description() const;
   int subgraph_count() const;
@@ -143,10 +160,12 @@ class Model {
   const std::vector<OperatorInfo>& operators() const;
   const std::vector<int>& input_indices() const;
   const std::vector<int>& output_indices() const;
+  // The i-th input or output; i must be below input_indices().size() (or
+  // output_indices().size()): out of range is undefined, as for a vector.
   const TensorInfo& input(size_t i) const { return tensors()[input_indices()[i]]; }
   const TensorInfo& output(size_t i) const { return tensors()[output_indices()[i]]; }
   // Constant data of a tensor (empty for activations), verified to hold
-  // byte_size bytes.
+  // byte_size bytes. `tensor_index` must index tensors().
   std::span<const uint8_t> constant_data(int tensor_index) const;
 
   // Operator name -> count over the main subgraph.
@@ -160,12 +179,8 @@ class Model {
   const std::vector<EdgeTpuPackage>& edgetpu_packages() const;
   bool is_edgetpu_compiled() const { return !edgetpu_packages().empty(); }
 
-  // Internal: layers below model/ reach the verified flatbuffer through
-  // model/model_internal.h.
-  struct State;
-  const State& internal() const { return *state_; }
-
  private:
+  struct State;  // defined where the model is loaded; opaque here
   explicit Model(std::unique_ptr<State> state);
   // Verifies state->bytes and describes the model; errors are prefixed with
   // state->name.

@@ -2,10 +2,15 @@
 //
 // No exception crosses the public API. A failed call returns a Status whose
 // message says what failed, on which file or device, and what would have been
-// right, so a user can act on it.
+// right, so a user can act on it. Each public function's comment says which
+// codes it returns for which cause; the codes below say what each means in
+// general.
+//
+// Thread-safety: Status and Result are values. Distinct objects may be used
+// from different threads; one object may be read from several threads at once
+// but not read while another thread writes it, as with any standard type.
 #pragma once
 
-#include <cassert>
 #include <string>
 #include <utility>
 #include <variant>
@@ -73,29 +78,45 @@ inline Status DeadlineExceededError(std::string m) {
 inline Status InternalError(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 inline Status AbortedError(std::string m) { return {StatusCode::kAborted, std::move(m)}; }
 
-// Either a value or a non-OK Status. Accessing value() of a failed Result is a
-// programming error.
+namespace internal {
+// Prints `status` and that value() was called on a failed Result to stderr, then aborts.
+[[noreturn]] void DieOnValueOfFailedResult(const Status& status);
+// The error a Result built from an OK status (and no value) holds instead.
+Status OkStatusWithoutValue();
+}  // namespace internal
+
+// Either a value or a non-OK Status.
+//
+// A Result built from an OK Status has no value to give: in every build type it
+// holds an INTERNAL error saying so, never an OK status without a value.
+// Calling value() (or * or ->) on a failed Result is a programming error: it
+// prints the status and aborts the process (it never throws). Check ok() first.
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}        // NOLINT: implicit by design
-  Result(Status status) : state_(std::move(status)) {  // NOLINT: implicit by design
-    assert(!std::get<Status>(state_).ok() && "Result needs a value or an error");
-  }
+  Result(T value) : state_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(Status status)                          // NOLINT: implicit by design
+      : state_(status.ok() ? internal::OkStatusWithoutValue() : std::move(status)) {}
 
   bool ok() const { return std::holds_alternative<T>(state_); }
-  // OK when a value is held.
+  // OK when a value is held, else the error.
   Status status() const { return ok() ? Status() : std::get<Status>(state_); }
 
-  T& value() & { return std::get<T>(state_); }
-  const T& value() const& { return std::get<T>(state_); }
-  T&& value() && { return std::get<T>(std::move(state_)); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
+  T& value() & { return *Checked(); }
+  const T& value() const& { return *Checked(); }
+  T&& value() && { return std::move(*Checked()); }
+  T* operator->() { return Checked(); }
+  const T* operator->() const { return Checked(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
 
  private:
+  T* Checked() {
+    if (T* held = std::get_if<T>(&state_)) return held;
+    internal::DieOnValueOfFailedResult(std::get<Status>(state_));
+  }
+  const T* Checked() const { return const_cast<Result*>(this)->Checked(); }
+
   std::variant<T, Status> state_;
 };
 

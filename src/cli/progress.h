@@ -1,7 +1,9 @@
 // Progress on stderr, redrawn in place: "[##########          ]  50% one device, batches of 10".
+// Drawn only when stderr is a terminal: a log file or a pipe gets no carriage-return frames.
 #pragma once
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <iostream>
 #include <mutex>
@@ -11,8 +13,10 @@ namespace tpufleet::cli {
 
 class Progress {
  public:
-  // Draws nothing when `enabled` is false (JSON output, or too little work to show).
-  Progress(int total, bool enabled) : total_(total), enabled_(enabled) {}
+  // Draws nothing when `enabled` is false (JSON output, or too little work to show) or when
+  // stderr is not a terminal.
+  Progress(int total, bool enabled)
+      : total_(total), enabled_(enabled && isatty(STDERR_FILENO) == 1) {}
 
   // One unit done. Thread-safe. Redraws every 1/200 of the total and at the end.
   void Step(const std::string& label) {

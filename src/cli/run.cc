@@ -1,7 +1,6 @@
 // `tpufleet run MODEL[@DEVICE]... --input IMAGE... [options]`: every model on every image, on a
 // fleet (the CPU, simulated Edge TPUs), results printed as Coral's examples print them.
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <iostream>
@@ -106,7 +105,7 @@ Result<std::vector<std::string>> DefaultDevices(const std::vector<Placed>& place
   }
   std::vector<std::string> devices;
   if (edgetpus) {
-    for (const DeviceInfo& d : ListDevices()) devices.push_back(StableDeviceString(d));
+    for (const DeviceInfo& d : ListDevices().devices) devices.push_back(StableDeviceString(d));
   }
   sims = sims || (edgetpus && devices.empty());
   if (sims) {
@@ -223,6 +222,7 @@ int Run(const RunArgs& args) {
   options.strict = args.strict;
   options.cpu_threads = args.threads;
   options.isolate = args.isolate;
+  options.allow_timing_only = true;  // answers say so, and the command prints it
   for (const std::string& option : args.edgetpu_options) {
     Result<std::vector<backends::EdgeTpuOption>> parsed = backends::ParseEdgeTpuOptions(option);
     if (!parsed.ok()) return ReportFailure(parsed.status());
@@ -248,7 +248,7 @@ int Run(const RunArgs& args) {
       }
     }
   }
-  Progress progress(static_cast<int>(total), !args.json && total >= 100 && isatty(STDERR_FILENO));
+  Progress progress(static_cast<int>(total), !args.json && total >= 100);
   // The first answer of each (model, image) pair is the one shown; any failure makes exit 1.
   std::map<std::pair<size_t, size_t>, Result<InferenceResult>> shown;
   int failures = 0;
@@ -329,9 +329,12 @@ void AddRunCommand(CLI::App& root, int& exit_code) {
       "machine (through libedgetpu and TensorFlow Lite's C library; 'tpufleet devices' says if\n"
       "they load), else to every simulated Edge TPU of the rig (--topology, else two USB 3\n"
       "sticks); otherwise to the CPU. Simulated devices compute real outputs with the uncompiled\n"
-      "model (for a compiled file, the uncompiled twin beside it) and report modeled time.\n\n"
-      "Images: uint8 inputs take pixels as they are, int8 pixels - 128, float32\n"
-      "(p - 127.5) / 127.5. --json prints results with raw output tensors, and the metrics.\n\n"
+      "model (for a compiled file, the uncompiled twin beside it) and report modeled time;\n"
+      "without the twin a compiled model runs for its timing only, and the output says so.\n\n"
+      "Images are prepared as Coral's examples prepare them: quantized inputs take\n"
+      "(p - 128) / (128 * scale) + zero_point (the pixels themselves for the usual scale 1/128\n"
+      "and zero point 128), float32 inputs (p - 127.5) / 127.5. --json prints results with raw\n"
+      "output tensors, and the metrics.\n\n"
       "Examples:\n"
       "  tpufleet run mobilenet_v2_1.0_224_quant.tflite -i cat.bmp -l imagenet_labels.txt\n"
       "  tpufleet run mobilenet_v2_1.0_224_quant_edgetpu.tflite ssd.tflite@sim:1 -i cat.bmp\n"

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <memory>
 
 namespace tpufleet {
@@ -62,6 +63,34 @@ Image ResizeBilinear(const Image& image, int width, int height) {
   return out;
 }
 
+namespace {
+
+// Coral's image normalisation for quantized inputs (classify_image.py): pixels stand for
+// (p - mean) / std, quantized with the input's scale and zero point.
+constexpr float kPixelMean = 128, kPixelStd = 128;
+
+// Whether the quantized input takes pixels as they are (uint8) or shifted by 128 (int8): Coral's
+// test, scale * std ~ 1 and zero point ~ mean (uint8) or 0 (int8).
+bool TakesPixelsAsTheyAre(float scale, int64_t zero_point, int64_t raw_zero_point) {
+  return std::abs(scale * kPixelStd - 1) < 1e-5f && zero_point == raw_zero_point;
+}
+
+// q = (p - mean) / (std * scale) + zero_point, rounded and clamped to [lowest, highest].
+template <typename Q>
+std::vector<uint8_t> Quantized(const std::vector<uint8_t>& pixels, float scale,
+                               int64_t zero_point) {
+  std::vector<uint8_t> bytes(pixels.size());
+  for (size_t i = 0; i < pixels.size(); ++i) {
+    float q = std::round((pixels[i] - kPixelMean) / (kPixelStd * scale) + zero_point);
+    Q value = static_cast<Q>(
+        std::clamp<float>(q, std::numeric_limits<Q>::lowest(), std::numeric_limits<Q>::max()));
+    std::memcpy(&bytes[i], &value, 1);
+  }
+  return bytes;
+}
+
+}  // namespace
+
 Result<std::vector<uint8_t>> ImageTensor(const Image& image, const TensorInfo& input) {
   const std::vector<int32_t>& shape = input.shape;
   if (shape.size() != 4 || shape[0] != 1 || shape[1] < 1 || shape[2] < 1 ||
@@ -74,15 +103,31 @@ Result<std::vector<uint8_t>> ImageTensor(const Image& image, const TensorInfo& i
     return InvalidArgumentError(fmt::format("the image has {} channels; input '{}' takes {}",
                                             image.channels, input.name, shape[3]));
   }
+  const Quantization& q = input.quantization;
+  if (q.per_channel()) {
+    return UnimplementedError(fmt::format(
+        "input '{}' is quantized per channel ({} scales); images feed inputs with one scale",
+        input.name, q.scales.size()));
+  }
+  bool integer = input.type == DataType::kUInt8 || input.type == DataType::kInt8;
+  if (integer && !q.empty() && !(std::isfinite(q.scales[0]) && q.scales[0] > 0)) {
+    return InvalidArgumentError(
+        fmt::format("input '{}' has quantization scale {}; an image needs a positive, finite scale",
+                    input.name, q.scales[0]));
+  }
   Image resized = ResizeBilinear(image, shape[2], shape[1]);
-  const std::vector<uint8_t>& pixels = resized.pixels;
+  std::vector<uint8_t>& pixels = resized.pixels;
   std::vector<uint8_t> bytes;
   switch (input.type) {
-    case DataType::kUInt8: return pixels;
+    case DataType::kUInt8:
+      if (q.empty() || TakesPixelsAsTheyAre(q.scales[0], q.zero_points[0], 128)) return pixels;
+      return Quantized<uint8_t>(pixels, q.scales[0], q.zero_points[0]);
     case DataType::kInt8:
-      bytes.resize(pixels.size());
-      for (size_t i = 0; i < pixels.size(); ++i) bytes[i] = pixels[i] ^ 0x80;
-      return bytes;
+      if (q.empty() || TakesPixelsAsTheyAre(q.scales[0], q.zero_points[0], 0)) {
+        for (uint8_t& p : pixels) p ^= 0x80;  // p - 128 in two's complement
+        return pixels;
+      }
+      return Quantized<int8_t>(pixels, q.scales[0], q.zero_points[0]);
     case DataType::kFloat32:
       bytes.resize(pixels.size() * sizeof(float));
       for (size_t i = 0; i < pixels.size(); ++i) {

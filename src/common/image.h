@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "tpufleet/image.h"
 #include "tpufleet/model.h"
 #include "tpufleet/status.h"
 
@@ -25,11 +26,10 @@ Result<Image> LoadImage(const std::string& path, int channels = 3);
 // Bilinear resize with pixel centres aligned (half-pixel), each channel rounded to nearest.
 Image ResizeBilinear(const Image& image, int width, int height);
 
-// The bytes of an NHWC image input tensor (batch 1) holding `image` resized to it: uint8 takes
-// the pixels, int8 pixel - 128, float32 (pixel - 127.5) / 127.5. Errors say what input the model
-// has instead.
+// The bytes of an NHWC image input tensor (batch 1) holding `image` resized to it, prepared and
+// failing as ImageFileTensor (tpufleet/image.h) says.
 Result<std::vector<uint8_t>> ImageTensor(const Image& image, const TensorInfo& input);
-// Loads `path` with as many channels as the model's only input has, then ImageTensor.
-Result<std::vector<uint8_t>> ImageFileTensor(const std::string& path, const Model& model);
+// ImageFileTensor (tpufleet/image.h) loads a file with as many channels as the model's only
+// input has, then calls ImageTensor.
 
 }  // namespace tpufleet

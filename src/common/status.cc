@@ -1,5 +1,8 @@
 #include "tpufleet/status.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace tpufleet {
 
 const char* StatusCodeName(StatusCode code) {
@@ -29,4 +32,16 @@ Status Status::WithContext(const std::string& context) const {
   return Status(code_, context + ": " + message_);
 }
 
+namespace internal {
+
+void DieOnValueOfFailedResult(const Status& status) {
+  std::fprintf(stderr, "tpufleet: value() of a failed Result: %s\n", status.ToString().c_str());
+  std::abort();
+}
+
+Status OkStatusWithoutValue() {
+  return InternalError("a Result was built from an OK status and no value (a bug in the caller)");
+}
+
+}  // namespace internal
 }  // namespace tpufleet

@@ -51,7 +51,7 @@ Status Compatible(const DeviceHandle& handle, const DeviceOptions& wanted) {
 
 }  // namespace
 
-Result<std::unique_ptr<DeviceFactory>> DeviceFactory::Create(const DeviceFactoryOptions& options) {
+Result<std::unique_ptr<DeviceFactory>> DeviceFactory::Create(const DeviceOptions& options) {
   std::unique_ptr<DeviceFactory> factory(new DeviceFactory());
   factory->options_ = options;
   factory->rig_ = sim::DefaultTopology();
@@ -98,17 +98,17 @@ Result<DevicePtr> DeviceFactory::OpenShared(const std::string& device_string) {
 Result<DevicePtr> DeviceFactory::OpenShared(const DeviceInfo& info) {
   if (!IsEdgeTpu(info)) {
     TPUFLEET_ASSIGN_OR_RETURN(std::unique_ptr<backends::Device> device, OpenNew(info));
-    return DeviceHandleInternal::Make(std::move(device), HandleOptions(options_));
+    return DeviceHandleInternal::Make(std::move(device), options_);
   }
   TPUFLEET_RETURN_IF_ERROR(backends::ValidateEdgeTpuOptions(options_.edgetpu_options));
   // Held while opening, so two threads never open one device twice.
   std::lock_guard<std::recursive_mutex> lock(OpenDevicesMutex());
   if (DevicePtr open = FindOpen(info)) {
-    TPUFLEET_RETURN_IF_ERROR(Compatible(*open, HandleOptions(options_)));
+    TPUFLEET_RETURN_IF_ERROR(Compatible(*open, options_));
     return open;
   }
   TPUFLEET_ASSIGN_OR_RETURN(std::unique_ptr<backends::Device> device, OpenEdgeTpu(info));
-  DevicePtr handle = DeviceHandleInternal::Make(std::move(device), HandleOptions(options_));
+  DevicePtr handle = DeviceHandleInternal::Make(std::move(device), options_);
   OpenEdgeTpus()[{info.type, info.path}] = handle;
   return handle;
 }
@@ -128,6 +128,7 @@ Result<std::unique_ptr<backends::Device>> DeviceFactory::OpenNew(const DeviceInf
   int index = std::stoi(info.name.substr(4));  // "sim:N", as the rig above named it
   sim::SimDeviceConfig config = rig_[index];
   config.compute_outputs = config.compute_outputs && options_.sim_outputs;
+  config.allow_timing_only = options_.allow_timing_only;
   std::shared_ptr<sim::SimBus>& bus = buses_[config.hardware.bus];
   if (!bus) bus = std::make_shared<sim::SimBus>();
   return std::unique_ptr<backends::Device>(

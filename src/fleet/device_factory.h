@@ -16,20 +16,9 @@
 
 namespace tpufleet::fleet {
 
-struct DeviceFactoryOptions {
-  std::string sim_topology_json;  // empty: the default rig (two USB 3 sticks, separate buses)
-  bool real_time = false;         // simulated devices wait their modeled time
-  bool sim_outputs = true;        // simulated devices compute real outputs when they can
-  int cpu_threads = 1;
-  // Real Edge TPUs: delegate options, and whether each runs in a child process of its own.
-  std::vector<std::pair<std::string, std::string>> edgetpu_options;
-  bool isolate = false;
-  std::string device_host;  // the child's executable; empty: see backends/isolation
-};
-
 class DeviceFactory {
  public:
-  static Result<std::unique_ptr<DeviceFactory>> Create(const DeviceFactoryOptions& options);
+  static Result<std::unique_ptr<DeviceFactory>> Create(const DeviceOptions& options);
 
   // Every device a string may name: the real Edge TPUs in libedgetpu's order, sim:0 ... sim:N-1,
   // then cpu.
@@ -53,7 +42,7 @@ class DeviceFactory {
   Result<std::unique_ptr<backends::Device>> OpenNew(const DeviceInfo& info);
   Result<std::unique_ptr<backends::Device>> OpenEdgeTpu(const DeviceInfo& info);
 
-  DeviceFactoryOptions options_;
+  DeviceOptions options_;
   std::vector<sim::SimDeviceConfig> rig_;
   std::vector<DeviceInfo> available_;
   std::map<int, std::shared_ptr<sim::SimBus>> buses_;

@@ -88,22 +88,11 @@ class SharedView : public backends::Device {
   DeviceHandleInternal::State& state_;
 };
 
-fleet::DeviceFactoryOptions FactoryOptions(const DeviceOptions& options) {
-  return {
-      options.sim_topology_json, options.real_time,
-      /*sim_outputs=*/true,      options.cpu_threads, options.edgetpu_options, options.isolate, ""};
-}
-
 }  // namespace
 
 std::recursive_mutex& OpenDevicesMutex() {
   static auto* mutex = new std::recursive_mutex;
   return *mutex;
-}
-
-DeviceOptions HandleOptions(const fleet::DeviceFactoryOptions& options) {
-  return {options.sim_topology_json, options.real_time, options.cpu_threads,
-          options.edgetpu_options, options.isolate};
 }
 
 DevicePtr DeviceHandleInternal::Make(std::unique_ptr<backends::Device> device,
@@ -132,13 +121,13 @@ const DeviceOptions& DeviceHandle::options() const { return state_->options; }
 
 Result<DevicePtr> OpenDevice(const std::string& device, const DeviceOptions& options) {
   TPUFLEET_ASSIGN_OR_RETURN(std::unique_ptr<fleet::DeviceFactory> factory,
-                            fleet::DeviceFactory::Create(FactoryOptions(options)));
+                            fleet::DeviceFactory::Create(options));
   return factory->OpenShared(device);
 }
 
 Result<DevicePtr> OpenDevice(const DeviceInfo& device, const DeviceOptions& options) {
   TPUFLEET_ASSIGN_OR_RETURN(std::unique_ptr<fleet::DeviceFactory> factory,
-                            fleet::DeviceFactory::Create(FactoryOptions(options)));
+                            fleet::DeviceFactory::Create(options));
   const std::vector<DeviceInfo>& available = factory->available();
   auto found = std::find_if(available.begin(), available.end(), [&](const DeviceInfo& d) {
     return d.type == device.type &&

@@ -29,9 +29,6 @@ class DeviceHandleInternal {
 // closed, so the device lock is never taken twice by this process.
 std::recursive_mutex& OpenDevicesMutex();
 
-// The options of a handle opened through `factory` options.
-DeviceOptions HandleOptions(const fleet::DeviceFactoryOptions& options);
-
 // A device for one owner (a fleet's worker) that runs on a shared handle, in turn with the
 // handle's other users.
 std::unique_ptr<backends::Device> SharedDeviceView(DevicePtr handle);

@@ -16,17 +16,40 @@ using fleet::Clock;
 using fleet::RequestPtr;
 using fleet::Worker;
 
+namespace {
+
+// The devices a fleet opens: those `named`, or else every Edge TPU among `available`.
+Result<std::vector<std::string>> DevicesToOpen(const std::vector<std::string>& named,
+                                               const std::vector<DeviceInfo>& available) {
+  if (!named.empty()) return named;
+  std::vector<std::string> edgetpus;
+  for (const DeviceInfo& d : available) {
+    if (d.type == DeviceType::kUsb || d.type == DeviceType::kPci)
+      edgetpus.push_back(StableDeviceString(d));
+  }
+  if (edgetpus.empty()) {
+    return NotFoundError(
+        "no Edge TPU on this machine ('tpufleet devices' says what was looked at); name the "
+        "devices to use in FleetOptions::devices, e.g. {\"sim:0\", \"sim:1\"} for simulated "
+        "Edge TPUs or {\"cpu\"}");
+  }
+  return edgetpus;
+}
+
+Status UnknownModelError(int model, size_t models) {
+  return InvalidArgumentError(fmt::format(
+      "unknown model id {}; the fleet has {} models (ids from AddModel)", model, models));
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Fleet>> Fleet::Create(const FleetOptions& options) {
   if (options.max_retries < 0) {
     return InvalidArgumentError(
         fmt::format("max_retries is {}; it must be 0 (no retry) or more", options.max_retries));
   }
   auto impl = std::make_unique<Impl>();
-  TPUFLEET_ASSIGN_OR_RETURN(
-      impl->factory,
-      fleet::DeviceFactory::Create(
-          {options.sim_topology_json, options.real_time, options.sim_outputs, options.cpu_threads,
-           options.edgetpu_options, options.isolate, options.device_host}));
+  TPUFLEET_ASSIGN_OR_RETURN(impl->factory, fleet::DeviceFactory::Create(options));
   impl->options = options;
   Impl* raw = impl.get();
   fleet::DeviceFactory* factory = impl->factory.get();
@@ -44,7 +67,9 @@ Result<std::unique_ptr<Fleet>> Fleet::Create(const FleetOptions& options) {
                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   raw->preparation = std::make_unique<ThreadPool>(threads);
   std::unique_ptr<Fleet> fleet(new Fleet(std::move(impl)));  // stops the threads on any error
-  for (const std::string& text : options.devices) {
+  TPUFLEET_ASSIGN_OR_RETURN(std::vector<std::string> devices,
+                            DevicesToOpen(options.devices, factory->available()));
+  for (const std::string& text : devices) {
     TPUFLEET_ASSIGN_OR_RETURN(std::unique_ptr<backends::Device> device, factory->Open(text));
     const std::string& name = device->info().name;
     if (std::any_of(raw->infos.begin(), raw->infos.end(),
@@ -128,33 +153,26 @@ Result<std::vector<int>> Fleet::AddCoCompiled(std::vector<ModelPtr> models,
   return impl_->Add(std::move(models), selectors, true);
 }
 
-namespace {
-
-// A request for `model`, counted as submitted; null (and `future` answered) for an unknown id.
-RequestPtr NewRequest(Fleet::Impl& impl, int model, std::optional<Clock::time_point> deadline,
-                      std::future<Result<InferenceResult>>& future) {
+RequestPtr Fleet::Impl::NewRequest(int model, std::optional<Clock::time_point> deadline,
+                                   std::future<Result<InferenceResult>>& future) {
   auto request = std::make_unique<fleet::Request>();
   request->model = model;
   request->deadline = deadline;
   future = request->promise.get_future();
-  std::lock_guard<std::mutex> lock(impl.mutex);
-  if (model < 0 || static_cast<size_t>(model) >= impl.models.size()) {
-    AnswerUnserved(request,
-                   InvalidArgumentError(fmt::format("unknown model id {}; the fleet has {} models",
-                                                    model, impl.models.size())));
+  std::lock_guard<std::mutex> lock(mutex);
+  if (model < 0 || static_cast<size_t>(model) >= models.size()) {
+    AnswerUnserved(request, UnknownModelError(model, models.size()));
     return nullptr;
   }
-  request->stats = impl.models[model]->stats.get();
+  request->stats = models[model]->stats.get();
   request->stats->CountSubmitted();
   return request;
 }
 
-}  // namespace
-
 std::future<Result<InferenceResult>> Fleet::Submit(int model, TensorList inputs,
                                                    std::optional<Clock::time_point> deadline) {
   std::future<Result<InferenceResult>> future;
-  RequestPtr request = NewRequest(*impl_, model, deadline, future);
+  RequestPtr request = impl_->NewRequest(model, deadline, future);
   if (!request) return future;
   request->inputs = std::move(inputs);
   impl_->DispatchOrAnswer(std::move(request), /*admitted=*/false);
@@ -164,7 +182,7 @@ std::future<Result<InferenceResult>> Fleet::Submit(int model, TensorList inputs,
 std::future<Result<InferenceResult>> Fleet::Submit(int model, Preparation prepare,
                                                    std::optional<Clock::time_point> deadline) {
   std::future<Result<InferenceResult>> future;
-  RequestPtr request = NewRequest(*impl_, model, deadline, future);
+  RequestPtr request = impl_->NewRequest(model, deadline, future);
   if (!request) return future;
   ModelPtr target;
   {
@@ -217,10 +235,12 @@ std::vector<std::string> Fleet::device_names() const {
   return names;
 }
 
-std::vector<std::string> Fleet::placement(int model) const {
+Result<std::vector<std::string>> Fleet::placement(int model) const {
   std::lock_guard<std::mutex> lock(impl_->mutex);
+  if (model < 0 || static_cast<size_t>(model) >= impl_->models.size()) {
+    return UnknownModelError(model, impl_->models.size());
+  }
   std::vector<std::string> names;
-  if (model < 0 || static_cast<size_t>(model) >= impl_->models.size()) return names;
   for (int d : impl_->CurrentDevicesLocked(*impl_->models[model])) {
     names.push_back(StableDeviceString(impl_->infos[d]));
   }

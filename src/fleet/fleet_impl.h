@@ -83,6 +83,9 @@ struct Fleet::Impl {
 
   // fleet.cc
   void WatchTimeouts();
+  // A request for `model`, counted as submitted; null (and `future` answered) for an unknown id.
+  fleet::RequestPtr NewRequest(int model, std::optional<fleet::Clock::time_point> deadline,
+                               std::future<Result<InferenceResult>>& future);
 };
 
 // Answers a request that no device served.

@@ -110,7 +110,20 @@ Result<InferenceResult> Interpreter::Invoke(const TensorList& inputs) {
   return result;
 }
 
-std::vector<DeviceInfo> ListDevices() { return CoralOrdered(DiscoverDevices({})); }
+DeviceListing ListDevices() {
+  Inventory inventory = DiscoverDevices({});
+  DeviceListing listing;
+  listing.devices = CoralOrdered(inventory);
+  if (inventory.runtime && !inventory.runtime->loaded) {
+    listing.problems.push_back(fmt::format(
+        "libedgetpu could not be loaded ({}): the devices are sysfs's alone, and none can be "
+        "opened until the Edge TPU runtime is installed (libedgetpu1-std) or $TPUFLEET_EDGETPU_LIB "
+        "names it",
+        fmt::join(inventory.runtime->tried, "; ")));
+  }
+  for (const std::string& problem : inventory.problems) listing.problems.push_back(problem);
+  return listing;
+}
 
 Result<std::unique_ptr<Interpreter>> MakeInterpreter(ModelPtr model, const DevicePtr& device) {
   return InterpreterInternal::Make(std::move(model), device);

@@ -1,13 +1,39 @@
 #include <fmt/format.h>
 
 #include <set>
+#include <span>
+#include <variant>
 
 #include "model/edgetpu_package.h"
+#include "model/mapped_file.h"
 #include "model/model_internal.h"
 #include "model/op_cost.h"
 #include "model/verifier.h"
 
 namespace tpufleet {
+
+struct Model::State {
+  std::string name;
+  std::string description;
+  std::variant<std::vector<uint8_t>, MappedFile> storage;
+  std::span<const uint8_t> bytes;
+  const tfl::Model* root = nullptr;
+  // Data of every buffer, inline or at an offset in the file; verified in range.
+  std::vector<std::span<const uint8_t>> buffer_data;
+
+  std::vector<TensorInfo> tensors;
+  std::vector<OperatorInfo> operators;
+  std::vector<int> inputs;
+  std::vector<int> outputs;
+  std::vector<EdgeTpuPackage> packages;
+  uint64_t parameter_count = 0;
+  uint64_t parameter_bytes = 0;
+  uint64_t total_macs = 0;
+
+  // Fills the description from the verified flatbuffer.
+  Status Describe();
+};
+
 namespace {
 
 std::vector<int> IndicesOf(const flatbuffers::Vector<int32_t>* v) {
@@ -42,8 +68,11 @@ TensorInfo DescribeTensor(const tfl::Tensor& tensor, int index,
   return info;
 }
 
+}  // namespace
+
 // Fills the description of the main subgraph. The graph has been verified.
-Status Describe(Model::State& s) {
+Status Model::State::Describe() {
+  State& s = *this;
   const tfl::SubGraph& main = *s.root->subgraphs()->Get(0);
   size_t tensor_count = main.tensors() ? main.tensors()->size() : 0;
   for (size_t t = 0; t < tensor_count; ++t) {
@@ -95,8 +124,6 @@ Status Describe(Model::State& s) {
   }
   return OkStatus();
 }
-
-}  // namespace
 
 std::string DataTypeName(DataType type) {
   switch (type) {
@@ -190,7 +217,7 @@ Result<std::shared_ptr<const Model>> Model::Create(std::unique_ptr<State> state)
   state->buffer_data = std::move(buffers).value();
   Status graph = VerifyGraph(*state->root, state->buffer_data, state->bytes);
   if (!graph.ok()) return fail(graph);
-  Status described = Describe(*state);
+  Status described = state->Describe();
   if (!described.ok()) return fail(described);
   return std::shared_ptr<const Model>(new Model(std::move(state)));
 }
@@ -240,6 +267,7 @@ uint64_t Model::parameter_bytes() const { return state_->parameter_bytes; }
 uint64_t Model::total_macs() const { return state_->total_macs; }
 const std::vector<EdgeTpuPackage>& Model::edgetpu_packages() const { return state_->packages; }
 
-const tfl::Model& FlatbufferOf(const Model& model) { return *model.internal().root; }
+// Verification found the root table at the start of these bytes; finding it again is a cast.
+const tfl::Model& FlatbufferOf(const Model& model) { return *tfl::GetModel(model.bytes().data()); }
 
 }  // namespace tpufleet

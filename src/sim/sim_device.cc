@@ -42,6 +42,16 @@ ModelPtr OutputModel(const ModelPtr& model) {
   return loaded.ok() && !loaded.value()->is_edgetpu_compiled() ? loaded.value() : nullptr;
 }
 
+// Why OutputModel found nothing for the compiled `model`.
+Status NoOutputModelError(const Model& model) {
+  std::string twin = UncompiledTwinPath(model.name());
+  return NotFoundError(twin.empty() ? "it is compiled and not named x_edgetpu.tflite, so it has "
+                                      "no uncompiled twin"
+                                    : fmt::format("its uncompiled twin {} is missing or does not "
+                                                  "load",
+                                                  twin));
+}
+
 int LinkSpeedMbps(Link link) {
   switch (link) {
     case Link::kUsb3: return 5000;
@@ -66,10 +76,22 @@ SimDevice::SimDevice(int index, SimDeviceConfig config, std::shared_ptr<SimClock
 Result<std::unique_ptr<backends::Program>> SimDevice::MakeProgram(ModelPtr model,
                                                                   EdgeTpuProgram edgetpu) {
   std::unique_ptr<cpu::Interpreter> interpreter;
-  if (ModelPtr outputs = config_.compute_outputs ? OutputModel(model) : nullptr) {
-    Result<std::unique_ptr<cpu::Interpreter>> created = cpu::Interpreter::Create(outputs);
-    // A model the CPU cannot run still has a timing; its outputs are then timing-only.
-    if (created.ok()) interpreter = std::move(created).value();
+  if (config_.compute_outputs) {
+    ModelPtr outputs = OutputModel(model);
+    Status why = outputs ? OkStatus() : NoOutputModelError(*model);
+    if (outputs) {
+      // A model the CPU cannot run still has a timing; its outputs are then timing-only.
+      Result<std::unique_ptr<cpu::Interpreter>> created = cpu::Interpreter::Create(outputs);
+      if (created.ok()) interpreter = std::move(created).value();
+      why = created.status();
+    }
+    if (!interpreter && !config_.allow_timing_only) {
+      return FailedPreconditionError(fmt::format(
+          "{}: {}: a simulated Edge TPU can time this model but not compute its outputs ({}); "
+          "allow timing-only answers (allow_timing_only) to get zero-filled outputs marked "
+          "timing_only",
+          info_.name, model->name(), why.message()));
+    }
   }
   return std::unique_ptr<backends::Program>(
       new SimProgram(std::move(model), std::move(edgetpu), std::move(interpreter)));

@@ -5,7 +5,7 @@
 // shares with other devices, and faults to inject. Its time comes from the timing model and
 // passes on a SimClock. Outputs are real when the uncompiled model is at hand (given directly,
 // or as the twin of a compiled file): the CPU backend computes them. Otherwise they are
-// zero-filled and the result says timing_only.
+// zero-filled and the result says timing_only, when the configuration allows it.
 #pragma once
 
 #include <atomic>
@@ -46,6 +46,10 @@ struct SimDeviceConfig {
   DeviceConfig hardware;
   FaultPlan faults;
   bool compute_outputs = true;  // false: timing only, even when the CPU could compute outputs
+  // With compute_outputs, a model whose outputs the CPU cannot compute (a compiled model without
+  // its uncompiled twin, or one the CPU backend cannot run) is refused at Prepare with
+  // FAILED_PRECONDITION; true: it is prepared and its outputs are timing-only.
+  bool allow_timing_only = false;
 };
 
 // Devices on one bus share its bandwidth: each transfer gets 1 / (transfers in progress).

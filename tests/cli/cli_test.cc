@@ -291,6 +291,9 @@ TEST(CliTest, BenchComparesFourStrategies) {
   ASSERT_EQ(text.exit_code, 0) << text.output;
   EXPECT_THAT(text.output, HasSubstr("Inference with one Edge TPU costs"));
   EXPECT_THAT(text.output, HasSubstr("Inference with two Edge TPUs costs"));
+  // stderr is a pipe here, as in a log file: no progress frames redrawn with carriage returns.
+  EXPECT_EQ(text.output.find('\r'), std::string::npos) << text.output;
+  EXPECT_THAT(text.output, ::testing::Not(HasSubstr("[###")));
   CommandResult one = Tpufleet("bench --model zoo:mobilenet_v1");
   EXPECT_EQ(one.exit_code, 2);
   EXPECT_THAT(one.output, HasSubstr("give exactly two models"));

@@ -23,9 +23,11 @@
 namespace tpufleet {
 namespace {
 
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using testing::Eventually;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::SharedDir;
 using testing::SharedModel;
 
@@ -101,13 +103,19 @@ TEST_F(EdgeTpuFleetTest, AutomaticPlacementPrefersPcieAsCoralsOldApiDid) {
   ASSERT_TRUE(fleet);
   int first = fleet->AddModel(model_).value();
   int second = fleet->AddModel(testing::Zoo("mobilenet_v1", 0.25, 128)).value();
-  EXPECT_THAT(fleet->placement(first), ElementsAre("pci@apex_0"));
-  EXPECT_THAT(fleet->placement(second), ElementsAre("usb@2-1"));
+  EXPECT_THAT(fleet->placement(first).value(), ElementsAre("pci@apex_0"));
+  EXPECT_THAT(fleet->placement(second).value(), ElementsAre("usb@2-1"));
   EXPECT_THAT(fleet->AddModel(testing::Zoo("mobilenet_v1", 0.5, 128)).status().message(),
               HasSubstr("would be model number 3, but the fleet has 2 devices"));
   Result<InferenceResult> r = fleet->Run(first, {pixels_});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(TopClass(r.value()), 286);
+}
+
+TEST_F(EdgeTpuFleetTest, ByDefaultAFleetUsesTheEdgeTpusOnTheMachineAndNoSimulatedOnes) {
+  auto fleet = testing::MakeFleet(FleetOptions{});
+  ASSERT_TRUE(fleet);
+  EXPECT_THAT(fleet->device_names(), ElementsAre("usb@2-1", "usb@2-2"));
 }
 
 TEST_F(EdgeTpuFleetTest, MakeInterpreterOnAnEdgeTpu) {
@@ -146,6 +154,17 @@ TEST_F(EdgeTpuFleetTest, AnyDeviceWithTwoSticksPicksOneAsLibedgetpuDoes) {
   EXPECT_EQ(OpenDevice(DeviceType::kPci, "").value()->info().path, "/dev/apex_0");
 }
 
+TEST_F(EdgeTpuFleetTest, TheListingNamesWhatOnlyTheRuntimeSaw) {
+  // The stand-in's sticks are not in this machine's sysfs: listed, and reported as such.
+  DeviceListing listing = ListDevices();
+  ASSERT_EQ(listing.devices.size(), 2u);
+  EXPECT_EQ(listing.devices[0].path, kFirst);
+  EXPECT_EQ(listing.devices[1].path, kSecond);
+  EXPECT_THAT(listing.problems,
+              Contains(fmt::format("{}: listed by libedgetpu but not found in sysfs", kSecond)));
+  EXPECT_THAT(listing.problems, Not(Contains(HasSubstr("could not be loaded"))));
+}
+
 TEST_F(EdgeTpuFleetTest, ADeviceIsOpenedOncePerProcessAndShared) {
   // Twice the same stick in one process: one handle, so the lock never refuses its own process.
   Result<std::unique_ptr<Interpreter>> first = MakeInterpreter(compiled_, "usb:0");
@@ -156,7 +175,7 @@ TEST_F(EdgeTpuFleetTest, ADeviceIsOpenedOncePerProcessAndShared) {
   Result<DevicePtr> by_path = OpenDevice(DeviceType::kUsb, kFirst);
   ASSERT_TRUE(by_path.ok()) << by_path.status().ToString();
   EXPECT_EQ(*by_path, (*first)->device_handle());
-  EXPECT_EQ(OpenDevice(ListDevices()[0]).value(), *by_path);
+  EXPECT_EQ(OpenDevice(ListDevices().devices[0]).value(), *by_path);
   EXPECT_EQ(Log(), fmt::format("create usb {}\n", kFirst));  // one delegate for all of them
   // A fleet in the same process runs on the same open stick.
   FleetOptions options;
@@ -233,10 +252,10 @@ TEST_F(EdgeTpuFleetTest, ModelSpecsMayNameADeviceByPort) {
   ASSERT_TRUE(fleet);
   Result<int> id = fleet->AddModel(compiled_ + "@usb@2-2");
   ASSERT_TRUE(id.ok()) << id.status().ToString();
-  EXPECT_THAT(fleet->placement(*id), ElementsAre("usb@2-2"));
+  EXPECT_THAT(fleet->placement(*id).value(), ElementsAre("usb@2-2"));
   Result<int> by_stable_index = fleet->AddModel(compiled_ + "@usb#0");
   ASSERT_TRUE(by_stable_index.ok()) << by_stable_index.status().ToString();
-  EXPECT_THAT(fleet->placement(*by_stable_index), ElementsAre("usb@2-1"));
+  EXPECT_THAT(fleet->placement(*by_stable_index).value(), ElementsAre("usb@2-1"));
 }
 
 TEST_F(EdgeTpuFleetTest, AnAbortInsideTheRuntimeTakesDownOnlyItsIsolatedDevice) {

@@ -29,6 +29,7 @@ constexpr uint8_t kPoison = 0x5a;
 // instead of following the cache.
 FleetOptions FlakyBesideASlowSurvivor(int every) {
   FleetOptions options;
+  options.devices = {"sim:0", "sim:1"};
   options.sim_topology_json = fmt::format(
       R"({{"devices": [{{"faults": {{"transient_error_every": {}}}}},
                        {{"faults": {{"slowdown": 15}}}}]}})",
@@ -184,7 +185,7 @@ TEST(FleetFaultsTest, FailoverOnlyToDevicesOfTheSameKindAndBackWhenHomeRejoins) 
   EXPECT_EQ(moved->device, "sim:1");
   // Once sim:0 is back, its requests go home again.
   ASSERT_TRUE(Eventually([&] { return fleet->Metrics().devices[0].healthy; }));
-  EXPECT_THAT(fleet->placement(id), ElementsAre("sim:0"));
+  EXPECT_THAT(fleet->placement(id).value(), ElementsAre("sim:0"));
   Result<InferenceResult> home = fleet->Run(id, Inputs(*m));
   ASSERT_TRUE(home.ok()) << home.status().ToString();
   EXPECT_EQ(home->device, "sim:0");
@@ -192,6 +193,7 @@ TEST(FleetFaultsTest, FailoverOnlyToDevicesOfTheSameKindAndBackWhenHomeRejoins) 
 
 TEST(FleetFaultsTest, AdmittedRequestsAreServedEvenWhenTheSurvivorsQueuesAreFull) {
   FleetOptions options;
+  options.devices = {"sim:0", "sim:1"};
   // About 20 ms per invocation in real time; sim:0 is pulled after two.
   options.sim_topology_json = R"({"devices": [{"faults": {"slowdown": 60, "disconnect_after": 2}},
                                               {"faults": {"slowdown": 60}}]})";
@@ -228,6 +230,7 @@ TEST(FleetFaultsTest, AdmittedRequestsAreServedEvenWhenTheSurvivorsQueuesAreFull
 
 TEST(FleetFaultsTest, AHangInPrepareIsBoundedAndStaysOutOfTheMetrics) {
   FleetOptions options;
+  options.devices = {"sim:0", "sim:1"};
   options.sim_topology_json = R"({"devices": [{"faults": {"prepare_seconds": 600}}, {}]})";
   options.real_time = true;
   options.sim_outputs = false;
@@ -253,6 +256,7 @@ TEST(FleetFaultsTest, AHangInPrepareIsBoundedAndStaysOutOfTheMetrics) {
 
 TEST(FleetFaultsTest, APrepareOrphanedByAFailingDeviceLeavesNoQueueDepth) {
   FleetOptions options;
+  options.devices = {"sim:0", "sim:1"};
   // sim:0 is pulled on its first invocation, with a prepare for a second model queued behind it.
   options.sim_topology_json =
       R"({"devices": [{"faults": {"disconnect_after": 0, "slowdown": 300}}, {}]})";
@@ -276,6 +280,7 @@ TEST(FleetFaultsTest, APrepareOrphanedByAFailingDeviceLeavesNoQueueDepth) {
 
 TEST(FleetFaultsTest, AHangInReopenIsBoundedAndTheFleetStillStops) {
   FleetOptions options;
+  options.devices = {"sim:0", "sim:1"};
   options.sim_topology_json = R"({"devices": [{"faults": {"disconnect_after": 1,
                                                           "reopen_seconds": 600}}, {}]})";
   options.real_time = true;

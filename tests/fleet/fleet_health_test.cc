@@ -44,6 +44,7 @@ TEST(FleetHealthTest, DisconnectedDeviceIsProbedAndRejoins) {
 
 TEST(FleetHealthTest, WatchdogInterruptsAHungDeviceAndTheRequestMovesOn) {
   FleetOptions options;
+  options.devices = {"sim:0", "sim:1"};
   options.sim_topology_json = R"({"devices": [{"faults": {"hang_after": 1, "hang_seconds": 600}},
                                               {}]})";
   options.real_time = true;  // the hang really blocks the worker thread
@@ -65,6 +66,7 @@ TEST(FleetHealthTest, WatchdogInterruptsAHungDeviceAndTheRequestMovesOn) {
 
 TEST(FleetHealthTest, ModeledHangInVirtualTimeIsAFailureToo) {
   FleetOptions options;
+  options.devices = {"sim:0", "sim:1"};
   options.sim_topology_json =
       R"({"devices": [{"faults": {"slowdown": 100000}}, {}]})";  // seconds per invocation
   options.invocation_timeout_seconds = 5;
@@ -85,6 +87,7 @@ TEST(FleetHealthTest, ModeledHangInVirtualTimeIsAFailureToo) {
 
 TEST(FleetHealthTest, DeviceMissingDeadlinesInARowIsTakenOut) {
   FleetOptions options;
+  options.devices = {"sim:0", "sim:1"};
   // Deadlines are wall-clock times, so this runs in real time: about 1 s per invocation on sim:0,
   // far past a 200 ms deadline; sim:1 takes well under a millisecond. Margins this wide keep a
   // loaded machine from moving the outcome.

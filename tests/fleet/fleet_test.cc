@@ -24,6 +24,7 @@ using testing::Inputs;
 using testing::MakeFleet;
 using testing::SharedDir;
 using testing::SharedModel;
+using testing::TwoSimulatedDevices;
 using testing::Zoo;
 
 TEST(FleetTest, ManySubmittersEveryRequestAnsweredExactlyOnce) {
@@ -68,20 +69,22 @@ TEST(FleetTest, ManySubmittersEveryRequestAnsweredExactlyOnce) {
 
 TEST(FleetTest, AutoPlacementGivesEachModelItsOwnDeviceThenSharesByToken) {
   FleetOptions options;
+  options.devices = {"sim:0", "sim:1"};
   auto fleet = MakeFleet(options);
   ASSERT_TRUE(fleet);
   ModelPtr a = Zoo("mobilenet_v1", 0.25, 64), b = Zoo("mobilenet_v1", 0.5, 64),
            c = Zoo("mobilenet_v2", 0.35, 64);
   int ia = fleet->AddModel(a).value(), ib = fleet->AddModel(b).value(),
       ic = fleet->AddModel(c).value();
-  EXPECT_THAT(fleet->placement(ia), ElementsAre("sim:0"));
-  EXPECT_THAT(fleet->placement(ib), ElementsAre("sim:1"));
-  EXPECT_EQ(fleet->placement(ic).size(), 1u);  // the third shares a device (least loaded)
+  EXPECT_THAT(fleet->placement(ia).value(), ElementsAre("sim:0"));
+  EXPECT_THAT(fleet->placement(ib).value(), ElementsAre("sim:1"));
+  EXPECT_EQ(fleet->placement(ic).value().size(), 1u);  // the third shares a device (least loaded)
   EXPECT_TRUE(fleet->Run(ic, Inputs(*c)).ok());
 }
 
 TEST(FleetTest, StrictPlacementRefusesTheModelBeyondTheDevices) {
   FleetOptions options;
+  options.devices = {"sim:0", "sim:1"};
   options.strict = true;
   auto fleet = MakeFleet(options);
   ASSERT_TRUE(fleet);
@@ -101,16 +104,21 @@ TEST(FleetTest, ExplicitSelectorsAndBadOnes) {
   auto fleet = MakeFleet(options);
   ASSERT_TRUE(fleet);
   ModelPtr m = Zoo("mobilenet_v1", 0.25, 64);
-  EXPECT_THAT(fleet->placement(fleet->AddModel(m, {"sim:1"}).value()), ElementsAre("sim:1"));
-  EXPECT_THAT(fleet->placement(fleet->AddModel(m, {"cpu"}).value()), ElementsAre("cpu"));
+  EXPECT_THAT(fleet->placement(fleet->AddModel(m, {"sim:1"}).value()).value(),
+              ElementsAre("sim:1"));
+  EXPECT_THAT(fleet->placement(fleet->AddModel(m, {"cpu"}).value()).value(), ElementsAre("cpu"));
   Result<InferenceResult> on_cpu = fleet->Run(1, Inputs(*m));
   ASSERT_TRUE(on_cpu.ok());
   EXPECT_EQ(on_cpu->device, "cpu");
   Result<int> bad = fleet->AddModel(m, {"usb:0"});
   ASSERT_FALSE(bad.ok());
   EXPECT_THAT(bad.status().message(), HasSubstr("devices found: sim:0"));
-  EXPECT_FALSE(Fleet::Create({{"sim:7"}}).ok());
-  EXPECT_THAT(Fleet::Create({{"sim:0", "sim:0"}}).status().message(), HasSubstr("listed twice"));
+  FleetOptions missing;
+  missing.devices = {"sim:7"};
+  EXPECT_THAT(Fleet::Create(missing).status().message(), HasSubstr("sim:7"));
+  FleetOptions twice;
+  twice.devices = {"sim:0", "sim:0"};
+  EXPECT_THAT(Fleet::Create(twice).status().message(), HasSubstr("listed twice"));
 }
 
 TEST(FleetTest, AModelADeviceCannotRunFailsWhenAdded) {
@@ -129,12 +137,13 @@ TEST(FleetTest, AModelADeviceCannotRunFailsWhenAdded) {
   EXPECT_FALSE(fleet->Run(0, {}).ok());
   ModelPtr m = Zoo("mobilenet_v1", 0.25, 64);
   int id = fleet->AddModel(m).value();  // the device is free for the next model
-  EXPECT_THAT(fleet->placement(id), ElementsAre("cpu"));
+  EXPECT_THAT(fleet->placement(id).value(), ElementsAre("cpu"));
   EXPECT_TRUE(fleet->Run(id, Inputs(*m)).ok());
 }
 
 TEST(FleetTest, FailoverLosesNothingAndAnswersOnce) {
   FleetOptions options;
+  options.devices = {"sim:0", "sim:1"};
   options.sim_topology_json = R"({"devices": [{"faults": {"disconnect_after": 5}}, {}]})";
   auto fleet = MakeFleet(options);
   ASSERT_TRUE(fleet);
@@ -202,6 +211,7 @@ TEST(FleetTest, SharedDeviceBatchesSameModelRequestsToAvoidReloads) {
 
 TEST(FleetTest, AFasterReplicaGetsMoreOfTheRequests) {
   FleetOptions options;
+  options.devices = {"sim:0", "sim:1"};
   options.sim_topology_json = R"({"devices": [{"link": "pcie"}, {"link": "usb2"}]})";
   options.real_time = true;  // queues build behind devices busy for their modeled time
   options.sim_outputs = false;
@@ -257,6 +267,7 @@ TEST(FleetTest, ImagesAreDecodedAndResizedOnThePreparationThreads) {
   TPUFLEET_REQUIRE_FILE(model_path);
   TPUFLEET_REQUIRE_FILE(image);
   FleetOptions options;
+  options.devices = {"sim:0", "sim:1"};
   options.preparation_threads = 2;
   auto fleet = MakeFleet(options);
   ASSERT_TRUE(fleet);
@@ -324,15 +335,16 @@ TEST(FleetTest, CoCompiledModelsSwitchWithoutReloads) {
 
 TEST(FleetTest, CoCompiledModelsArePlacedTogetherAsOne) {
   FleetOptions options;
+  options.devices = {"sim:0", "sim:1"};
   options.strict = true;
   auto fleet = MakeFleet(options);
   ASSERT_TRUE(fleet);
   std::vector<int> group =
       fleet->AddCoCompiled({Zoo("mobilenet_v1", 0.25, 128), Zoo("mobilenet_v1", 0.5, 160)}).value();
   int third = fleet->AddModel(Zoo("mobilenet_v2", 0.35, 64)).value();
-  EXPECT_THAT(fleet->placement(group[0]), ElementsAre("sim:0"));
-  EXPECT_THAT(fleet->placement(group[1]), ElementsAre("sim:0"));
-  EXPECT_THAT(fleet->placement(third), ElementsAre("sim:1"));
+  EXPECT_THAT(fleet->placement(group[0]).value(), ElementsAre("sim:0"));
+  EXPECT_THAT(fleet->placement(group[1]).value(), ElementsAre("sim:0"));
+  EXPECT_THAT(fleet->placement(third).value(), ElementsAre("sim:1"));
   Result<int> fourth = fleet->AddModel(Zoo("mobilenet_v2", 0.5, 64));
   EXPECT_THAT(fourth.status().message(), HasSubstr("would be model number 3"));
   EXPECT_THAT(fleet->AddCoCompiled({Zoo("mobilenet_v1", 0.25, 64)}).status().message(),
@@ -346,10 +358,11 @@ TEST(FleetTest, CompiledFilesCoCompiledTogetherGoToOneDevice) {
       "mobilenet_v1_0.5_160_quant_cocompiled_with_mobilenet_v1_0.25_128_quant_edgetpu.tflite");
   TPUFLEET_REQUIRE_FILE(first);
   TPUFLEET_REQUIRE_FILE(second);
-  auto fleet = MakeFleet({});
+  auto fleet = MakeFleet(TwoSimulatedDevices());
   ASSERT_TRUE(fleet);
   int a = fleet->AddModel(first).value(), b = fleet->AddModel(second).value();
-  EXPECT_EQ(fleet->placement(a), fleet->placement(b));  // one caching token: one device
+  EXPECT_EQ(fleet->placement(a).value(),
+            fleet->placement(b).value());  // one caching token: one device
   EXPECT_THAT(
       fleet->AddCoCompiled({Model::FromFile(first).value(), Model::FromFile(second).value()})
           .status()

@@ -59,6 +59,13 @@ inline std::vector<int> MismatchesFromThreads(const std::vector<ThreadedRun>& ru
   return wrong;
 }
 
+// The default rig's two simulated Edge TPUs, named: a fleet's default devices are real ones.
+inline FleetOptions TwoSimulatedDevices() {
+  FleetOptions options;
+  options.devices = {"sim:0", "sim:1"};
+  return options;
+}
+
 inline std::unique_ptr<Fleet> MakeFleet(const FleetOptions& options) {
   Result<std::unique_ptr<Fleet>> fleet = Fleet::Create(options);
   EXPECT_TRUE(fleet.ok()) << fleet.status().ToString();

@@ -17,6 +17,8 @@
 namespace tpufleet {
 namespace {
 
+using ::testing::AllOf;
+using ::testing::Contains;
 using ::testing::HasSubstr;
 using testing::SharedDir;
 using testing::SharedModel;
@@ -53,7 +55,7 @@ TEST(InterpreterTest, ClearErrors) {
   EXPECT_THAT(MakeInterpreter("/nonexistent.tflite", "cpu").status().message(),
               HasSubstr("/nonexistent.tflite"));
   // No Edge TPU on a machine without one (ListDevices reads the real /sys).
-  if (ListDevices().empty()) {
+  if (ListDevices().devices.empty()) {
     Status none = MakeInterpreter(model, "usb:0").status();
     EXPECT_EQ(none.code(), StatusCode::kNotFound);
     EXPECT_THAT(none.message(), HasSubstr("there are 0 usb devices; devices found: sim:0"));
@@ -68,6 +70,22 @@ std::vector<uint8_t> Bytes(std::span<const uint8_t> span) {
 }
 
 // The in-place tensors hold what the copying call returns, to the byte, on every device kind.
+TEST(InterpreterTest, AListingWithoutTheRuntimeSaysSo) {
+  setenv("TPUFLEET_EDGETPU_LIB", "/nonexistent/libedgetpu.so.1", 1);
+  DeviceListing listing = ListDevices();
+  unsetenv("TPUFLEET_EDGETPU_LIB");
+  if (std::any_of(listing.devices.begin(), listing.devices.end(),
+                  [](const DeviceInfo& d) { return d.seen_by_runtime; })) {
+    GTEST_SKIP() << "this machine has libedgetpu installed";
+  }
+  EXPECT_FALSE(listing.complete());
+  EXPECT_THAT(
+      listing.problems,
+      Contains(AllOf(HasSubstr("libedgetpu could not be loaded"),
+                     HasSubstr("/nonexistent/libedgetpu.so.1"),
+                     HasSubstr("none can be opened until the Edge TPU runtime is installed"))));
+}
+
 TEST(InterpreterTest, InPlaceTensorsAreByteIdenticalToTheCopyingCall) {
   std::string compiled = SharedModel("mobilenet_v2_1.0_224_quant_edgetpu.tflite");
   std::string uncompiled = SharedModel("mobilenet_v2_1.0_224_quant.tflite");

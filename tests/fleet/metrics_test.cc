@@ -47,9 +47,7 @@ TEST(LatencyHistogramTest, ExtremesLandInTheEndBuckets) {
 
 // Ten requests on a virtual-time fleet; `device_seconds` gets the sum the answers reported.
 FleetMetrics ServedMetrics(double* device_seconds = nullptr) {
-  FleetOptions options;
-  options.devices = {"sim:0", "sim:1"};
-  auto fleet = testing::MakeFleet(options);
+  auto fleet = testing::MakeFleet(testing::TwoSimulatedDevices());
   ModelPtr m = testing::Zoo("mobilenet_v1", 0.25, 64);
   int id = fleet->AddModel(m).value();
   double sum = 0;

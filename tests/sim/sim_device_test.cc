@@ -102,15 +102,23 @@ TEST(SimDeviceTest, CompiledModelComputesRealOutputsThroughItsTwin) {
   EXPECT_EQ(std::max_element(scores.begin(), scores.end()) - scores.begin(), 286);
 }
 
-TEST(SimDeviceTest, WithoutTheUncompiledModelOutputsAreTimingOnly) {
+TEST(SimDeviceTest, WithoutTheUncompiledModelOutputsAreTimingOnlyWhenAllowed) {
   std::string path = SharedModel("mobilenet_v2_1.0_224_quant_edgetpu.tflite");
   TPUFLEET_REQUIRE_FILE(path);
   std::filesystem::path lonely =
       std::filesystem::temp_directory_path() / "tpufleet_sim_test" / "lonely_edgetpu.tflite";
   std::filesystem::create_directories(lonely.parent_path());
   std::filesystem::copy_file(path, lonely, std::filesystem::copy_options::overwrite_existing);
-  SimDevice device = MakeDevice();
-  auto program = device.Prepare(Model::FromFile(lonely.string()).value()).value();
+  ModelPtr model = Model::FromFile(lonely.string()).value();
+  SimDevice refusing = MakeDevice();
+  Result<std::unique_ptr<Program>> refused = refusing.Prepare(model);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.status().message(), HasSubstr("lonely.tflite is missing"));
+  SimDeviceConfig config;
+  config.allow_timing_only = true;
+  SimDevice device = MakeDevice(config);
+  auto program = device.Prepare(model).value();
   RunResult result = RunOrDie(device, *program);
   EXPECT_TRUE(result.timing_only);
   ASSERT_EQ(result.outputs.size(), 1u);
