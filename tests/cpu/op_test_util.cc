@@ -15,26 +15,38 @@ size_t ChannelOf(const TensorSpec& spec, size_t i) {
 
 }  // namespace
 
+namespace {
+
+// The integer a spec value is stored as: quantized when the spec has scales, else truncated,
+// and clamped to the type's range.
+int64_t StoredInteger(const TensorSpec& spec, size_t i) {
+  float v = spec.values[i];
+  if (spec.type == DataType::kBool) return v != 0;
+  int64_t q = static_cast<int64_t>(v);
+  if (!spec.q.empty()) {
+    size_t c = ChannelOf(spec, i);
+    q = std::lround(v / spec.q.scales[c]) + spec.q.zero_points[c];
+  }
+  switch (spec.type) {
+    case DataType::kUInt8: return std::clamp<int64_t>(q, 0, 255);
+    case DataType::kInt8: return std::clamp<int64_t>(q, -128, 127);
+    case DataType::kInt16: return std::clamp<int64_t>(q, INT16_MIN, INT16_MAX);
+    case DataType::kInt32: return std::clamp<int64_t>(q, INT32_MIN, INT32_MAX);
+    default: return q;
+  }
+}
+
+}  // namespace
+
 std::vector<uint8_t> Encode(const TensorSpec& spec) {
-  size_t n = spec.values.size();
-  std::vector<uint8_t> bytes(n * DataTypeSize(spec.type));
+  size_t n = spec.values.size(), size = DataTypeSize(spec.type);
+  std::vector<uint8_t> bytes(n * size);
   for (size_t i = 0; i < n; ++i) {
-    float v = spec.values[i];
-    switch (spec.type) {
-      case DataType::kFloat32: std::memcpy(&bytes[i * 4], &v, 4); break;
-      case DataType::kInt32: {
-        int32_t q = spec.q.empty()
-                        ? static_cast<int32_t>(v)
-                        : static_cast<int32_t>(std::lround(v / spec.q.scales[ChannelOf(spec, i)]));
-        std::memcpy(&bytes[i * 4], &q, 4);
-        break;
-      }
-      default: {
-        size_t c = ChannelOf(spec, i);
-        int32_t q = static_cast<int32_t>(std::lround(v / spec.q.scales[c])) +
-                    static_cast<int32_t>(spec.q.zero_points[c]);
-        bytes[i] = static_cast<uint8_t>(std::clamp(q, QMinOf(spec.type), QMaxOf(spec.type)));
-      }
+    if (spec.type == DataType::kFloat32) {
+      std::memcpy(&bytes[i * 4], &spec.values[i], 4);
+    } else {
+      int64_t q = StoredInteger(spec, i);  // little-endian: the low bytes of the int64
+      std::memcpy(&bytes[i * size], &q, size);
     }
   }
   return bytes;
@@ -42,16 +54,13 @@ std::vector<uint8_t> Encode(const TensorSpec& spec) {
 
 std::vector<float> Representable(const TensorSpec& spec) {
   if (spec.type == DataType::kFloat32) return spec.values;
-  std::vector<uint8_t> bytes = Encode(spec);
   std::vector<float> out(spec.values.size());
   for (size_t i = 0; i < out.size(); ++i) {
-    size_t c = ChannelOf(spec, i);
-    if (spec.type == DataType::kInt32) {
-      int32_t q;
-      std::memcpy(&q, &bytes[i * 4], 4);
-      out[i] = spec.q.empty() ? static_cast<float>(q) : q * spec.q.scales[c];
+    int64_t q = StoredInteger(spec, i);
+    if (spec.q.empty() || spec.type == DataType::kBool) {
+      out[i] = static_cast<float>(q);
     } else {
-      int32_t q = spec.type == DataType::kInt8 ? static_cast<int8_t>(bytes[i]) : bytes[i];
+      size_t c = ChannelOf(spec, i);
       out[i] = spec.q.scales[c] * static_cast<float>(q - spec.q.zero_points[c]);
     }
   }
@@ -60,19 +69,22 @@ std::vector<float> Representable(const TensorSpec& spec) {
 
 std::vector<float> Decode(const Tensor& t) {
   std::vector<float> out(t.element_count());
+  bool quantized = !t.quantization.empty();
   for (size_t i = 0; i < out.size(); ++i) {
+    int64_t q = 0;
     switch (t.type) {
-      case DataType::kFloat32: out[i] = t.as<float>()[i]; break;
-      case DataType::kInt32: out[i] = static_cast<float>(t.as<int32_t>()[i]); break;
-      case DataType::kInt64: out[i] = static_cast<float>(t.as<int64_t>()[i]); break;
-      case DataType::kUInt8:
-        out[i] = t.scale() * static_cast<float>(t.as<uint8_t>()[i] - t.zero_point());
-        break;
-      case DataType::kInt8:
-        out[i] = t.scale() * static_cast<float>(t.as<int8_t>()[i] - t.zero_point());
-        break;
-      default: ADD_FAILURE() << "cannot decode " << DataTypeName(t.type);
+      case DataType::kFloat32: out[i] = t.as<float>()[i]; continue;
+      case DataType::kInt32: q = t.as<int32_t>()[i]; break;
+      case DataType::kInt64: q = t.as<int64_t>()[i]; break;
+      case DataType::kInt16: q = t.as<int16_t>()[i]; break;
+      case DataType::kBool: q = t.as<uint8_t>()[i]; break;
+      case DataType::kUInt8: q = t.as<uint8_t>()[i]; break;
+      case DataType::kInt8: q = t.as<int8_t>()[i]; break;
+      default: ADD_FAILURE() << "cannot decode " << DataTypeName(t.type); continue;
     }
+    bool scaled = t.type == DataType::kUInt8 || t.type == DataType::kInt8 ||
+                  (t.type == DataType::kInt16 && quantized);
+    out[i] = scaled ? t.scale() * static_cast<float>(q - t.zero_point()) : static_cast<float>(q);
   }
   return out;
 }
@@ -85,12 +97,10 @@ std::vector<float> RandomValues(size_t n, float lo, float hi, uint32_t seed) {
   return values;
 }
 
-std::unique_ptr<Interpreter> RunSingleOp(tfl::BuiltinOperator op,
-                                         const std::vector<TensorSpec>& inputs,
-                                         const std::vector<TensorSpec>& outputs,
-                                         tfl::BuiltinOptionsUnion options,
-                                         const std::string& custom_code,
-                                         std::vector<uint8_t> custom_options) {
+std::vector<uint8_t> BuildSingleOp(tfl::BuiltinOperator op, const std::vector<TensorSpec>& inputs,
+                                   const std::vector<TensorSpec>& outputs,
+                                   tfl::BuiltinOptionsUnion options, const std::string& custom_code,
+                                   std::vector<uint8_t> custom_options) {
   ModelBuilder b;
   std::vector<int> op_inputs, graph_inputs, op_outputs;
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -112,21 +122,46 @@ std::unique_ptr<Interpreter> RunSingleOp(tfl::BuiltinOperator op,
   }
   b.SetInputs(graph_inputs);
   b.SetOutputs(op_outputs);
-  Result<ModelPtr> model = Model::FromBuffer(b.Finish(), "single-op");
-  EXPECT_TRUE(model.ok()) << model.status().ToString();
-  if (!model.ok()) return nullptr;
-  Result<std::unique_ptr<Interpreter>> interpreter = Interpreter::Create(model.value());
-  EXPECT_TRUE(interpreter.ok()) << interpreter.status().ToString();
-  if (!interpreter.ok()) return nullptr;
+  return b.Finish();
+}
+
+Result<std::unique_ptr<Interpreter>> CreateSingleOp(tfl::BuiltinOperator op,
+                                                    const std::vector<TensorSpec>& inputs,
+                                                    const std::vector<TensorSpec>& outputs,
+                                                    tfl::BuiltinOptionsUnion options,
+                                                    const std::string& custom_code,
+                                                    std::vector<uint8_t> custom_options) {
+  TPUFLEET_ASSIGN_OR_RETURN(ModelPtr model,
+                            Model::FromBuffer(BuildSingleOp(op, inputs, outputs, std::move(options),
+                                                            custom_code, std::move(custom_options)),
+                                              "single-op"));
+  return Interpreter::Create(model);
+}
+
+Status InvokeWith(Interpreter& interpreter, const std::vector<TensorSpec>& inputs) {
   size_t fed = 0;
   for (const TensorSpec& s : inputs) {
     if (s.constant) continue;
     std::vector<uint8_t> bytes = Encode(s);
-    Tensor& t = interpreter.value()->input(fed++);
-    EXPECT_EQ(bytes.size(), t.byte_size());
-    std::memcpy(t.data, bytes.data(), std::min(bytes.size(), t.byte_size()));
+    Tensor& t = interpreter.input(fed++);
+    if (bytes.size() != t.byte_size())
+      return InvalidArgumentError("input " + std::to_string(fed - 1) + " has the wrong size");
+    std::memcpy(t.data, bytes.data(), bytes.size());
   }
-  Status status = interpreter.value()->Invoke();
+  return interpreter.Invoke();
+}
+
+std::unique_ptr<Interpreter> RunSingleOp(tfl::BuiltinOperator op,
+                                         const std::vector<TensorSpec>& inputs,
+                                         const std::vector<TensorSpec>& outputs,
+                                         tfl::BuiltinOptionsUnion options,
+                                         const std::string& custom_code,
+                                         std::vector<uint8_t> custom_options) {
+  Result<std::unique_ptr<Interpreter>> interpreter = CreateSingleOp(
+      op, inputs, outputs, std::move(options), custom_code, std::move(custom_options));
+  EXPECT_TRUE(interpreter.ok()) << interpreter.status().ToString();
+  if (!interpreter.ok()) return nullptr;
+  Status status = InvokeWith(*interpreter.value(), inputs);
   EXPECT_TRUE(status.ok()) << status.ToString();
   return std::move(interpreter).value();
 }

@@ -39,6 +39,23 @@ std::vector<float> Representable(const TensorSpec& spec);
 // Uniform random reals in [lo, hi].
 std::vector<float> RandomValues(size_t n, float lo, float hi, uint32_t seed);
 
+// The single-operator model's bytes: graph inputs are the non-constant specs, in order.
+std::vector<uint8_t> BuildSingleOp(tfl::BuiltinOperator op, const std::vector<TensorSpec>& inputs,
+                                   const std::vector<TensorSpec>& outputs,
+                                   tfl::BuiltinOptionsUnion options = {},
+                                   const std::string& custom_code = "",
+                                   std::vector<uint8_t> custom_options = {});
+
+// The single-operator model loaded into an interpreter (Prepare run), or the error on the way.
+Result<std::unique_ptr<Interpreter>> CreateSingleOp(tfl::BuiltinOperator op,
+                                                    const std::vector<TensorSpec>& inputs,
+                                                    const std::vector<TensorSpec>& outputs,
+                                                    tfl::BuiltinOptionsUnion options = {},
+                                                    const std::string& custom_code = "",
+                                                    std::vector<uint8_t> custom_options = {});
+// Feeds the non-constant specs' values as the graph inputs, in order, and invokes.
+Status InvokeWith(Interpreter& interpreter, const std::vector<TensorSpec>& inputs);
+
 // Builds the model (inputs: non-constant specs, in order), runs it once, and returns the
 // interpreter for inspection; fails the test on any error.
 std::unique_ptr<Interpreter> RunSingleOp(tfl::BuiltinOperator op,

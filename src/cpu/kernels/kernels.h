@@ -33,5 +33,18 @@ std::unique_ptr<Kernel> MakeArgMax();
 std::unique_ptr<Kernel> MakeStridedSlice();
 std::unique_ptr<Kernel> MakeTranspose();
 std::unique_ptr<Kernel> MakeDetectionPostProcess();
+std::unique_ptr<Kernel> MakeGather();
+std::unique_ptr<Kernel> MakeGatherNd();
+std::unique_ptr<Kernel> MakeSlice();
+std::unique_ptr<Kernel> MakeTile();
+std::unique_ptr<Kernel> MakeSplit();
+std::unique_ptr<Kernel> MakeSplitV();
+std::unique_ptr<Kernel> MakePack();
+std::unique_ptr<Kernel> MakeUnpack();
+std::unique_ptr<Kernel> MakeSpaceToBatchNd();
+std::unique_ptr<Kernel> MakeBatchToSpaceNd();
+std::unique_ptr<Kernel> MakeDepthToSpace();
+std::unique_ptr<Kernel> MakeTransposeConv();
+std::unique_ptr<Kernel> MakePosenetDecoder();
 
 }  // namespace tpufleet::cpu
