@@ -11,15 +11,21 @@
 namespace tpufleet::cpu {
 namespace {
 
+// What GATHER and GATHER_ND share: params copied to the output as they are, int32 or int64
+// indices.
+Status CheckGatherTensors(const OpContext& c) {
+  TPUFLEET_RETURN_IF_ERROR(c.ExpectCounts(2, 2, 1));
+  TPUFLEET_RETURN_IF_ERROR(ExpectSameElements(c, c.input(0), c.output(0)));
+  return ExpectIndexType(c, c.input(1), "indices");
+}
+
 class GatherKernel : public Kernel {
  public:
   Status Prepare(OpContext& c) override {
-    TPUFLEET_RETURN_IF_ERROR(c.ExpectCounts(2, 2, 1));
+    TPUFLEET_RETURN_IF_ERROR(CheckGatherTensors(c));
     const Tensor& params = c.input(0);
     const Tensor& indices = c.input(1);
     const Tensor& out = c.output(0);
-    TPUFLEET_RETURN_IF_ERROR(ExpectSameElements(c, params, out));
-    TPUFLEET_RETURN_IF_ERROR(ExpectIndexType(c, indices, "indices"));
     const tfl::GatherOptions* o = c.op->builtin_options_as_GatherOptions();
     int axis = o ? o->axis() : 0, batch_dims = o ? o->batch_dims() : 0;
     if (axis < 0) axis += params.rank();
@@ -79,12 +85,10 @@ class GatherKernel : public Kernel {
 class GatherNdKernel : public Kernel {
  public:
   Status Prepare(OpContext& c) override {
-    TPUFLEET_RETURN_IF_ERROR(c.ExpectCounts(2, 2, 1));
+    TPUFLEET_RETURN_IF_ERROR(CheckGatherTensors(c));
     const Tensor& params = c.input(0);
     const Tensor& indices = c.input(1);
     const Tensor& out = c.output(0);
-    TPUFLEET_RETURN_IF_ERROR(ExpectSameElements(c, params, out));
-    TPUFLEET_RETURN_IF_ERROR(ExpectIndexType(c, indices, "indices"));
     if (params.rank() < 1 || indices.rank() < 1) {
       return c.Invalid(fmt::format("params {} and indices {} must have rank 1 or more",
                                    Describe(params), Describe(indices)));

@@ -68,6 +68,37 @@ std::vector<int64_t> ShapeOf(const Tensor& in, const Nhwc& s) {
   return {s.batch, s.height, s.width, s.depth};
 }
 
+// Moves pixels between the space-side tensor and the batch-side one: batch pixel (n, y, x) is
+// space pixel (n % space batch, y * block_h + shift_h - top, x * block_w + shift_w - left), where
+// (shift_h, shift_w) is block position n / space batch. `to_batch` copies space to batch, filling
+// batch pixels outside the space with `pad_byte`; otherwise batch to space, dropping them.
+void MoveBlocks(const Blocks& b, const Tensor& space_tensor, const Tensor& batch_tensor,
+                bool to_batch, uint8_t pad_byte) {
+  Nhwc space = AsNhwc(space_tensor), batch = AsNhwc(batch_tensor);
+  size_t row = space.depth * DataTypeSize(space_tensor.type);
+  uint8_t* pixel = batch_tensor.data;
+  for (int64_t n = 0; n < batch.batch; ++n) {
+    int64_t image = n % space.batch, shift = n / space.batch;
+    int64_t shift_w = shift % b.block_w, shift_h = shift / b.block_w;
+    for (int64_t y = 0; y < batch.height; ++y) {
+      int64_t sy = y * b.block_h + shift_h - b.top;
+      for (int64_t x = 0; x < batch.width; ++x, pixel += row) {
+        int64_t sx = x * b.block_w + shift_w - b.left;
+        if (sy < 0 || sy >= space.height || sx < 0 || sx >= space.width) {
+          if (to_batch) std::memset(pixel, pad_byte, row);
+          continue;
+        }
+        uint8_t* at = space_tensor.data + ((image * space.height + sy) * space.width + sx) * row;
+        if (to_batch) {
+          std::memcpy(pixel, at, row);
+        } else {
+          std::memcpy(at, pixel, row);
+        }
+      }
+    }
+  }
+}
+
 class SpaceToBatchKernel : public Kernel {
  public:
   Status Prepare(OpContext& c) override {
@@ -89,26 +120,7 @@ class SpaceToBatchKernel : public Kernel {
   }
 
   Status Eval(OpContext& c) override {
-    const Tensor& input = c.input(0);
-    Tensor& output = c.output(0);
-    Nhwc in = AsNhwc(input), out = AsNhwc(output);
-    size_t row = in.depth * DataTypeSize(input.type);
-    uint8_t* dst = output.data;
-    for (int64_t ob = 0; ob < out.batch; ++ob) {
-      int64_t ib = ob % in.batch, shift = ob / in.batch;
-      int64_t shift_w = shift % b_.block_w, shift_h = shift / b_.block_w;
-      for (int64_t oy = 0; oy < out.height; ++oy) {
-        int64_t iy = oy * b_.block_h + shift_h - b_.top;
-        for (int64_t ox = 0; ox < out.width; ++ox, dst += row) {
-          int64_t ix = ox * b_.block_w + shift_w - b_.left;
-          if (iy < 0 || iy >= in.height || ix < 0 || ix >= in.width) {
-            std::memset(dst, pad_byte_, row);
-          } else {
-            std::memcpy(dst, input.data + ((ib * in.height + iy) * in.width + ix) * row, row);
-          }
-        }
-      }
-    }
+    MoveBlocks(b_, c.input(0), c.output(0), /*to_batch=*/true, pad_byte_);
     return OkStatus();
   }
 
@@ -140,23 +152,7 @@ class BatchToSpaceKernel : public Kernel {
   }
 
   Status Eval(OpContext& c) override {
-    const Tensor& input = c.input(0);
-    Tensor& output = c.output(0);
-    Nhwc in = AsNhwc(input), out = AsNhwc(output);
-    size_t row = in.depth * DataTypeSize(input.type);
-    const uint8_t* src = input.data;
-    for (int64_t ib = 0; ib < in.batch; ++ib) {
-      int64_t ob = ib % out.batch, shift = ib / out.batch;
-      int64_t shift_w = shift % b_.block_w, shift_h = shift / b_.block_w;
-      for (int64_t iy = 0; iy < in.height; ++iy) {
-        int64_t oy = iy * b_.block_h + shift_h - b_.top;
-        for (int64_t ix = 0; ix < in.width; ++ix, src += row) {
-          int64_t ox = ix * b_.block_w + shift_w - b_.left;
-          if (oy < 0 || oy >= out.height || ox < 0 || ox >= out.width) continue;
-          std::memcpy(output.data + ((ob * out.height + oy) * out.width + ox) * row, src, row);
-        }
-      }
-    }
+    MoveBlocks(b_, c.output(0), c.input(0), /*to_batch=*/false, 0);
     return OkStatus();
   }
 
