@@ -221,31 +221,46 @@ std::vector<uint8_t> WithoutDecoder(const std::vector<uint8_t>& model) {
   return {builder.GetBufferPointer(), builder.GetBufferPointer() + builder.GetSize()};
 }
 
-TEST(PosenetDecoderTest, DecodesTfLiteBackboneOutputsLikeCoral) {
-  // TensorFlow Lite 2.9 runs the backbone; tpufleet's decoder decodes its outputs.
-  std::string model_path = SharedModel("posenet_mobilenet_v1_075_353_481_16_quant_decoder.tflite");
-  std::string reference_path =
+// The real PoseNet model, the test image as its input bytes, and Coral's reference poses.
+class RealPoseNetTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    TPUFLEET_REQUIRE_FILE(model_path_);
+    TPUFLEET_REQUIRE_FILE(reference_path_);
+    Result<ModelPtr> model = Model::FromFile(model_path_);
+    ASSERT_TRUE(model.ok()) << model.status().ToString();
+    model_ = model.value();
+    Result<std::vector<uint8_t>> pixels =
+        ImageFileTensor((SharedDir() / "images" / "posenet_test_image.bmp").string(), *model_);
+    ASSERT_TRUE(pixels.ok()) << pixels.status().ToString();
+    pixels_ = pixels.value();
+    reference_ = ReadReference(reference_path_);
+    ASSERT_EQ(reference_.size(), 2u);
+  }
+
+  std::string model_path_ = SharedModel("posenet_mobilenet_v1_075_353_481_16_quant_decoder.tflite");
+  std::string reference_path_ =
       SharedModel("posenet_mobilenet_v1_075_353_481_16_quant_decoder_reference.csv");
-  TPUFLEET_REQUIRE_FILE(model_path);
-  TPUFLEET_REQUIRE_FILE(reference_path);
-  Result<ModelPtr> model = Model::FromFile(model_path);
-  ASSERT_TRUE(model.ok()) << model.status().ToString();
-  std::ifstream file(model_path, std::ios::binary);
+  ModelPtr model_;
+  std::vector<uint8_t> pixels_;
+  std::vector<ReferencePose> reference_;
+};
+
+TEST_F(RealPoseNetTest, DecodesTfLiteBackboneOutputsLikeCoral) {
+  // TensorFlow Lite 2.9 runs the backbone; tpufleet's decoder decodes its outputs.
+  std::ifstream file(model_path_, std::ios::binary);
   std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(file)), {});
   Result<std::unique_ptr<tpufleet::testing::TfLiteReference>> backbone =
       tpufleet::testing::TfLiteReference::FromBuffer(WithoutDecoder(bytes));
   ASSERT_TRUE(backbone.ok()) << backbone.status().ToString();
-  Result<std::vector<uint8_t>> pixels =
-      ImageFileTensor((SharedDir() / "images" / "posenet_test_image.bmp").string(), *model.value());
-  ASSERT_TRUE(pixels.ok()) << pixels.status().ToString();
-  ASSERT_TRUE(backbone.value()->SetInput(0, pixels.value()).ok());
+  ASSERT_TRUE(backbone.value()->SetInput(0, pixels_).ok());
   ASSERT_TRUE(backbone.value()->Invoke().ok());
 
-  const OperatorInfo& decoder = model.value()->operators().back();
+  const OperatorInfo& decoder = model_->operators().back();
   ASSERT_EQ(decoder.name, "PosenetDecoderOp");
   DecoderRun run;
   for (size_t i = 0; i < decoder.inputs.size(); ++i) {
-    const TensorInfo& info = model.value()->tensors()[decoder.inputs[i]];
+    const TensorInfo& info = model_->tensors()[decoder.inputs[i]];
     TensorSpec spec{info.type, info.shape, info.quantization};
     std::vector<uint8_t> raw = backbone.value()->Output(i);
     ASSERT_EQ(info.type, DataType::kUInt8);
@@ -258,42 +273,28 @@ TEST(PosenetDecoderTest, DecodesTfLiteBackboneOutputsLikeCoral) {
        std::vector<std::vector<int32_t>>{{1, 20, kKeypoints, 2}, {1, 20, kKeypoints}, {1, 20}, {1}})
     run.outputs.push_back(TensorSpec{DataType::kFloat32, shape});
   const tfl::Operator* op =
-      FlatbufferOf(*model.value()).subgraphs()->Get(0)->operators()->Get(decoder.index);
+      FlatbufferOf(*model_).subgraphs()->Get(0)->operators()->Get(decoder.index);
   std::vector<uint8_t> options(op->custom_options()->begin(), op->custom_options()->end());
   Result<std::unique_ptr<Interpreter>> decoded = RunDecoder(run, options);
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   const Interpreter& out = *decoded.value();
   PoseDifferences d =
       CompareWithReference({&out.output(0), &out.output(1), &out.output(2), &out.output(3)},
-                           model.value()->input(0).shape[1], model.value()->input(0).shape[2],
-                           ReadReference(reference_path));
+                           model_->input(0).shape[1], model_->input(0).shape[2], reference_);
   RecordProperty("max_keypoint_pixels", std::to_string(d.pixels));
 }
 
-TEST(PosenetDecoderTest, RealPoseNetMatchesCoralsReference) {
-  std::string model_path = SharedModel("posenet_mobilenet_v1_075_353_481_16_quant_decoder.tflite");
-  std::string reference_path =
-      SharedModel("posenet_mobilenet_v1_075_353_481_16_quant_decoder_reference.csv");
-  TPUFLEET_REQUIRE_FILE(model_path);
-  TPUFLEET_REQUIRE_FILE(reference_path);
-  Result<ModelPtr> model = Model::FromFile(model_path);
-  ASSERT_TRUE(model.ok()) << model.status().ToString();
-  Result<std::unique_ptr<Interpreter>> created = Interpreter::Create(model.value());
+TEST_F(RealPoseNetTest, MatchesCoralsReference) {
+  Result<std::unique_ptr<Interpreter>> created = Interpreter::Create(model_);
   ASSERT_TRUE(created.ok()) << created.status().ToString();
   Interpreter& interpreter = *created.value();
-  Result<std::vector<uint8_t>> pixels =
-      ImageFileTensor((SharedDir() / "images" / "posenet_test_image.bmp").string(), *model.value());
-  ASSERT_TRUE(pixels.ok()) << pixels.status().ToString();
-  ASSERT_EQ(pixels.value().size(), interpreter.input(0).byte_size());
-  std::memcpy(interpreter.input(0).data, pixels.value().data(), pixels.value().size());
+  ASSERT_EQ(pixels_.size(), interpreter.input(0).byte_size());
+  std::memcpy(interpreter.input(0).data, pixels_.data(), pixels_.size());
   ASSERT_TRUE(interpreter.Invoke().ok());
-
-  std::vector<ReferencePose> reference = ReadReference(reference_path);
-  ASSERT_EQ(reference.size(), 2u);
   PoseDifferences d =
       CompareWithReference({&interpreter.output(0), &interpreter.output(1), &interpreter.output(2),
                             &interpreter.output(3)},
-                           interpreter.input(0).dim(1), interpreter.input(0).dim(2), reference);
+                           interpreter.input(0).dim(1), interpreter.input(0).dim(2), reference_);
   RecordProperty("max_pose_score_difference", std::to_string(d.pose_score));
   RecordProperty("max_keypoint_score_difference", std::to_string(d.keypoint_score));
   RecordProperty("max_keypoint_pixels", std::to_string(d.pixels));
