@@ -19,6 +19,7 @@
 
 #include "common/image.h"
 #include "cpu/interpreter.h"
+#include "median_time.h"
 #include "oracle/armnn_reference.h"
 #include "oracle/tflite_reference.h"
 
@@ -27,21 +28,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Median milliseconds of `run` over at least 5 runs and about `budget` seconds (after 2 warm-ups).
-double MedianMs(const std::function<bool()>& run, double budget) {
-  for (int i = 0; i < 2; ++i) run();
-  std::vector<double> times;
-  Clock::time_point start = Clock::now();
-  while (times.size() < 5 ||
-         (std::chrono::duration<double>(Clock::now() - start).count() < budget &&
-          times.size() < 200)) {
-    Clock::time_point before = Clock::now();
-    if (!run()) return -1;
-    times.push_back(std::chrono::duration<double, std::milli>(Clock::now() - before).count());
-  }
-  std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
-  return times[times.size() / 2];
-}
+using bench::MedianMs;
 
 size_t ResidentBytes() {
   std::ifstream statm("/proc/self/statm");

@@ -115,6 +115,7 @@ int main(int argc, char** argv) {
     FleetOptions options;
     options.devices = {"sim:0"};
     options.sim_topology_json = R"({"devices": [{"compute_outputs": false}]})";
+    options.spin_wait = true;  // the latency-first setting; off by default
     auto fleet = Fleet::Create(options).value();
     ModelPtr tiny = Zoo("mobilenet_v1", 0.25, 32);
     int id = fleet->AddModel(tiny).value();

@@ -9,14 +9,14 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
-#include "fleet/planner.h"
-#include "fleet/replay.h"
 #include "model/zoo/zoo.h"
+#include "planner/planner.h"
+#include "planner/replay.h"
 
 namespace tpufleet {
 namespace {
 
-using fleet::PlanInputs;
+using planner::PlanInputs;
 
 struct ModelSpec {
   std::string zoo;
@@ -100,32 +100,33 @@ int main(int argc, char** argv) {
                            "predicted");
   for (const Scenario& scenario : Scenarios()) {
     Result<PlanInputs> inputs = Build(scenario);
-    Result<fleet::CostModel> cost =
-        inputs.ok() ? fleet::CostModel::Create(inputs.value()) : inputs.status();
+    Result<planner::CostModel> cost =
+        inputs.ok() ? planner::CostModel::Create(inputs.value()) : inputs.status();
     if (!cost.ok()) {
       std::cerr << scenario.name << ": " << cost.status().ToString() << "\n";
       return 1;
     }
-    fleet::Plan plan = fleet::MakePlan(cost.value());
-    std::vector<fleet::TraceRequest> trace = fleet::PoissonTrace(
+    planner::Plan plan = planner::MakePlan(cost.value());
+    std::vector<planner::TraceRequest> trace = planner::PoissonTrace(
         inputs.value(), seconds, 1.25 * plan.prediction.capacity_scale(), /*seed=*/42);
-    fleet::ReplayResult ours = fleet::Replay(cost.value(), plan.placement, trace);
-    fleet::ReplayResult spread =
-        fleet::Replay(cost.value(), fleet::OneModelPerDevice(inputs.value()), trace);
-    fleet::ReplayResult single =
-        fleet::Replay(cost.value(), fleet::EverythingOnOneDevice(inputs.value()), trace);
-    const fleet::ReplayResult& habit = spread.throughput() >= single.throughput() ? spread : single;
+    planner::ReplayResult ours = planner::Replay(cost.value(), plan.placement, trace);
+    planner::ReplayResult spread =
+        planner::Replay(cost.value(), planner::OneModelPerDevice(inputs.value()), trace);
+    planner::ReplayResult single =
+        planner::Replay(cost.value(), planner::EverythingOnOneDevice(inputs.value()), trace);
+    const planner::ReplayResult& habit =
+        spread.throughput() >= single.throughput() ? spread : single;
     // What the cost model says the plan sustains: every rate times its capacity scale.
     double predicted = 0;
-    for (const fleet::PlanModel& m : inputs->models) {
+    for (const planner::PlanModel& m : inputs->models) {
       predicted += m.rate * plan.prediction.capacity_scale();
     }
     std::cout << fmt::format(
         "{:<50} {:>10.1f} {:>10.1f} {:>10.1f} {:>6.2f}x {:>9.1f} {:>9.1f} {:>10.1f}\n",
         scenario.name, ours.throughput(), spread.throughput(), single.throughput(),
         ours.throughput() / habit.throughput(), ours.p99_ms, habit.p99_ms, predicted);
-    for (const fleet::PlanUnit& unit : plan.placement.units) {
-      std::cout << "    " << fleet::DescribeUnit(inputs.value(), unit) << "\n";
+    for (const planner::PlanUnit& unit : plan.placement.units) {
+      std::cout << "    " << planner::DescribeUnit(inputs.value(), unit) << "\n";
     }
   }
   std::cout << "(requests per second over the replay; ratio = plan / the better habit; p99 in ms;\n"

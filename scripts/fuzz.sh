@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang + ASan/UBSan and runs each for a while.
-#   scripts/fuzz.sh [SECONDS_PER_TARGET]   (default 60)
-# Seeds: every model in ../shared/models, a few zoo models, their Edge TPU packages, device
-# strings, and configuration texts (plans, traces, topologies, Edge TPU options). Crashes are saved in build-fuzz/.
+#   scripts/fuzz.sh [SECONDS_PER_TARGET]   (default 60; the selector and config targets get half)
+# Targets: the model loader, the CPU backend past it (prepare and invoke), the simulator's
+# compiler and timing, the Edge TPU package parser, device strings, configuration parsers.
+# Seeds: every model in ../shared/models, every zoo architecture (small), the hostile models in
+# tests/fixtures/hostile, their Edge TPU packages, device strings, and configuration texts
+# (plans, traces, topologies, Edge TPU options). Crashes are saved in build-fuzz/. Prints each
+# target's executions per second and total executions at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
@@ -11,12 +15,12 @@ scripts/bootstrap.sh
 scripts/fetch_tflite.sh
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DTPUFLEET_TESTS=ON -DTPUFLEET_FUZZ=ON -DTPUFLEET_SANITIZE=ON \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build-fuzz -j2 --target model_fuzzer edgetpu_package_fuzzer selector_fuzzer config_fuzzer \
-  write_package_seeds tpufleet
+cmake --build build-fuzz -j2 --target model_fuzzer interpreter_fuzzer sim_fuzzer \
+  edgetpu_package_fuzzer selector_fuzzer config_fuzzer write_package_seeds tpufleet
 
 corpus=build-fuzz/corpus
 mkdir -p "$corpus/model" "$corpus/package" "$corpus/selector" "$corpus/config"
-for s in usb pci :0 usb:1 pci:0 cpu sim:3 usb@2-1.3 pci@/dev/apex_0 USB; do
+for s in usb pci :0 usb:1 pci:0 "#0" usb#1 cpu sim:3 usb@2-1.3 pci@/dev/apex_0 USB m.tflite@usb@2-1; do
   printf "%s" "$s" > "$corpus/selector/$(printf "%s" "$s" | md5sum | cut -c1-8)"
 done
 # Configuration seeds: the first byte picks the parser (0 plan, 1 trace, 2 topology, 3 options).
@@ -25,13 +29,39 @@ printf '\1time,model\n0.001,a.tflite\n0.002,1\n# note\n0.5,zoo:b\n' > "$corpus/c
 printf '\2{"devices": [{"link": "usb2", "bus": 3, "faults": {"disconnect_after": 4, "recover_after_probes": 2}}, {}]}' > "$corpus/config/topology"
 printf '\3Performance=High,Usb.AlwaysDfu=False,Usb.MaxBulkInQueueLength=32' > "$corpus/config/options"
 if [ -d ../shared/models ]; then cp -f ../shared/models/*.tflite "$corpus/model/"; fi
-build-fuzz/src/tpufleet zoo mobilenet_v1 --width 0.25 --resolution 32 -o "$corpus/model/zoo_mobilenet_v1.tflite" >/dev/null
-build-fuzz/src/tpufleet zoo ssd_mobilenet_v1 --width 0.25 --resolution 96 -o "$corpus/model/zoo_ssd.tflite" >/dev/null
+cp -f tests/fixtures/hostile/*.tflite "$corpus/model/"
+# Every zoo architecture at its smallest of 32x32 or 96x96 with 10 classes (and width 0.25 where it
+# has one), so most fit the interpreter target's budget.
+zoo=build-fuzz/src/tpufleet
+for arch in $($zoo zoo --list --json | sed -n 's/.*"name": "\([^"]*\)".*/\1/p'); do
+  for dtype in uint8 int8; do
+    out="$corpus/model/zoo_${arch}_${dtype}.tflite"
+    for size in "--width 0.25 --resolution 32" "--resolution 32" "--width 0.25 --resolution 96" \
+      "--resolution 96"; do
+      # shellcheck disable=SC2086
+      $zoo zoo "$arch" $size --classes 10 --dtype "$dtype" -o "$out" >/dev/null 2>&1 && break
+    done
+  done
+done
 build-fuzz/tests/write_package_seeds "$corpus/package" "$corpus"/model/*.tflite
 
 cd build-fuzz
+# run TARGET SECONDS CORPUS [FLAGS]: fuzzes, then prints "TARGET: N executions, M/s".
+run() {
+  local target=$1 seconds=$2 dir=$3
+  shift 3
+  ./tests/"$target" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 "$@" "$dir" 2>&1 |
+    tee "fuzz-$target.log"
+  local runs
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "fuzz-$target.log")
+  echo "$target: ${runs:-0} executions in ${seconds}s, $(( ${runs:-0} / (seconds > 0 ? seconds : 1) ))/s" >>fuzz-summary.txt
+}
+rm -f fuzz-summary.txt
 # -rss_limit_mb leaves room for ASan with the larger seeds; crashes land in build-fuzz/.
-./tests/model_fuzzer -max_total_time="$seconds" -max_len=5000000 -rss_limit_mb=4096 -print_final_stats=1 corpus/model
-./tests/edgetpu_package_fuzzer -max_total_time="$seconds" -print_final_stats=1 corpus/package
-./tests/selector_fuzzer -max_total_time="$((seconds / 2))" -print_final_stats=1 corpus/selector
-./tests/config_fuzzer -max_total_time="$((seconds / 2))" -print_final_stats=1 corpus/config
+run model_fuzzer "$seconds" corpus/model -max_len=5000000 -rss_limit_mb=4096
+run interpreter_fuzzer "$seconds" corpus/model -max_len=5000000 -rss_limit_mb=4096
+run sim_fuzzer "$seconds" corpus/model -max_len=5000000 -rss_limit_mb=4096
+run edgetpu_package_fuzzer "$seconds" corpus/package
+run selector_fuzzer "$((seconds / 2))" corpus/selector
+run config_fuzzer "$((seconds / 2))" corpus/config
+cat fuzz-summary.txt

@@ -5,10 +5,12 @@
 // on its own device while devices last, as Coral's old Edge TPU API did; then shared, grouped by
 // caching token), optionally replicated. Requests go to the replica whose parameters are resident
 // when one is free, else the one expected to start them soonest; a worker batches same-model
-// requests to avoid reloads. A device that fails, hangs or keeps missing deadlines is marked down,
-// its queued and failed requests retried elsewhere, and probed until it rejoins; every request is
-// answered exactly once. Inputs can be prepared (decoded, resized) on the fleet's own CPU threads.
-// All methods are thread-safe.
+// requests to avoid reloads. A request's own error (wrong inputs, a model a device cannot run) is
+// answered and leaves the device up. A device that is gone, hangs, keeps missing deadlines or
+// keeps failing what other devices serve is marked down, its queued requests served by the
+// other devices of the model (or, while all are down, devices of the same kind), and reopened
+// once a probe finds it back. Every request is answered exactly once. Inputs can be prepared
+// (decoded, resized) on the fleet's own CPU threads. All methods are thread-safe.
 #pragma once
 
 #include <chrono>
@@ -37,8 +39,9 @@ struct InferenceResult {
 };
 
 struct FleetOptions {
-  // Devices to use, as device strings: Edge TPUs (":N", "usb:N", "pci:N" in tpufleet's stable
-  // order, "usb@2-1.3", "pci@apex_0"), "sim:N" (from the simulated rig) and "cpu".
+  // Devices to use, as device strings: Edge TPUs (":N", "usb:N", "pci:N" in libedgetpu's order
+  // as in Coral, "#N", "usb#N", "pci#N" in the stable one, "usb@2-1.3", "pci@apex_0"), "sim:N"
+  // (from the simulated rig) and "cpu".
   std::vector<std::string> devices = {"sim:0", "sim:1"};
   std::string sim_topology_json;  // empty: the default rig (two USB 3 sticks, separate buses)
   bool real_time = false;         // simulated devices wait their modeled time (else virtual time)
@@ -53,6 +56,13 @@ struct FleetOptions {
   double invocation_timeout_seconds = 10;
   // A device that finishes this many requests in a row after their deadlines is marked down.
   int max_deadline_misses = 3;
+  // A request that fails on a device the error leaves standing (its probe passes) is tried on
+  // another device at most this many more times, then answered with its first error. A request's
+  // own errors (wrong inputs, a model the device cannot run) are answered at once.
+  int max_retries = 2;
+  // A device whose requests fail this many times in a row while other devices then serve them
+  // is marked down. 0: never.
+  int max_failures_served_elsewhere = 3;
   // A device marked down is probed after this long, then at doubling intervals (up to 64x).
   std::chrono::milliseconds probe_interval{50};
   // Real Edge TPUs: delegate options (Performance=Low|Medium|High|Max, Usb.AlwaysDfu=True|False,
@@ -63,6 +73,9 @@ struct FleetOptions {
   bool isolate = false;
   std::string device_host;  // the child's executable; empty: $TPUFLEET_DEVICE_HOST, else beside
                             // the running executable
+  // Workers and Run poll for about 50 us before sleeping: a quicker round trip on an idle
+  // machine, for up to that much CPU time per idle gap.
+  bool spin_wait = false;
 };
 
 struct DeviceMetrics {
@@ -70,11 +83,13 @@ struct DeviceMetrics {
   bool healthy = true;
   std::string down_reason;  // why it last went down; empty if it never did
   uint64_t requests = 0, errors = 0, reloads = 0, reloaded_bytes = 0;
-  uint64_t failures = 0, rejoins = 0;         // times marked down, times back after a probe
-  double busy_seconds = 0;                    // device time spent invoking
-  double busy_fraction = 0;                   // busy_seconds / FleetMetrics::elapsed_seconds
-  size_t queue_depth = 0;                     // waiting now
+  uint64_t failures = 0, rejoins = 0;  // times marked down, times back after a probe
+  uint64_t flaps = 0;        // failures soon after a rejoin, before the device was stable again
+  double busy_seconds = 0;   // device time spent invoking
+  double busy_fraction = 0;  // busy_seconds / FleetMetrics::elapsed_seconds
+  size_t queue_depth = 0;    // waiting now
   double p50_ms = 0, p95_ms = 0, p99_ms = 0;  // submit to answer, requests this device answered
+  double latency_sum_seconds = 0;             // of those latencies (their count is `requests`)
 };
 
 struct ModelMetrics {
@@ -83,9 +98,14 @@ struct ModelMetrics {
   uint64_t requests = 0, errors = 0, reloads = 0, reloaded_bytes = 0;
   size_t queue_depth = 0;                     // submitted and not yet answered
   double p50_ms = 0, p95_ms = 0, p99_ms = 0;  // submit to answer
+  double latency_sum_seconds = 0;             // of those latencies (their count is `requests`)
 };
 
 struct FleetMetrics {
+  // "wall" or "virtual". Latencies are always wall time. Device times (busy_seconds, the
+  // fraction, InferenceResult::device_seconds) are measured on real devices and modeled on
+  // simulated ones; in virtual time elapsed_seconds is modeled too.
+  std::string clock = "wall";
   // Wall time since the fleet started; in virtual time, the longest device timeline.
   double elapsed_seconds = 0;
   std::vector<DeviceMetrics> devices;
@@ -133,7 +153,8 @@ class Fleet {
       std::optional<std::chrono::steady_clock::time_point> deadline = {});
   Result<InferenceResult> Run(int model, TensorList inputs);
 
-  // Device names in order, and where each model is placed.
+  // Device names in order, and where each model's requests go now: its placement, or while
+  // every device of it is down, the devices of the same kind standing in (empty for an unknown id).
   std::vector<std::string> device_names() const;
   std::vector<std::string> placement(int model) const;
   FleetMetrics Metrics() const;

@@ -26,6 +26,7 @@ enum class StatusCode {
   kUnavailable,         // a device is down or disconnected
   kDeadlineExceeded,
   kInternal,
+  kAborted,  // an operation failed part way on a device that may still be fine; retry elsewhere
 };
 
 // Returns the code's name, e.g. "INVALID_ARGUMENT".
@@ -70,6 +71,7 @@ inline Status DeadlineExceededError(std::string m) {
   return {StatusCode::kDeadlineExceeded, std::move(m)};
 }
 inline Status InternalError(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+inline Status AbortedError(std::string m) { return {StatusCode::kAborted, std::move(m)}; }
 
 // Either a value or a non-OK Status. Accessing value() of a failed Result is a
 // programming error.

@@ -1,7 +1,6 @@
 #include "backends/cpu_device.h"
 
 #include <chrono>
-#include <cstring>
 
 namespace tpufleet::backends {
 namespace {
@@ -10,6 +9,14 @@ class CpuProgram : public Program {
  public:
   CpuProgram(ModelPtr model, std::unique_ptr<cpu::Interpreter> interpreter)
       : Program(std::move(model)), interpreter(std::move(interpreter)) {}
+  std::span<uint8_t> input_buffer(size_t i) override {
+    cpu::Tensor& t = interpreter->input(i);
+    return {t.data, t.byte_size()};
+  }
+  std::span<uint8_t> output_buffer(size_t i) override {
+    const cpu::Tensor& t = interpreter->output(i);
+    return {t.data, t.byte_size()};
+  }
   std::unique_ptr<cpu::Interpreter> interpreter;
 };
 
@@ -26,25 +33,16 @@ Result<std::unique_ptr<Program>> CpuDevice::Prepare(ModelPtr model) {
   return std::unique_ptr<Program>(new CpuProgram(std::move(model), std::move(interpreter)));
 }
 
-Result<std::vector<TensorBytes>> RunInterpreter(cpu::Interpreter& interpreter,
-                                                const std::vector<TensorBytes>& inputs) {
-  for (size_t i = 0; i < inputs.size(); ++i)
-    std::memcpy(interpreter.input(i).data, inputs[i].data(), inputs[i].size());
-  TPUFLEET_RETURN_IF_ERROR(interpreter.Invoke());
-  std::vector<TensorBytes> outputs;
-  for (size_t i = 0; i < interpreter.output_count(); ++i) {
-    const cpu::Tensor& t = interpreter.output(i);
-    outputs.emplace_back(t.data, t.data + t.byte_size());
-  }
-  return outputs;
+Result<RunResult> CpuDevice::Run(Program& program, const std::vector<TensorBytes>& inputs) {
+  return RunThroughBuffers(*this, program, inputs);
 }
 
-Result<RunResult> CpuDevice::Run(Program& program, const std::vector<TensorBytes>& inputs) {
-  TPUFLEET_RETURN_IF_ERROR(CheckInputs(program.model(), inputs));
+Result<RunResult> CpuDevice::RunInPlace(Program& program, cpu::Profile* profile) {
+  cpu::Interpreter& interpreter = *static_cast<CpuProgram&>(program).interpreter;
   auto start = std::chrono::steady_clock::now();
+  TPUFLEET_RETURN_IF_ERROR(profile != nullptr ? interpreter.Invoke(*profile)
+                                              : interpreter.Invoke());
   RunResult result;
-  TPUFLEET_ASSIGN_OR_RETURN(result.outputs,
-                            RunInterpreter(*static_cast<CpuProgram&>(program).interpreter, inputs));
   result.device_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;

@@ -1,4 +1,5 @@
-// The CPU as a device: one interpreter per prepared model.
+// The CPU as a device: one interpreter per prepared model, whose tensors are the program's
+// buffers.
 #pragma once
 
 #include "backends/device.h"
@@ -12,14 +13,12 @@ class CpuDevice : public Device {
   const DeviceInfo& info() const override { return info_; }
   Result<std::unique_ptr<Program>> Prepare(ModelPtr model) override;
   Result<RunResult> Run(Program& program, const std::vector<TensorBytes>& inputs) override;
+  // Runs in the interpreter's own tensors: no copy.
+  Result<RunResult> RunInPlace(Program& program, cpu::Profile* profile = nullptr) override;
 
  private:
   DeviceInfo info_;
   int threads_;
 };
-
-// Runs `interpreter` on `inputs` (already checked) and copies out its outputs.
-Result<std::vector<TensorBytes>> RunInterpreter(cpu::Interpreter& interpreter,
-                                                const std::vector<TensorBytes>& inputs);
 
 }  // namespace tpufleet::backends

@@ -14,7 +14,7 @@
 #include "devices/doctor.h"
 #include "devices/order.h"
 #include "devices/usb_tree.h"
-#include "sim/sim_device.h"
+#include "sim/topology.h"
 
 namespace tpufleet::cli {
 namespace {
@@ -46,12 +46,20 @@ Result<std::vector<DeviceInfo>> SimulatedDevices(const std::string& topology_fil
   return devices;
 }
 
-// Index of each device (by path) in Coral's order, so users can map one numbering to the other.
-std::map<std::string, int> CoralIndexes(const Inventory& inventory) {
-  std::map<std::string, int> indexes;
-  int i = 0;
-  for (const DeviceInfo& d : Ordered(inventory.devices, EnumerationOrder::kCoral))
-    indexes[d.path] = i++;
+// The device strings of each Edge TPU (by path) in one order: ":N" and "usb:N" for Coral's,
+// "#N" and "usb#N" for the stable one, so users can map one numbering to the other.
+struct Indexes {
+  int all = 0;          // the N of :N or #N
+  std::string of_type;  // "usb:1", "usb#1"
+};
+std::map<std::string, Indexes> IndexesIn(const std::vector<DeviceInfo>& ordered, char mark) {
+  std::map<std::string, Indexes> indexes;
+  std::map<DeviceType, int> per_type;
+  int all = 0;
+  for (const DeviceInfo& d : ordered) {
+    indexes[d.path] = {all++,
+                       fmt::format("{}{}{}", DeviceTypeName(d.type), mark, per_type[d.type]++)};
+  }
   return indexes;
 }
 
@@ -62,7 +70,7 @@ std::string Link(const DeviceInfo& d) {
   return fmt::format("{}M", d.link_speed_mbps);
 }
 
-json DeviceJson(const DeviceInfo& d, int index, const std::string& type_index, int coral_index) {
+json DeviceJson(const DeviceInfo& d, const Indexes& stable, const Indexes& coral) {
   json hubs = json::array();
   for (const UsbHub& h : d.hubs) {
     hubs.push_back({{"name", h.name},
@@ -72,10 +80,11 @@ json DeviceJson(const DeviceInfo& d, int index, const std::string& type_index, i
                     {"self_powered", h.self_powered ? json(*h.self_powered) : json(nullptr)},
                     {"max_power_ma", h.max_power_ma}});
   }
-  json out = {{"index", index},
-              {"selector", type_index},
+  json out = {{"index", stable.all},
+              {"selector", coral.of_type},
+              {"stable_selector", stable.of_type},
               {"path_selector", PathSelector(d)},
-              {"coral_index", coral_index},
+              {"coral_index", coral.all},
               {"type", DeviceTypeName(d.type)},
               {"path", d.path},
               {"name", d.name},
@@ -138,7 +147,9 @@ int Run(const DevicesArgs& args) {
   options.query_runtime = args.sysfs_root == "/";
   Inventory inventory = DiscoverDevices(options);
   std::vector<Finding> findings = Diagnose(inventory);
-  std::vector<DeviceInfo> devices = Ordered(inventory.devices, *order);
+  std::vector<DeviceInfo> devices = *order == EnumerationOrder::kCoral
+                                        ? CoralOrdered(inventory)
+                                        : Ordered(inventory.devices, *order);
   if (args.sim) {
     Result<std::vector<DeviceInfo>> simulated = SimulatedDevices(*args.sim);
     if (!simulated.ok()) {
@@ -147,22 +158,26 @@ int Run(const DevicesArgs& args) {
     }
     devices.insert(devices.end(), simulated->begin(), simulated->end());
   }
-  std::map<std::string, int> coral = CoralIndexes(inventory);
-  std::map<DeviceType, int> per_type;
-  std::vector<std::string> type_indexes;
-  for (const DeviceInfo& d : devices)
-    type_indexes.push_back(fmt::format("{}:{}", DeviceTypeName(d.type), per_type[d.type]++));
+  std::map<std::string, Indexes> coral = IndexesIn(CoralOrdered(inventory), ':');
+  std::map<std::string, Indexes> stable =
+      IndexesIn(Ordered(inventory.devices, EnumerationOrder::kStable), '#');
+  auto edgetpu = [](const DeviceInfo& d) {
+    return d.type == DeviceType::kUsb || d.type == DeviceType::kPci;
+  };
 
   if (args.json) {
     json report = {{"order", EnumerationOrderName(*order)}, {"sysfs_root", inventory.sysfs_root}};
     report["devices"] = json::array();
-    for (size_t i = 0; i < devices.size(); ++i) {
-      report["devices"].push_back(
-          DeviceJson(devices[i], static_cast<int>(i), type_indexes[i], coral[devices[i].path]));
-      if (devices[i].type == DeviceType::kSim) {
-        report["devices"].back()["index"] = nullptr;
-        report["devices"].back()["coral_index"] = nullptr;
+    for (const DeviceInfo& d : devices) {
+      if (edgetpu(d)) {
+        report["devices"].push_back(DeviceJson(d, stable[d.path], coral[d.path]));
+        continue;
       }
+      report["devices"].push_back(DeviceJson(d, {}, {}));  // simulated: one numbering, sim:N
+      report["devices"].back()["index"] = nullptr;
+      report["devices"].back()["coral_index"] = nullptr;
+      report["devices"].back()["selector"] = d.name;
+      report["devices"].back()["stable_selector"] = d.name;
     }
     report["findings"] = json::array();
     for (const Finding& f : findings) {
@@ -192,23 +207,25 @@ int Run(const DevicesArgs& args) {
   } else if (devices.empty()) {
     std::cout << "No Edge TPU found.\n";
   } else {
-    std::cout << fmt::format("{:<4} {:<7} {:<30} {:<25} {:<12} {:<8} {}\n", "#", "DEVICE", "PATH",
-                             "STATE", "LINK", "TEMP", "CORAL");
-    for (size_t i = 0; i < devices.size(); ++i) {
-      const DeviceInfo& d = devices[i];
+    std::cout << fmt::format("{:<5} {:<7} {:<6} {:<7} {:<30} {:<25} {:<12} {}\n", "CORAL", "",
+                             "STABLE", "", "PATH", "STATE", "LINK", "TEMP");
+    for (const DeviceInfo& d : devices) {
       std::string temp = d.temperature_c ? fmt::format("{:.1f} C", *d.temperature_c) : "-";
-      // ":N" and Coral's numbering cover Edge TPUs only; simulated devices are "sim:N".
-      bool edgetpu = d.type == DeviceType::kUsb || d.type == DeviceType::kPci;
-      std::cout << fmt::format("{:<4} {:<7} {:<30} {:<25} {:<12} {:<8} {}\n",
-                               edgetpu ? fmt::format(":{}", i) : "-", type_indexes[i], d.path,
-                               DeviceStateName(d.state), Link(d), temp,
-                               edgetpu ? fmt::format(":{}", coral[d.path]) : "-");
+      // Coral's and the stable numbering cover Edge TPUs; simulated devices are "sim:N" in both.
+      bool numbered = edgetpu(d);
+      std::cout << fmt::format("{:<5} {:<7} {:<6} {:<7} {:<30} {:<25} {:<12} {}\n",
+                               numbered ? fmt::format(":{}", coral[d.path].all) : "-",
+                               numbered ? coral[d.path].of_type : d.name,
+                               numbered ? fmt::format("#{}", stable[d.path].all) : "-",
+                               numbered ? stable[d.path].of_type : d.name, d.path,
+                               DeviceStateName(d.state), Link(d), temp);
     }
   }
   std::cout << fmt::format("\nOrder: {} ({}).\n{}\n", EnumerationOrderName(*order),
                            *order == EnumerationOrder::kStable
-                               ? "by port; --order coral gives libedgetpu's numbering"
-                               : "libedgetpu's numbering; it changes when sticks load firmware",
+                               ? "listed by port; --order coral lists them as libedgetpu does"
+                               : "listed as libedgetpu numbers them; that changes when sticks "
+                                 "load firmware",
                            RuntimeLine(inventory));
   if (inventory.runtime) std::cout << TfLiteLine(ProbeTfLiteC()) << "\n";
   if (!args.tree) {
@@ -225,9 +242,11 @@ void AddDevicesCommand(CLI::App& root, int& exit_code) {
   CLI::App* cmd =
       root.add_subcommand("devices", "List Edge TPUs, how to address them, and what limits them");
   cmd->footer(
-      "Lists USB and PCIe Edge TPUs like Coral's lstpu, with the device strings that select them\n"
-      "(:N, usb:N, pci:N in the chosen order; usb@PORT and pci@/dev/apex_N by path, which never\n"
-      "change), state, link speed and temperature. --tree draws the USB topology like `lsusb -t`.\n"
+      "Lists USB and PCIe Edge TPUs like Coral's lstpu, with the device strings that select them:\n"
+      ":N, usb:N, pci:N in libedgetpu's enumeration order (as in Coral, so a PyCoral script opens\n"
+      "the same device), #N, usb#N, pci#N in the stable order by port, and usb@PORT and\n"
+      "pci@/dev/apex_N by path, which never change; state, link speed and temperature. --tree "
+      "draws the USB topology like `lsusb -t`.\n"
       "Problems that make a device unusable or slow are listed: a stick on a secondary port of a\n"
       "sub-hub, USB 2 links, sticks sharing a root port, under-powered bus-powered hubs, PCIe\n"
       "devices near a thermal trip point or owned by another process.\n\n"

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "model/zoo/zoo.h"
-#include "sim/sim_device.h"
+#include "sim/topology.h"
 #include "tpufleet/model.h"
 #include "tpufleet/status.h"
 

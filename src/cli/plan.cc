@@ -13,9 +13,9 @@
 
 #include "cli/commands.h"
 #include "cli/files.h"
-#include "fleet/plan_file.h"
-#include "fleet/planner.h"
-#include "fleet/replay.h"
+#include "planner/plan_file.h"
+#include "planner/planner.h"
+#include "planner/replay.h"
 
 namespace tpufleet::cli {
 namespace {
@@ -46,8 +46,8 @@ std::pair<std::string, double> SplitRate(const std::string& spec) {
   return {spec, 0};
 }
 
-Result<fleet::PlanInputs> Inputs(const PlanArgs& args, const std::string& topology) {
-  fleet::PlanInputs inputs;
+Result<planner::PlanInputs> Inputs(const PlanArgs& args, const std::string& topology) {
+  planner::PlanInputs inputs;
   double given = 0;
   int with_rate = 0;
   for (const std::string& spec : args.models) {
@@ -61,7 +61,7 @@ Result<fleet::PlanInputs> Inputs(const PlanArgs& args, const std::string& topolo
     with_rate += rate > 0;
   }
   // A model without a rate gets the mean of the given ones; equal shares when none is given.
-  for (fleet::PlanModel& m : inputs.models) {
+  for (planner::PlanModel& m : inputs.models) {
     if (m.rate == 0) m.rate = with_rate ? given / with_rate : 1;
   }
   TPUFLEET_ASSIGN_OR_RETURN(std::vector<sim::SimDeviceConfig> rig, LoadRig(topology));
@@ -89,14 +89,14 @@ Result<fleet::PlanInputs> Inputs(const PlanArgs& args, const std::string& topolo
 
 std::string Percent(double u) { return std::isfinite(u) ? fmt::format("{:.0f}%", 100 * u) : "-"; }
 
-void PrintPlan(const fleet::PlanInputs& inputs, const fleet::Plan& plan,
-               const fleet::CostModel& cost) {
+void PrintPlan(const planner::PlanInputs& inputs, const planner::Plan& plan,
+               const planner::CostModel& cost) {
   auto file = [](const std::string& name) {
     return std::filesystem::path(name).filename().string();
   };
   std::cout << fmt::format("Placement of {} models on {} simulated Edge TPUs\n\n",
                            inputs.models.size(), inputs.devices.size());
-  for (const fleet::PlanUnit& u : plan.placement.units) {
+  for (const planner::PlanUnit& u : plan.placement.units) {
     std::vector<std::string> models, devices;
     for (int m : u.models) models.push_back(file(inputs.models[m].name));
     for (int d : u.devices) devices.push_back(inputs.devices[d].name);
@@ -125,19 +125,19 @@ void PrintPlan(const fleet::PlanInputs& inputs, const fleet::Plan& plan,
                            plan.prediction.capacity_scale());
   std::cout << fmt::format(
       "Coral's habits, busiest device: one model per device {}, everything on one device {}.\n",
-      Percent(cost.Predict(fleet::OneModelPerDevice(inputs)).max_utilization),
-      Percent(cost.Predict(fleet::EverythingOnOneDevice(inputs)).max_utilization));
-  std::vector<std::string> commands = fleet::CompilerCommands(inputs, plan.placement);
+      Percent(cost.Predict(planner::OneModelPerDevice(inputs)).max_utilization),
+      Percent(cost.Predict(planner::EverythingOnOneDevice(inputs)).max_utilization));
+  std::vector<std::string> commands = planner::CompilerCommands(inputs, plan.placement);
   if (!commands.empty()) {
     std::cout << "\nCo-compile with:\n";
     for (const std::string& c : commands) std::cout << "  " << c << "\n";
     bool zoo = std::any_of(inputs.models.begin(), inputs.models.end(),
-                           [](const fleet::PlanModel& m) { return m.name.starts_with("zoo:"); });
+                           [](const planner::PlanModel& m) { return m.name.starts_with("zoo:"); });
     if (zoo) std::cout << "(write zoo models first: tpufleet zoo NAME -o NAME.tflite)\n";
   }
 }
 
-json ReplayJson(const std::string& name, const fleet::ReplayResult& r) {
+json ReplayJson(const std::string& name, const planner::ReplayResult& r) {
   return {{"placement", name},     {"requests", r.requests},
           {"seconds", r.makespan}, {"throughput", r.throughput()},
           {"p50_ms", r.p50_ms},    {"p99_ms", r.p99_ms},
@@ -148,12 +148,12 @@ int Run(const PlanArgs& args) {
   Result<std::string> read = ReadTopologyFile(args.topology);
   if (!read.ok()) return ReportFailure(read.status());
   const std::string& topology = read.value();
-  Result<fleet::PlanInputs> inputs = Inputs(args, topology);
+  Result<planner::PlanInputs> inputs = Inputs(args, topology);
   if (!inputs.ok()) return ReportFailure(inputs.status());
-  Result<fleet::CostModel> cost = fleet::CostModel::Create(inputs.value());
+  Result<planner::CostModel> cost = planner::CostModel::Create(inputs.value());
   if (!cost.ok()) return ReportFailure(cost.status());
-  fleet::Plan plan = fleet::MakePlan(cost.value(), {args.latency_target_ms});
-  std::string plan_json = fleet::PlanJson(inputs.value(), plan, topology);
+  planner::Plan plan = planner::MakePlan(cost.value(), {args.latency_target_ms});
+  std::string plan_json = planner::PlanJson(inputs.value(), plan, topology);
   if (!args.output.empty()) {
     std::ofstream out(args.output);
     out << plan_json << "\n";
@@ -163,15 +163,15 @@ int Run(const PlanArgs& args) {
   if (!args.replay.empty()) {
     Result<std::string> text = ReadTextFile(args.replay, "the trace");
     if (!text.ok()) return ReportFailure(text.status());
-    Result<std::vector<fleet::TraceRequest>> trace =
-        fleet::ParseTrace(text.value(), inputs.value());
+    Result<std::vector<planner::TraceRequest>> trace =
+        planner::ParseTrace(text.value(), inputs.value());
     if (!trace.ok()) return ReportFailure(trace.status().WithContext(args.replay));
-    std::vector<std::pair<std::string, fleet::Placement>> placements = {
+    std::vector<std::pair<std::string, planner::Placement>> placements = {
         {"plan", plan.placement},
-        {"one model per device", fleet::OneModelPerDevice(inputs.value())},
-        {"everything on one device", fleet::EverythingOnOneDevice(inputs.value())}};
+        {"one model per device", planner::OneModelPerDevice(inputs.value())},
+        {"everything on one device", planner::EverythingOnOneDevice(inputs.value())}};
     for (const auto& [name, placement] : placements) {
-      replays.push_back(ReplayJson(name, fleet::Replay(cost.value(), placement, trace.value())));
+      replays.push_back(ReplayJson(name, planner::Replay(cost.value(), placement, trace.value())));
     }
   }
   if (args.json) {

@@ -20,7 +20,7 @@
 #include "common/image.h"
 #include "cpu/interpreter.h"
 #include "devices/selector.h"
-#include "fleet/plan_file.h"
+#include "planner/plan_file.h"
 #include "sim/sim_device.h"
 #include "tpufleet/fleet.h"
 #include "tpufleet/interpreter.h"
@@ -99,7 +99,8 @@ Result<std::vector<std::string>> DefaultDevices(const std::vector<Placed>& place
   bool edgetpus = false, sims = false, cpu = false;
   for (const Placed& p : placed) {
     edgetpus = edgetpus || p.model->is_edgetpu_compiled() || p.selector.starts_with("usb") ||
-               p.selector.starts_with("pci") || p.selector.starts_with(":");
+               p.selector.starts_with("pci") || p.selector.starts_with(":") ||
+               p.selector.starts_with("#");
     sims = sims || p.selector.starts_with("sim");
     cpu = cpu || p.selector == "cpu";
   }
@@ -126,10 +127,10 @@ Result<std::vector<Placed>> LoadModels(const std::vector<std::string>& specs,
   }
   std::vector<Placed> placed;
   for (size_t i = 0; i < specs.size(); ++i) {
-    size_t at = specs[i].rfind('@');
+    TPUFLEET_ASSIGN_OR_RETURN(ModelSpec spec, ParseModelSpec(specs[i]));
     Placed p;
-    TPUFLEET_ASSIGN_OR_RETURN(p.model, LoadModel(specs[i].substr(0, at)));
-    if (at != std::string::npos) p.selector = specs[i].substr(at + 1);
+    TPUFLEET_ASSIGN_OR_RETURN(p.model, LoadModel(spec.model));
+    p.selector = spec.device;
     if (!labels.empty()) {
       TPUFLEET_ASSIGN_OR_RETURN(p.labels, Labels::Load(labels[labels.size() == 1 ? 0 : i]));
     }
@@ -148,8 +149,8 @@ Status Place(std::vector<Placed>& placed, Fleet& fleet) {
 }
 
 // The plan's units on its devices: co-compiled units through AddCoCompiled, in their order.
-Status PlaceFromPlan(const fleet::PlanFile& plan, std::vector<Placed>& placed, Fleet& fleet) {
-  for (const fleet::PlanFile::Unit& unit : plan.units) {
+Status PlaceFromPlan(const planner::PlanFile& plan, std::vector<Placed>& placed, Fleet& fleet) {
+  for (const planner::PlanFile::Unit& unit : plan.units) {
     std::vector<size_t> members;
     for (const std::string& name : unit.models) {
       auto it = std::find_if(plan.models.begin(), plan.models.end(),
@@ -179,7 +180,7 @@ std::vector<std::string> SplitCommas(const std::string& text) {
 }
 
 int Run(const RunArgs& args) {
-  std::optional<fleet::PlanFile> plan;
+  std::optional<planner::PlanFile> plan;
   if (!args.plan.empty()) {
     if (!args.models.empty() || !args.devices.empty() || !args.topology.empty()) {
       return ReportFailure(InvalidArgumentError(
@@ -187,8 +188,8 @@ int Run(const RunArgs& args) {
           "--topology"));
     }
     Result<std::string> text = ReadTextFile(args.plan, "the plan");
-    Result<fleet::PlanFile> parsed =
-        text.ok() ? fleet::ParsePlanFile(text.value()) : Result<fleet::PlanFile>(text.status());
+    Result<planner::PlanFile> parsed =
+        text.ok() ? planner::ParsePlanFile(text.value()) : Result<planner::PlanFile>(text.status());
     if (!parsed.ok()) return ReportFailure(parsed.status().WithContext(args.plan));
     plan = std::move(parsed).value();
   } else if (args.models.empty()) {

@@ -22,7 +22,7 @@ struct SimulateArgs {
   std::vector<std::string> zoo;
   std::string link = "usb3";
   std::string clock = "max";
-  uint64_t sram = 8 * 1024 * 1024;
+  uint64_t sram = sim::kEdgeTpuSramBytes;
   bool cocompile = false;
   bool calibration = false;
   bool json = false;
@@ -57,8 +57,9 @@ int Calibration(bool as_json) {
   }
   for (const sim::PublishedTiming& row : sim::PublishedTimings()) {
     Result<ModelPtr> model = ZooModel(row.zoo);
-    Result<sim::EdgeTpuProgram> program = model.ok() ? sim::Compile(*model.value(), 8 * 1024 * 1024)
-                                                     : Result<sim::EdgeTpuProgram>(model.status());
+    Result<sim::EdgeTpuProgram> program = model.ok()
+                                              ? sim::Compile(*model.value(), sim::kEdgeTpuSramBytes)
+                                              : Result<sim::EdgeTpuProgram>(model.status());
     if (!program.ok()) {
       std::cerr << "error: " << program.status().message() << "\n";
       return 1;
@@ -174,7 +175,7 @@ void AddSimulateCommand(CLI::App& root, int& exit_code) {
   cmd->add_option("--link", args->link, "usb3, usb2 or pcie")->default_val("usb3");
   cmd->add_option("--clock", args->clock, "std (250 MHz) or max (500 MHz)")->default_val("max");
   cmd->add_option("--sram", args->sram, "Parameter SRAM in bytes")
-      ->default_val(8 * 1024 * 1024)
+      ->default_val(sim::kEdgeTpuSramBytes)
       ->check(CLI::Range(1024, 1 << 30));
   cmd->add_flag("--cocompile", args->cocompile, "Co-compile the models (first listed first)");
   cmd->add_flag("--calibration", args->calibration, "Compare with Coral's published timings");

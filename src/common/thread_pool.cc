@@ -33,11 +33,6 @@ void ThreadPool::Drain() {
   }
 }
 
-size_t ThreadPool::pending() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return tasks_.size();
-}
-
 void ThreadPool::Loop() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {

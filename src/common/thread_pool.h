@@ -21,12 +21,11 @@ class ThreadPool {
   void Post(std::function<void()> task);
   // Runs every task posted so far, then joins the threads. Idempotent.
   void Drain();
-  size_t pending() const;
 
  private:
   void Loop();
 
-  mutable std::mutex mutex_;
+  std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::function<void()>> tasks_;
   bool draining_ = false;

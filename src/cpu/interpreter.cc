@@ -2,12 +2,16 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include "cpu/arena.h"
+#include "cpu/quantization.h"
 #include "cpu/registry.h"
+#include "cpu/shape_math.h"
 #include "model/edgetpu_package.h"
 #include "model/model_internal.h"
 
@@ -41,7 +45,8 @@ Result<std::unique_ptr<Interpreter>> Interpreter::Create(ModelPtr model,
   std::unique_ptr<Interpreter> interpreter(new Interpreter());
   interpreter->model_ = std::move(model);
   TPUFLEET_RETURN_IF_ERROR(interpreter->Prepare(options).WithContext(interpreter->model_->name()));
-  TPUFLEET_RETURN_IF_ERROR(interpreter->AllocateArena());
+  TPUFLEET_RETURN_IF_ERROR(
+      interpreter->AllocateArena(options.max_arena_bytes).WithContext(interpreter->model_->name()));
   return interpreter;
 }
 
@@ -63,11 +68,31 @@ Status Interpreter::Prepare(const InterpreterOptions& options) {
     t.is_constant = info.is_constant;
     if (info.is_sparse)
       return UnimplementedError(fmt::format("tensor #{} '{}' is sparse", info.index, info.name));
-    if (info.is_constant) t.data = const_cast<uint8_t*>(model.constant_data(info.index).data());
+    if (IsQuantized8(info.type)) {  // the kernels' integer arithmetic relies on it
+      for (int64_t zp : info.quantization.zero_points) {
+        if (zp < QMin(info.type) || zp > QMax(info.type)) {
+          return InvalidArgumentError(fmt::format(
+              "tensor #{} '{}': zero point {} is outside the range of {} ({} to {})", info.index,
+              info.name, zp, DataTypeName(info.type), QMin(info.type), QMax(info.type)));
+        }
+      }
+    }
+    if (info.is_constant) {
+      t.data = ConstantData(model, info);
+      if (t.data == nullptr)
+        return ResourceExhaustedError(fmt::format("cannot copy constant tensor #{}", info.index));
+    }
     tensors_.push_back(std::move(t));
   }
   inputs_ = model.input_indices();
   outputs_ = model.output_indices();
+  for (int i : inputs_) {
+    if (tensors_[i].is_constant) {
+      return InvalidArgumentError(fmt::format(
+          "graph input tensor #{} '{}' is a constant; inputs are written, so they cannot be", i,
+          tensors_[i].name));
+    }
+  }
   const tfl::SubGraph& graph = *FlatbufferOf(model).subgraphs()->Get(0);
   for (const OperatorInfo& op : model.operators()) {
     KernelFactory factory = FindKernel(op.builtin_code, op.name);
@@ -89,12 +114,31 @@ Status Interpreter::Prepare(const InterpreterOptions& options) {
       if (out->is_constant) return c.Invalid(fmt::format("writes constant tensor #{}", out->index));
     }
     TPUFLEET_RETURN_IF_ERROR(node.kernel->Prepare(c));
+    for (Tensor* out : c.outputs) {  // kernels may set output shapes
+      Result<int64_t> elements = ShapeElements(out->shape);
+      if (!elements.ok())
+        return c.Invalid(fmt::format("output tensor #{} has shape [{}]: {}", out->index,
+                                     fmt::join(out->shape, ", "), elements.status().message()));
+    }
     nodes_.push_back(std::move(node));
   }
   return OkStatus();
 }
 
-Status Interpreter::AllocateArena() {
+uint8_t* Interpreter::ConstantData(const Model& model, const TensorInfo& info) {
+  std::span<const uint8_t> bytes = model.constant_data(info.index);
+  size_t alignment = std::clamp<size_t>(DataTypeSize(info.type), 1, kArenaAlignment);
+  if (reinterpret_cast<uintptr_t>(bytes.data()) % alignment == 0)
+    return const_cast<uint8_t*>(bytes.data());  // never written through: see Tensor::data
+  size_t size = (bytes.size() + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
+  AlignedBytes copy(static_cast<uint8_t*>(std::aligned_alloc(kArenaAlignment, size)), std::free);
+  if (!copy) return nullptr;
+  std::memcpy(copy.get(), bytes.data(), bytes.size());
+  aligned_constants_.push_back(std::move(copy));
+  return aligned_constants_.back().get();
+}
+
+Status Interpreter::AllocateArena(uint64_t max_bytes) {
   const int end = static_cast<int>(nodes_.size());
   std::vector<int> first(tensors_.size(), -1), last(tensors_.size(), -1);
   for (int i : inputs_) first[i] = 0;
@@ -110,22 +154,38 @@ Status Interpreter::AllocateArena() {
       last[t->index] = n;
     }
   }
-  // Inputs keep their values across invocations; outputs stay readable after Invoke.
+  // Inputs keep their values across invocations; outputs stay readable after Invoke, even those
+  // no operator writes (they read as zeros).
   for (int i : inputs_) last[i] = end;
-  for (int i : outputs_) last[i] = end;
+  for (int i : outputs_) {
+    if (first[i] < 0) first[i] = 0;
+    last[i] = end;
+  }
   std::vector<Allocation> allocations;
   std::vector<int> owners;
   for (size_t t = 0; t < tensors_.size(); ++t) {
     if (tensors_[t].is_constant || first[t] < 0) continue;
-    allocations.push_back({tensors_[t].byte_size(), first[t], last[t]});
+    // Shapes are checked (at most 2^40 elements of at most 16 bytes): this cannot overflow.
+    size_t bytes = tensors_[t].byte_size();
+    if (bytes > max_bytes) {
+      return ResourceExhaustedError(
+          fmt::format("tensor #{} '{}' ({}) needs {} bytes, more than the {}-byte arena limit", t,
+                      tensors_[t].name, Describe(tensors_[t]), bytes, max_bytes));
+    }
+    allocations.push_back({bytes, first[t], last[t]});
     owners.push_back(static_cast<int>(t));
   }
   ArenaPlan plan = PlanArena(allocations);
+  if (plan.size > max_bytes) {
+    return ResourceExhaustedError(fmt::format(
+        "the tensors need a {}-byte arena, more than the {}-byte limit", plan.size, max_bytes));
+  }
   arena_size_ = plan.size;
-  arena_.reset(static_cast<uint8_t*>(
-      std::aligned_alloc(kArenaAlignment, std::max<size_t>(plan.size, kArenaAlignment))));
+  size_t arena_bytes = std::max<size_t>(plan.size, kArenaAlignment);
+  arena_.reset(static_cast<uint8_t*>(std::aligned_alloc(kArenaAlignment, arena_bytes)));
   if (!arena_)
     return ResourceExhaustedError(fmt::format("cannot allocate a {}-byte arena", plan.size));
+  std::memset(arena_.get(), 0, arena_bytes);  // tensors read before written hold zeros
   for (size_t a = 0; a < owners.size(); ++a)
     tensors_[owners[a]].data = arena_.get() + plan.offsets[a];
   return OkStatus();

@@ -1,8 +1,11 @@
 // The CPU interpreter: runs a TFLite model's main subgraph with the kernels in cpu/kernels.
 //
 // Create() prepares every operator (so unsupported operators and types fail there, naming the
-// operator) and plans one arena for all intermediate tensors. An Interpreter is owned by one
-// thread at a time; the Model it runs may be shared by many interpreters.
+// operator) and plans one arena for all intermediate tensors. The model is untrusted: kernels
+// check every option and shape they use, constants that are not aligned for their type are
+// copied to aligned memory, graph inputs may not be constants (they are written), and every
+// tensor the graph reads or returns has defined bytes (zero until written). An Interpreter is owned
+// by one thread at a time; the Model it runs may be shared by many interpreters.
 #pragma once
 
 #include <pthreadpool.h>
@@ -32,6 +35,9 @@ struct Profile {
 
 struct InterpreterOptions {
   int threads = 1;  // threads for the heavy kernels (XNNPACK); 1 runs everything on the caller
+  // The most bytes the arena of intermediate tensors may take: a model that needs more is refused
+  // (RESOURCE_EXHAUSTED) before anything is allocated.
+  uint64_t max_arena_bytes = uint64_t{1} << 30;
 };
 
 class Interpreter {
@@ -64,7 +70,10 @@ class Interpreter {
 
   Interpreter() = default;
   Status Prepare(const InterpreterOptions& options);
-  Status AllocateArena();
+  Status AllocateArena(uint64_t max_bytes);
+  // The bytes of a constant tensor, aligned for its type (copied when the file's are not); null
+  // when the copy cannot be allocated.
+  uint8_t* ConstantData(const Model& model, const TensorInfo& info);
 
   ModelPtr model_;
   std::vector<Tensor> tensors_;
@@ -72,7 +81,9 @@ class Interpreter {
   std::vector<int> inputs_;
   std::vector<int> outputs_;
   pthreadpool_t threadpool_ = nullptr;
-  std::unique_ptr<uint8_t, void (*)(void*)> arena_{nullptr, std::free};
+  using AlignedBytes = std::unique_ptr<uint8_t, void (*)(void*)>;
+  AlignedBytes arena_{nullptr, std::free};
+  std::vector<AlignedBytes> aligned_constants_;  // copies of misaligned constant buffers
   size_t arena_size_ = 0;
 };
 

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <cmath>
+
 namespace tpufleet::cpu {
 
 std::string Describe(const Tensor& t) {
@@ -29,6 +31,11 @@ Status OpContext::ExpectCounts(size_t inputs_min, size_t inputs_max, size_t outp
     if (inputs[i] == nullptr) return Invalid(fmt::format("required input {} is omitted", i));
   }
   return OkStatus();
+}
+
+Status OpContext::ExpectPositiveScale(const Tensor& t) const {
+  if (t.scale() > 0 && std::isfinite(t.scale())) return OkStatus();
+  return Invalid(fmt::format("{} has scale {}; it must be positive", Describe(t), t.scale()));
 }
 
 }  // namespace tpufleet::cpu

@@ -34,6 +34,8 @@ struct OpContext {
   Status Unsupported(const std::string& what) const;
   Status Invalid(const std::string& what) const;
   Status ExpectCounts(size_t inputs_min, size_t inputs_max, size_t outputs) const;
+  // INVALID_ARGUMENT unless `t`'s (first) scale is positive and finite.
+  Status ExpectPositiveScale(const Tensor& t) const;
 };
 
 class Kernel {

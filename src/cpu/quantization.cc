@@ -29,12 +29,20 @@ std::pair<float, float> ActivationRangeFloat(tfl::ActivationFunctionType activat
 
 LookupTable MakeLookupTable(const Tensor& input, const Tensor& output,
                             const std::function<float(float)>& f) {
-  LookupTable table{};
-  int32_t in_min = QMin(input.type);
   int32_t out_min = QMin(output.type), out_max = QMax(output.type);
+  return MakeRawLookupTable(input.type, output.type, [&](int32_t q) {
+    float real = input.scale() * static_cast<float>(q - input.zero_point());
+    return QuantizeValue(f(real), output.scale(), output.zero_point(), out_min, out_max);
+  });
+}
+
+LookupTable MakeRawLookupTable(DataType input, DataType output,
+                               const std::function<int32_t(int32_t)>& f) {
+  LookupTable table{};
+  int32_t in_min = QMin(input);
+  int32_t out_min = QMin(output), out_max = QMax(output);
   for (int i = 0; i < 256; ++i) {
-    float real = input.scale() * static_cast<float>(in_min + i - input.zero_point());
-    int32_t q = QuantizeValue(f(real), output.scale(), output.zero_point(), out_min, out_max);
+    int32_t q = std::clamp(f(in_min + i), out_min, out_max);
     table[i] = static_cast<uint8_t>(q - out_min);
   }
   return table;

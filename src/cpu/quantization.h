@@ -19,8 +19,13 @@ inline bool IsQuantized8(DataType t) { return t == DataType::kUInt8 || t == Data
 inline int32_t QMin(DataType t) { return t == DataType::kInt8 ? -128 : 0; }
 inline int32_t QMax(DataType t) { return t == DataType::kInt8 ? 127 : 255; }
 
-// Rounds half away from zero, as TFLite's reference kernels do.
-inline int32_t Round(float x) { return static_cast<int32_t>(std::lround(x)); }
+// Rounds half away from zero, as TFLite's reference kernels do. Clamped to +-2^30 first, so
+// huge or infinite values (from hostile scales) stay beyond every 8-bit range and adding a zero
+// point cannot overflow.
+inline int32_t Round(float x) {
+  constexpr float kLimit = 1 << 30;
+  return static_cast<int32_t>(std::lround(std::clamp(x, -kLimit, kLimit)));
+}
 
 // The real value of element `i`: dequantized for 8-bit tensors, converted for float32, int32 and
 // int64 ones; 0 for other types.
@@ -62,6 +67,9 @@ std::pair<float, float> ActivationRangeFloat(tfl::ActivationFunctionType activat
 using LookupTable = std::array<uint8_t, 256>;
 LookupTable MakeLookupTable(const Tensor& input, const Tensor& output,
                             const std::function<float(float)>& f);
+// out[q] = clamp(f(q)) on raw 8-bit values, for kernels whose arithmetic is defined on integers.
+LookupTable MakeRawLookupTable(DataType input, DataType output,
+                               const std::function<int32_t(int32_t)>& f);
 void ApplyLookupTable(const LookupTable& table, const Tensor& input, Tensor& output);
 
 }  // namespace tpufleet::cpu

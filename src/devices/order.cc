@@ -48,11 +48,30 @@ std::vector<DeviceInfo> Ordered(std::vector<DeviceInfo> devices, EnumerationOrde
       return Group(a, order) < Group(b, order);
     });
   } else {
-    std::stable_sort(devices.begin(), devices.end(), [&](const DeviceInfo& a, const DeviceInfo& b) {
-      return std::make_tuple(Group(a, order), ApexNumber(a), a.bus, a.ports) <
-             std::make_tuple(Group(b, order), ApexNumber(b), b.bus, b.ports);
-    });
+    std::stable_sort(devices.begin(), devices.end(), StableBefore);
   }
+  return devices;
+}
+
+bool StableBefore(const DeviceInfo& a, const DeviceInfo& b) {
+  constexpr EnumerationOrder kOrder = EnumerationOrder::kStable;
+  return std::make_tuple(Group(a, kOrder), ApexNumber(a), a.bus, a.ports) <
+         std::make_tuple(Group(b, kOrder), ApexNumber(b), b.bus, b.ports);
+}
+
+std::vector<DeviceInfo> CoralOrdered(const Inventory& inventory) {
+  std::vector<DeviceInfo> devices = Ordered(inventory.devices, EnumerationOrder::kCoral);
+  if (!inventory.runtime || !inventory.runtime->loaded) return devices;
+  const std::vector<RuntimeDevice>& listed = inventory.runtime->devices;
+  auto position = [&](const DeviceInfo& d) {
+    auto it = std::find_if(listed.begin(), listed.end(), [&](const RuntimeDevice& r) {
+      return r.type == d.type && r.path == d.path;
+    });
+    return it - listed.begin();  // listed.size() for a device the runtime does not list
+  };
+  std::stable_sort(devices.begin(), devices.end(), [&](const DeviceInfo& a, const DeviceInfo& b) {
+    return position(a) < position(b);
+  });
   return devices;
 }
 

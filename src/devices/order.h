@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "devices/discovery.h"
 #include "tpufleet/device.h"
 #include "tpufleet/status.h"
 
@@ -26,5 +27,13 @@ const char* EnumerationOrderName(EnumerationOrder order);
 // Sorts Edge TPUs (discovery order in, see devices/discovery.h) into `order`. CPU and simulated
 // devices keep their relative order after the Edge TPUs.
 std::vector<DeviceInfo> Ordered(std::vector<DeviceInfo> devices, EnumerationOrder order);
+
+// True when `a` comes before `b` in the stable order.
+bool StableBefore(const DeviceInfo& a, const DeviceInfo& b);
+
+// The inventory's Edge TPUs in libedgetpu's order: when the runtime loaded, the order it lists
+// them in (what `:N` indexes in Coral), devices it does not list after those; else kCoral's
+// reconstruction from sysfs.
+std::vector<DeviceInfo> CoralOrdered(const Inventory& inventory);
 
 }  // namespace tpufleet

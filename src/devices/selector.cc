@@ -7,12 +7,15 @@
 #include <charconv>
 #include <map>
 
+#include "devices/order.h"
+
 namespace tpufleet {
 namespace {
 
 constexpr char kUsbPrefix[] = "/sys/bus/usb/devices/";
 constexpr char kDevPrefix[] = "/dev/";
-constexpr char kExamples[] = "usb, pci, :0, usb:0, pci:0, cpu, sim:0, usb@2-1.3 or pci@/dev/apex_0";
+constexpr char kExamples[] =
+    "usb, pci, :0, usb:0, pci:0, #0, usb#0, pci#0, cpu, sim:0, usb@2-1.3 or pci@/dev/apex_0";
 
 Status Invalid(std::string_view text, const std::string& why) {
   return InvalidArgumentError(fmt::format("invalid device string '{}': {}", text, why));
@@ -26,9 +29,10 @@ std::optional<DeviceType> TypeWord(std::string_view word) {
   return std::nullopt;
 }
 
-Result<int> ParseIndex(std::string_view text, std::string_view index) {
+Result<int> ParseIndex(std::string_view text, std::string_view index, char mark) {
   if (index.empty()) {
-    return Invalid(text, fmt::format("no index after the colon; write {}0 for the first", text));
+    return Invalid(text, fmt::format("no index after the {}; write {}0 for the first",
+                                     mark == ':' ? "colon" : "'#'", text));
   }
   if (!std::all_of(index.begin(), index.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return Invalid(text, fmt::format("index '{}' is not a non-negative decimal integer", index));
@@ -110,7 +114,8 @@ Result<Selector> ParseSelector(std::string_view text) {
   }
   size_t at = text.find('@');
   size_t colon = text.find(':');
-  std::string_view word = text.substr(0, std::min(at, colon));
+  size_t hash = text.find('#');
+  std::string_view word = text.substr(0, std::min({at, colon, hash}));
   std::optional<DeviceType> type = TypeWord(word);
   if (!type && !word.empty()) {
     std::string lower(word);
@@ -120,15 +125,37 @@ Result<Selector> ParseSelector(std::string_view text) {
       return Invalid(text, fmt::format("device strings are lowercase: did you mean '{}'?", lower));
     return Invalid(text, fmt::format("unknown device type '{}'; use {}", word, kExamples));
   }
-  if (at != std::string_view::npos && (colon == std::string_view::npos || at < colon)) {
+  if (at != std::string_view::npos && at == word.size()) {
     if (!type) return Invalid(text, "give a type before '@': usb@2-1.3 or pci@/dev/apex_0");
     return ParsePathForm(text, *type, text.substr(at + 1));
   }
   selector.type = type;
-  if (colon == std::string_view::npos) return selector;  // "usb", "pci", "cpu", "sim"
+  if (word.size() == text.size()) return selector;  // "usb", "pci", "cpu", "sim"
   if (type == DeviceType::kCpu) return Invalid(text, "cpu takes no index; write cpu");
-  TPUFLEET_ASSIGN_OR_RETURN(selector.index, ParseIndex(text, text.substr(colon + 1)));
+  char mark = text[word.size()];
+  if (mark == '#' && type == DeviceType::kSim) {
+    return Invalid(text, "simulated devices have one order: write sim:N");
+  }
+  selector.stable_order = mark == '#';
+  TPUFLEET_ASSIGN_OR_RETURN(selector.index, ParseIndex(text, text.substr(word.size() + 1), mark));
   return selector;
+}
+
+Result<ModelSpec> ParseModelSpec(std::string_view spec) {
+  for (size_t at = spec.find('@'); at != std::string_view::npos; at = spec.find('@', at + 1)) {
+    if (ParseSelector(spec.substr(at + 1)).ok()) {
+      return ModelSpec{std::string(spec.substr(0, at)), std::string(spec.substr(at + 1))};
+    }
+  }
+  // No device follows any '@': a spec without one, unless the file name itself has an '@'.
+  size_t name_start = spec.rfind('/');
+  size_t first_at = spec.find('@', name_start == std::string_view::npos ? 0 : name_start);
+  if (first_at == std::string_view::npos) return ModelSpec{std::string(spec), ""};
+  Status why = ParseSelector(spec.substr(first_at + 1)).status();
+  return InvalidArgumentError(fmt::format(
+      "model '{}': what follows '@' is no device string ({}); write MODEL@DEVICE, e.g. "
+      "model.tflite@usb:0, and end a file name that holds '@' with '@' when it names no device",
+      spec, why.message()));
 }
 
 std::string DescribeDevices(const std::vector<DeviceInfo>& devices) {
@@ -172,6 +199,11 @@ Result<std::vector<const DeviceInfo*>> ResolveSelector(const Selector& selector,
         fmt::format("'{}': no {} at {}; {}", selector.text, kind, selector.port_or_node, existing));
   }
   if (selector.index) {
+    if (selector.stable_order) {
+      std::stable_sort(
+          candidates.begin(), candidates.end(),
+          [](const DeviceInfo* a, const DeviceInfo* b) { return StableBefore(*a, *b); });
+    }
     if (static_cast<size_t>(*selector.index) < candidates.size()) {
       return std::vector<const DeviceInfo*>{candidates[*selector.index]};
     }

@@ -1,20 +1,14 @@
+// The fleet's lifecycle and submission paths; placement, dispatch and metrics live beside it.
 #include "tpufleet/fleet.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <condition_variable>
-#include <mutex>
-#include <set>
 #include <thread>
 
 #include "common/image.h"
-#include "common/thread_pool.h"
 #include "devices/selector.h"
-#include "fleet/device_factory.h"
-#include "fleet/dispatch_order.h"
-#include "fleet/worker.h"
-#include "sim/compiler.h"
+#include "fleet/fleet_impl.h"
 
 namespace tpufleet {
 
@@ -22,71 +16,11 @@ using fleet::Clock;
 using fleet::RequestPtr;
 using fleet::Worker;
 
-namespace {
-
-struct ModelEntry {
-  ModelPtr model;
-  uint64_t token = 0;        // caching token on an Edge TPU (0: none or unknown)
-  std::vector<int> group;    // ids of its co-compiled group, itself included; empty: alone
-  std::vector<int> devices;  // placement: worker indices
-  Status unusable;  // set when a device could not prepare it: AddModel failed, never dispatched
-  fleet::LatencyHistogram latency;
-  uint64_t submitted = 0, requests = 0, errors = 0, reloads = 0, reloaded_bytes = 0;
-
-  // Models placed as one unit (co-compiled: one caching token) share this key.
-  uint64_t unit(size_t id) const { return token != 0 ? token : (uint64_t{1} << 63) | id; }
-};
-
-// The caching token the models get when compiled (together, in order, if several) for an Edge
-// TPU: the same for every device, so it identifies what is resident.
-uint64_t CachingToken(const std::vector<ModelPtr>& models) {
-  constexpr uint64_t kSram = 8 * 1024 * 1024;
-  std::vector<sim::EdgeTpuProgram> programs;
-  for (const ModelPtr& model : models) {
-    Result<sim::EdgeTpuProgram> program = sim::Compile(*model, kSram);
-    if (!program.ok()) return 0;
-    programs.push_back(std::move(program).value());
-  }
-  if (programs.size() > 1) programs = sim::CoCompile(std::move(programs), kSram);
-  return programs[0].caching_token;
-}
-
-void Answer(RequestPtr& request, Status status) { request->promise.set_value(std::move(status)); }
-
-}  // namespace
-
-struct Fleet::Impl {
-  FleetOptions options;
-  std::unique_ptr<fleet::DeviceFactory> factory;  // what device strings can name
-  Clock::time_point started = Clock::now();
-  std::vector<DeviceInfo> infos;
-  std::vector<std::unique_ptr<Worker>> workers;
-  std::unique_ptr<ThreadPool> preparation;
-  mutable std::mutex mutex;  // models, placement, closing
-  std::vector<ModelEntry> models;
-  bool closing = false;  // set by ~Fleet: failed-over requests are answered, not re-queued
-
-  std::thread watchdog;
-  std::mutex watchdog_mutex;
-  std::condition_variable watchdog_wake;
-  bool watchdog_stop = false;
-
-  Status Dispatch(RequestPtr& request);
-  void OrderByExpectedStart(std::vector<int>& candidates, uint64_t token) const;
-  // Dispatches, or answers with the reason no device took the request.
-  void DispatchOrAnswer(RequestPtr request);
-  void OnFailure(std::vector<RequestPtr> orphans);
-  void OnAnswer(const fleet::Request& request, const fleet::Outcome& outcome);
-  Result<std::vector<int>> Place(const std::string& name, uint64_t token,
-                                 const std::vector<std::string>& selectors) const;
-  Result<std::vector<int>> Add(std::vector<ModelPtr> models,
-                               const std::vector<std::string>& selectors, bool group);
-  // Makes worker `d` able to run `id` (and its group): failover to a device not placed before.
-  void ExtendPlacementLocked(int id, int d);
-  void WatchTimeouts();
-};
-
 Result<std::unique_ptr<Fleet>> Fleet::Create(const FleetOptions& options) {
+  if (options.max_retries < 0) {
+    return InvalidArgumentError(
+        fmt::format("max_retries is {}; it must be 0 (no retry) or more", options.max_retries));
+  }
   auto impl = std::make_unique<Impl>();
   TPUFLEET_ASSIGN_OR_RETURN(
       impl->factory,
@@ -96,9 +30,20 @@ Result<std::unique_ptr<Fleet>> Fleet::Create(const FleetOptions& options) {
   impl->options = options;
   Impl* raw = impl.get();
   fleet::DeviceFactory* factory = impl->factory.get();
-  fleet::WorkerOptions worker_options{options.queue_capacity, options.max_batch,
-                                      options.invocation_timeout_seconds,
-                                      options.max_deadline_misses, options.probe_interval};
+  fleet::WorkerOptions worker_options;
+  worker_options.queue_capacity = options.queue_capacity;
+  worker_options.max_batch = options.max_batch;
+  worker_options.invocation_timeout_seconds = options.invocation_timeout_seconds;
+  worker_options.max_deadline_misses = options.max_deadline_misses;
+  worker_options.max_retries = options.max_retries;
+  worker_options.max_failures_served_elsewhere = options.max_failures_served_elsewhere;
+  worker_options.probe_interval = options.probe_interval;
+  worker_options.spin_wait = options.spin_wait;
+  int threads = options.preparation_threads > 0
+                    ? options.preparation_threads
+                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  raw->preparation = std::make_unique<ThreadPool>(threads);
+  std::unique_ptr<Fleet> fleet(new Fleet(std::move(impl)));  // stops the threads on any error
   for (const std::string& text : options.devices) {
     TPUFLEET_ASSIGN_OR_RETURN(std::unique_ptr<backends::Device> device, factory->Open(text));
     const std::string& name = device->info().name;
@@ -110,18 +55,17 @@ Result<std::unique_ptr<Fleet>> Fleet::Create(const FleetOptions& options) {
     raw->infos.push_back(device->info());
     raw->workers.push_back(std::make_unique<Worker>(
         std::move(device), worker_options,
-        [raw](std::vector<RequestPtr> orphans) { raw->OnFailure(std::move(orphans)); },
+        [raw](std::vector<RequestPtr> requests) { raw->OnRedispatch(std::move(requests)); },
         [raw](const fleet::Request& r, const fleet::Outcome& o) { raw->OnAnswer(r, o); }));
   }
   if (raw->workers.empty()) return InvalidArgumentError("a fleet needs at least one device");
-  int threads = options.preparation_threads > 0
-                    ? options.preparation_threads
-                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  raw->preparation = std::make_unique<ThreadPool>(threads);
+  // Once the workers are all there (these threads read the list), and before any model, so
+  // before any worker can hand a request back.
+  raw->redispatcher = std::thread([raw] { raw->RedispatchLoop(); });
   if (options.invocation_timeout_seconds > 0) {
     raw->watchdog = std::thread([raw] { raw->WatchTimeouts(); });
   }
-  return std::unique_ptr<Fleet>(new Fleet(std::move(impl)));
+  return fleet;
 }
 
 Fleet::Fleet(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -132,8 +76,15 @@ Fleet::~Fleet() {
     std::lock_guard<std::mutex> lock(impl_->mutex);
     impl_->closing = true;
   }
-  // Join every worker before destroying any: a failing worker may still look at the others.
+  // Join every worker before destroying any: a failing worker may still look at the others. A
+  // worker stuck in a device call is interrupted by the watchdog, which runs until the end.
   for (auto& worker : impl_->workers) worker->Stop();
+  {
+    std::lock_guard<std::mutex> lock(impl_->redispatch_mutex);
+    impl_->redispatch_stop = true;
+  }
+  impl_->redispatch_wake.notify_all();
+  if (impl_->redispatcher.joinable()) impl_->redispatcher.join();
   {
     std::lock_guard<std::mutex> lock(impl_->watchdog_mutex);
     impl_->watchdog_stop = true;
@@ -151,125 +102,16 @@ void Fleet::Impl::WatchTimeouts() {
   }
 }
 
-Result<std::vector<int>> Fleet::Impl::Place(const std::string& name, uint64_t token,
-                                            const std::vector<std::string>& selectors) const {
-  std::vector<int> placed;
-  for (const std::string& text : selectors) {
-    // Strings mean what they mean machine-wide ("sim:1" is sim:1 even in a fleet without
-    // sim:0); "any" forms take the first match the fleet has, PCIe first.
-    TPUFLEET_ASSIGN_OR_RETURN(Selector selector, ParseSelector(text));
-    TPUFLEET_ASSIGN_OR_RETURN(std::vector<const DeviceInfo*> found,
-                              ResolveSelector(selector, factory->available()));
-    int index = -1;
-    for (const DeviceInfo* wanted : found) {
-      for (size_t d = 0; d < infos.size() && index < 0; ++d) {
-        if (infos[d].type == wanted->type && infos[d].name == wanted->name) {
-          index = static_cast<int>(d);
-        }
-      }
-      if (index >= 0) break;
-    }
-    if (index < 0) {
-      std::vector<std::string> names;
-      for (const DeviceInfo& d : infos) names.push_back(StableDeviceString(d));
-      return NotFoundError(
-          fmt::format("'{}' names {}, which is not one of the fleet's devices ({})", text,
-                      StableDeviceString(*found[0]), fmt::join(names, ", ")));
-    }
-    if (std::find(placed.begin(), placed.end(), index) == placed.end()) placed.push_back(index);
-  }
-  if (!placed.empty()) return placed;
-  // Automatic. Co-compiled models (one caching token) go where the first of them went.
-  for (const ModelEntry& m : models) {
-    if (token != 0 && m.token == token && !m.devices.empty()) return std::vector<int>{m.devices[0]};
-  }
-  // Else a device no model uses yet, PCIe first, then in order, as Coral's old API; a
-  // co-compiled group counts as one model.
-  std::vector<std::set<uint64_t>> units(infos.size());
-  std::set<uint64_t> all_units;
-  for (size_t id = 0; id < models.size(); ++id) {
-    for (int d : models[id].devices) units[d].insert(models[id].unit(id));
-    all_units.insert(models[id].unit(id));
-  }
-  for (bool pcie : {true, false}) {  // PCIe first, as the old API preferred the on-board device
-    for (size_t d = 0; d < infos.size(); ++d) {
-      if (units[d].empty() && (!pcie || infos[d].type == DeviceType::kPci)) {
-        return std::vector<int>{static_cast<int>(d)};
-      }
-    }
-  }
-  if (options.strict) {
-    return FailedPreconditionError(fmt::format(
-        "{} would be model number {}, but the fleet has {} devices ({}) and strict placement "
-        "gives each model its own; give it a device string (model.tflite@sim:0) or leave strict "
-        "placement off to share devices",
-        name, all_units.size() + 1, infos.size(), DescribeDevices(infos)));
-  }
-  // Shared: the device with the fewest models.
-  auto least = std::min_element(units.begin(), units.end(),
-                                [](const auto& a, const auto& b) { return a.size() < b.size(); });
-  return std::vector<int>{static_cast<int>(least - units.begin())};
-}
-
-Result<std::vector<int>> Fleet::Impl::Add(std::vector<ModelPtr> models,
-                                          const std::vector<std::string>& selectors, bool group) {
-  for (const ModelPtr& m : models) {
-    if (!m) return InvalidArgumentError("no model given");
-  }
-  if (models.empty()) return InvalidArgumentError("no model given");
-  uint64_t token = CachingToken(models);
-  std::vector<int> ids, devices;
-  {
-    std::lock_guard<std::mutex> lock(mutex);
-    TPUFLEET_ASSIGN_OR_RETURN(devices, Place(models[0]->name(), token, selectors));
-    for (size_t i = 0; i < models.size(); ++i) {
-      ids.push_back(static_cast<int>(this->models.size() + i));
-    }
-    for (size_t i = 0; i < models.size(); ++i) {
-      ModelEntry entry;
-      entry.model = models[i];
-      entry.token = token;
-      entry.devices = devices;
-      if (group) entry.group = ids;
-      this->models.push_back(std::move(entry));
-    }
-    for (int d : devices) workers[d]->AddModels(ids, models, token, group);
-  }
-  // Prepare on every placed device now, so a model a device cannot run fails here, not on its
-  // first request. A device that is down or full prepares it later, on first use.
-  std::vector<std::future<Result<InferenceResult>>> prepared;
-  for (int d : devices) {
-    auto request = std::make_unique<fleet::Request>();
-    request->model = ids[0];
-    request->prepare_only = true;
-    std::future<Result<InferenceResult>> done = request->promise.get_future();
-    if (workers[d]->Enqueue(request).ok()) prepared.push_back(std::move(done));
-  }
-  Status failed;
-  for (auto& done : prepared) {
-    Result<InferenceResult> result = done.get();
-    if (!result.ok() && failed.ok()) failed = result.status();
-  }
-  if (failed.ok()) return ids;
-  std::lock_guard<std::mutex> lock(mutex);
-  for (int id : ids) {
-    this->models[id].devices.clear();
-    this->models[id].unusable = failed;
-  }
-  return failed;
-}
-
 Result<int> Fleet::AddModel(ModelPtr model, const std::vector<std::string>& selectors) {
   TPUFLEET_ASSIGN_OR_RETURN(std::vector<int> ids, impl_->Add({std::move(model)}, selectors, false));
   return ids[0];
 }
 
 Result<int> Fleet::AddModel(const std::string& spec) {
-  size_t at = spec.rfind('@');
-  std::string path = at == std::string::npos ? spec : spec.substr(0, at);
-  TPUFLEET_ASSIGN_OR_RETURN(ModelPtr model, Model::FromFile(path));
-  if (at == std::string::npos) return AddModel(model);
-  return AddModel(model, {spec.substr(at + 1)});
+  TPUFLEET_ASSIGN_OR_RETURN(ModelSpec parsed, ParseModelSpec(spec));
+  TPUFLEET_ASSIGN_OR_RETURN(ModelPtr model, Model::FromFile(parsed.model));
+  if (parsed.device.empty()) return AddModel(model);
+  return AddModel(model, {parsed.device});
 }
 
 Result<std::vector<int>> Fleet::AddCoCompiled(std::vector<ModelPtr> models,
@@ -286,115 +128,24 @@ Result<std::vector<int>> Fleet::AddCoCompiled(std::vector<ModelPtr> models,
   return impl_->Add(std::move(models), selectors, true);
 }
 
-void Fleet::Impl::ExtendPlacementLocked(int id, int d) {
-  ModelEntry& entry = models[id];
-  std::vector<int> ids = entry.group.empty() ? std::vector<int>{id} : entry.group;
-  std::vector<ModelPtr> group_models;
-  for (int i : ids) {
-    group_models.push_back(models[i].model);
-    models[i].devices.push_back(d);
-  }
-  workers[d]->AddModels(ids, group_models, entry.token, !entry.group.empty());
-}
-
-Status Fleet::Impl::Dispatch(RequestPtr& request) {
-  // A device may go down between choosing it and queueing on it: then choose again. Each round
-  // either queues the request or sees one more device down, so this ends.
-  Status last;
-  for (size_t round = 0; round <= workers.size(); ++round) {
-    std::vector<int> candidates;
-    uint64_t token = 0;
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      if (closing) return UnavailableError("the fleet is shutting down");
-      const ModelEntry& entry = models[request->model];
-      if (!entry.unusable.ok()) return entry.unusable;
-      token = entry.token;
-      for (int d : entry.devices) {
-        if (workers[d]->healthy()) candidates.push_back(d);
-      }
-      if (candidates.empty()) {  // failover: any healthy device can load the model
-        for (size_t d = 0; d < workers.size(); ++d) {
-          if (workers[d]->healthy()) candidates.push_back(static_cast<int>(d));
-        }
-      }
-      if (candidates.empty()) {
-        std::vector<std::string> why;
-        for (const auto& worker : workers) {
-          why.push_back(fmt::format("{} ({})", worker->name(), worker->down_reason()));
-        }
-        return UnavailableError(
-            fmt::format("no device can serve model {}: every device is down: {}",
-                        entry.model->name(), fmt::join(why, "; ")));
-      }
-    }
-    OrderByExpectedStart(candidates, token);
-    bool only_down = true;
-    for (int d : candidates) {
-      {
-        std::lock_guard<std::mutex> lock(mutex);
-        if (!workers[d]->CanRun(request->model)) ExtendPlacementLocked(request->model, d);
-      }
-      last = workers[d]->Enqueue(request);
-      if (last.ok()) return last;
-      only_down = only_down && last.code() == StatusCode::kUnavailable;
-    }
-    if (!only_down) return last;  // queues full
-  }
-  return last;
-}
-
-void Fleet::Impl::OrderByExpectedStart(std::vector<int>& candidates, uint64_t token) const {
-  std::vector<fleet::DispatchCandidate> loads;
-  for (int d : candidates) {
-    Worker::Load l = workers[d]->load();
-    loads.push_back({l.depth, token != 0 && l.resident_token == token, l.service_seconds});
-  }
-  std::vector<int> ordered;
-  for (size_t i : fleet::DispatchOrder(loads, options.max_batch)) ordered.push_back(candidates[i]);
-  candidates = std::move(ordered);
-}
-
-void Fleet::Impl::DispatchOrAnswer(RequestPtr request) {
-  Status dispatched = Dispatch(request);
-  if (dispatched.ok()) return;
-  OnAnswer(*request, {});
-  Answer(request, dispatched);
-}
-
-void Fleet::Impl::OnFailure(std::vector<RequestPtr> orphans) {
-  for (RequestPtr& request : orphans) DispatchOrAnswer(std::move(request));
-}
-
-void Fleet::Impl::OnAnswer(const fleet::Request& request, const fleet::Outcome& outcome) {
-  std::lock_guard<std::mutex> lock(mutex);
-  ModelEntry& entry = models[request.model];
-  ++entry.requests;
-  if (!outcome.ok) ++entry.errors;
-  if (outcome.reloaded) {
-    ++entry.reloads;
-    entry.reloaded_bytes += outcome.reloaded_bytes;
-  }
-  entry.latency.Record(std::chrono::duration<double>(Clock::now() - request.submitted).count());
-}
-
 namespace {
 
 // A request for `model`, counted as submitted; null (and `future` answered) for an unknown id.
-RequestPtr NewRequest(int model, std::optional<Clock::time_point> deadline,
-                      std::vector<ModelEntry>& models, std::mutex& mutex,
+RequestPtr NewRequest(Fleet::Impl& impl, int model, std::optional<Clock::time_point> deadline,
                       std::future<Result<InferenceResult>>& future) {
   auto request = std::make_unique<fleet::Request>();
   request->model = model;
   request->deadline = deadline;
   future = request->promise.get_future();
-  std::lock_guard<std::mutex> lock(mutex);
-  if (model < 0 || static_cast<size_t>(model) >= models.size()) {
-    Answer(request, InvalidArgumentError(fmt::format("unknown model id {}; the fleet has {} models",
-                                                     model, models.size())));
+  std::lock_guard<std::mutex> lock(impl.mutex);
+  if (model < 0 || static_cast<size_t>(model) >= impl.models.size()) {
+    AnswerUnserved(request,
+                   InvalidArgumentError(fmt::format("unknown model id {}; the fleet has {} models",
+                                                    model, impl.models.size())));
     return nullptr;
   }
-  ++models[model].submitted;
+  request->stats = impl.models[model]->stats.get();
+  request->stats->CountSubmitted();
   return request;
 }
 
@@ -403,22 +154,22 @@ RequestPtr NewRequest(int model, std::optional<Clock::time_point> deadline,
 std::future<Result<InferenceResult>> Fleet::Submit(int model, TensorList inputs,
                                                    std::optional<Clock::time_point> deadline) {
   std::future<Result<InferenceResult>> future;
-  RequestPtr request = NewRequest(model, deadline, impl_->models, impl_->mutex, future);
+  RequestPtr request = NewRequest(*impl_, model, deadline, future);
   if (!request) return future;
   request->inputs = std::move(inputs);
-  impl_->DispatchOrAnswer(std::move(request));
+  impl_->DispatchOrAnswer(std::move(request), /*admitted=*/false);
   return future;
 }
 
 std::future<Result<InferenceResult>> Fleet::Submit(int model, Preparation prepare,
                                                    std::optional<Clock::time_point> deadline) {
   std::future<Result<InferenceResult>> future;
-  RequestPtr request = NewRequest(model, deadline, impl_->models, impl_->mutex, future);
+  RequestPtr request = NewRequest(*impl_, model, deadline, future);
   if (!request) return future;
   ModelPtr target;
   {
     std::lock_guard<std::mutex> lock(impl_->mutex);
-    target = impl_->models[model].model;
+    target = impl_->models[model]->model;
   }
   auto held = std::make_shared<RequestPtr>(std::move(request));
   Impl* impl = impl_.get();
@@ -427,10 +178,10 @@ std::future<Result<InferenceResult>> Fleet::Submit(int model, Preparation prepar
     Result<TensorList> inputs = prepare(*target);
     if (!inputs.ok()) {
       impl->OnAnswer(*request, {});
-      return Answer(request, inputs.status());
+      return AnswerUnserved(request, inputs.status());
     }
     request->inputs = std::move(inputs).value();
-    impl->DispatchOrAnswer(std::move(request));
+    impl->DispatchOrAnswer(std::move(request), /*admitted=*/false);
   });
   return future;
 }
@@ -448,12 +199,14 @@ std::future<Result<InferenceResult>> Fleet::SubmitImage(int model, std::string i
 
 Result<InferenceResult> Fleet::Run(int model, TensorList inputs) {
   std::future<Result<InferenceResult>> answer = Submit(model, std::move(inputs));
-  // As the worker does: poll briefly before sleeping, so a quick answer is not delayed by the
-  // tens of microseconds it takes to wake a thread whose core went idle.
-  Clock::time_point until = Clock::now() + std::chrono::microseconds(50);
-  while (answer.wait_for(std::chrono::seconds(0)) != std::future_status::ready &&
-         Clock::now() < until) {
-    std::this_thread::yield();
+  if (impl_->options.spin_wait) {
+    // As the workers do: poll briefly before sleeping, so a quick answer is not delayed by the
+    // tens of microseconds it takes to wake a thread whose core went idle.
+    Clock::time_point until = Clock::now() + std::chrono::microseconds(50);
+    while (answer.wait_for(std::chrono::seconds(0)) != std::future_status::ready &&
+           Clock::now() < until) {
+      std::this_thread::yield();
+    }
   }
   return answer.get();
 }
@@ -467,44 +220,11 @@ std::vector<std::string> Fleet::device_names() const {
 std::vector<std::string> Fleet::placement(int model) const {
   std::lock_guard<std::mutex> lock(impl_->mutex);
   std::vector<std::string> names;
-  for (int d : impl_->models.at(model).devices)
+  if (model < 0 || static_cast<size_t>(model) >= impl_->models.size()) return names;
+  for (int d : impl_->CurrentDevicesLocked(*impl_->models[model])) {
     names.push_back(StableDeviceString(impl_->infos[d]));
+  }
   return names;
-}
-
-FleetMetrics Fleet::Metrics() const {
-  FleetMetrics metrics;
-  bool virtual_time = !impl_->options.real_time;
-  for (size_t d = 0; d < impl_->workers.size(); ++d) {
-    metrics.devices.push_back(impl_->workers[d]->metrics());
-    virtual_time = virtual_time && impl_->infos[d].type == DeviceType::kSim;
-  }
-  // In virtual time every device's timeline starts at 0 and advances only while it works.
-  for (const DeviceMetrics& d : metrics.devices) {
-    metrics.elapsed_seconds = std::max(metrics.elapsed_seconds, d.busy_seconds);
-  }
-  if (!virtual_time) {
-    metrics.elapsed_seconds = std::chrono::duration<double>(Clock::now() - impl_->started).count();
-  }
-  for (DeviceMetrics& d : metrics.devices) {
-    d.busy_fraction = metrics.elapsed_seconds > 0 ? d.busy_seconds / metrics.elapsed_seconds : 0;
-  }
-  std::lock_guard<std::mutex> lock(impl_->mutex);
-  for (const ModelEntry& m : impl_->models) {
-    ModelMetrics mm;
-    mm.model = m.model->name();
-    for (int d : m.devices) mm.devices.push_back(StableDeviceString(impl_->infos[d]));
-    mm.requests = m.requests;
-    mm.errors = m.errors;
-    mm.reloads = m.reloads;
-    mm.reloaded_bytes = m.reloaded_bytes;
-    mm.queue_depth = m.submitted - m.requests;
-    mm.p50_ms = m.latency.Quantile(0.50) * 1e3;
-    mm.p95_ms = m.latency.Quantile(0.95) * 1e3;
-    mm.p99_ms = m.latency.Quantile(0.99) * 1e3;
-    metrics.models.push_back(std::move(mm));
-  }
-  return metrics;
 }
 
 }  // namespace tpufleet

@@ -42,18 +42,20 @@ void AppendSeries(std::string& out, const std::vector<Series<Row>>& series,
   }
 }
 
-// Latency quantiles as a gauge with a quantile label, per row.
+// Latency as a summary per row: quantiles, then the sum and count of every latency recorded.
 template <typename Row>
 void AppendLatency(std::string& out, const char* name, const char* help,
                    const std::vector<Row>& rows, const char* label,
                    const std::function<std::string(const Row&)>& key) {
-  out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n", name, help, name);
+  out += fmt::format("# HELP {} {}\n# TYPE {} summary\n", name, help, name);
   for (const Row& row : rows) {
     std::string who = LabelValue(key(row));
     for (auto [q, ms] :
          {std::pair{"0.5", row.p50_ms}, {"0.95", row.p95_ms}, {"0.99", row.p99_ms}}) {
       out += fmt::format("{}{{{}=\"{}\",quantile=\"{}\"}} {}\n", name, label, who, q, ms / 1e3);
     }
+    out += fmt::format("{}_sum{{{}=\"{}\"}} {}\n", name, label, who, row.latency_sum_seconds);
+    out += fmt::format("{}_count{{{}=\"{}\"}} {}\n", name, label, who, row.requests);
   }
 }
 
@@ -71,10 +73,12 @@ std::string MetricsJson(const FleetMetrics& metrics) {
                        {"reloaded_bytes", d.reloaded_bytes},
                        {"failures", d.failures},
                        {"rejoins", d.rejoins},
+                       {"flaps", d.flaps},
                        {"busy_seconds", d.busy_seconds},
                        {"busy_fraction", d.busy_fraction},
                        {"queue_depth", d.queue_depth},
-                       {"latency_ms", {{"p50", d.p50_ms}, {"p95", d.p95_ms}, {"p99", d.p99_ms}}}});
+                       {"latency_ms", {{"p50", d.p50_ms}, {"p95", d.p95_ms}, {"p99", d.p99_ms}}},
+                       {"latency_sum_seconds", d.latency_sum_seconds}});
   }
   for (const ModelMetrics& m : metrics.models) {
     models.push_back({{"model", m.model},
@@ -84,18 +88,22 @@ std::string MetricsJson(const FleetMetrics& metrics) {
                       {"reloads", m.reloads},
                       {"reloaded_bytes", m.reloaded_bytes},
                       {"queue_depth", m.queue_depth},
-                      {"latency_ms", {{"p50", m.p50_ms}, {"p95", m.p95_ms}, {"p99", m.p99_ms}}}});
+                      {"latency_ms", {{"p50", m.p50_ms}, {"p95", m.p95_ms}, {"p99", m.p99_ms}}},
+                      {"latency_sum_seconds", m.latency_sum_seconds}});
   }
-  return json{
-      {"elapsed_seconds", metrics.elapsed_seconds}, {"devices", devices}, {"models", models}}
+  return json{{"clock", metrics.clock},
+              {"elapsed_seconds", metrics.elapsed_seconds},
+              {"devices", devices},
+              {"models", models}}
       .dump(2);
 }
 
 std::string MetricsPrometheus(const FleetMetrics& metrics) {
   std::string out = fmt::format(
-      "# HELP tpufleet_elapsed_seconds Time the fleet has run (longest device timeline in "
-      "virtual time).\n# TYPE tpufleet_elapsed_seconds gauge\ntpufleet_elapsed_seconds {}\n",
-      metrics.elapsed_seconds);
+      "# HELP tpufleet_elapsed_seconds Time the fleet has run (wall time; in virtual time, the "
+      "longest modeled device timeline).\n# TYPE tpufleet_elapsed_seconds gauge\n"
+      "tpufleet_elapsed_seconds{{clock=\"{}\"}} {}\n",
+      metrics.clock, metrics.elapsed_seconds);
   using D = DeviceMetrics;
   std::vector<Series<D>> device_series = {
       {"tpufleet_device_up", "gauge", "1 while the device takes requests, 0 while it is down.",
@@ -112,6 +120,9 @@ std::string MetricsPrometheus(const FleetMetrics& metrics) {
        [](const D& d) { return double(d.failures); }},
       {"tpufleet_device_rejoins_total", "counter", "Times the device came back after a probe.",
        [](const D& d) { return double(d.rejoins); }},
+      {"tpufleet_device_flaps_total", "counter",
+       "Times the device failed again soon after rejoining.",
+       [](const D& d) { return double(d.flaps); }},
       {"tpufleet_device_busy_seconds_total", "counter", "Device time spent invoking.",
        [](const D& d) { return d.busy_seconds; }},
       {"tpufleet_device_busy_ratio", "gauge", "Busy seconds over elapsed seconds.",

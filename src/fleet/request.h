@@ -6,19 +6,29 @@
 #include <future>
 #include <memory>
 #include <optional>
+#include <vector>
 
+#include "fleet/model_stats.h"
 #include "tpufleet/fleet.h"
 
 namespace tpufleet::fleet {
 
 using Clock = std::chrono::steady_clock;
 
+class Worker;
+
 struct Request {
   int model = 0;
   TensorList inputs;
   std::optional<Clock::time_point> deadline;
   Clock::time_point submitted = Clock::now();
-  int attempts = 0;  // devices that tried it
+  ModelStats* stats = nullptr;  // the model's counters; null for prepare-only requests
+  int attempts = 0;             // devices that tried it
+  // Workers it failed on with an error the device survived (kept to tell them, should another
+  // device serve it, that they failed what others could do), and the first such error: what the
+  // request is answered with once its retries are used up.
+  std::vector<Worker*> failed_on;
+  Status first_error;
   // Only prepare the model's program (compile, load, check): answered with no outputs and not
   // counted in metrics. Lets AddModel report a model a device cannot run at once.
   bool prepare_only = false;

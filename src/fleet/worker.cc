@@ -3,27 +3,30 @@
 #include <fmt/format.h>
 
 #include "devices/selector.h"
+#include "fleet/dispatch_order.h"
 
 namespace tpufleet::fleet {
 namespace {
-
-// Errors that mean the device itself is gone or stuck, rather than this request being wrong.
-bool IsDeviceFailure(const Status& s) {
-  return s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kDeadlineExceeded;
-}
 
 double SecondsSince(Clock::time_point start, Clock::time_point now) {
   return std::chrono::duration<double>(now - start).count();
 }
 
+// Errors after which the device itself is in doubt: it may be gone (a probe tells), or the
+// invocation failed on the device's side. Anything else is the request's own error.
+bool PutsDeviceInDoubt(const Status& s) {
+  return s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kAborted ||
+         s.code() == StatusCode::kDeadlineExceeded;
+}
+
 }  // namespace
 
 Worker::Worker(std::unique_ptr<backends::Device> device, const WorkerOptions& options,
-               FailureHandler on_failure, AnswerHandler on_answer)
+               RedispatchHandler redispatch, AnswerHandler on_answer)
     : name_(StableDeviceString(device->info())),
       device_(std::move(device)),
       options_(options),
-      on_failure_(std::move(on_failure)),
+      redispatch_(std::move(redispatch)),
       on_answer_(std::move(on_answer)),
       probe_interval_(options.probe_interval) {
   metrics_.device = name_;
@@ -42,11 +45,10 @@ void Worker::Stop() {
 }
 
 void Worker::AddModels(const std::vector<int>& ids, const std::vector<ModelPtr>& models,
-                       uint64_t token, bool group) {
+                       bool group) {
   std::lock_guard<std::mutex> lock(mutex_);
   for (size_t i = 0; i < ids.size(); ++i) {
     models_[ids[i]] = models[i];
-    tokens_[ids[i]] = token;
     if (group) groups_[ids[i]] = ids;
   }
 }
@@ -56,12 +58,12 @@ bool Worker::CanRun(int id) const {
   return models_.count(id) > 0;
 }
 
-Status Worker::Enqueue(RequestPtr& request) {
+Status Worker::Enqueue(RequestPtr& request, bool admitted) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!healthy_) return UnavailableError(name_ + " is down");
     if (stopping_) return UnavailableError(name_ + " is stopping");
-    if (queue_.size() >= options_.queue_capacity) {
+    if (!admitted && queue_.size() >= options_.queue_capacity) {
       return ResourceExhaustedError(
           fmt::format("{}: queue full ({} requests waiting); retry later or add devices", name_,
                       options_.queue_capacity));
@@ -83,9 +85,9 @@ std::string Worker::down_reason() const {
   return down_reason_;
 }
 
-Worker::Load Worker::load() const {
+Worker::Load Worker::load(int model) const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return {queue_.size(), resident_token_, service_seconds_};
+  return {queue_.size(), IsResident(TokenLocked(model), resident_token_), service_seconds_};
 }
 
 DeviceMetrics Worker::metrics() const {
@@ -97,49 +99,68 @@ DeviceMetrics Worker::metrics() const {
   m.p50_ms = latency_.Quantile(0.50) * 1e3;
   m.p95_ms = latency_.Quantile(0.95) * 1e3;
   m.p99_ms = latency_.Quantile(0.99) * 1e3;
+  m.latency_sum_seconds = latency_.sum_seconds();
   return m;
 }
 
 void Worker::CheckTimeout(Clock::time_point now) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (options_.invocation_timeout_seconds <= 0 || !running_since_ || timed_out_) return;
-  if (SecondsSince(*running_since_, now) > options_.invocation_timeout_seconds) {
+  if (options_.invocation_timeout_seconds <= 0 || !call_started_ || timed_out_) return;
+  if (SecondsSince(*call_started_, now) > options_.invocation_timeout_seconds) {
     timed_out_ = true;
     device_->Interrupt();
   }
 }
 
-RequestPtr Worker::PickLocked() {
-  // Keep serving the model (or its co-compiled group) whose parameters are resident while the
-  // batch bound allows; otherwise the oldest request.
-  if (batch_ < options_.max_batch) {
-    for (auto it = queue_.begin(); it != queue_.end(); ++it) {
-      int m = (*it)->model;
-      bool resident = m == last_model_ || (resident_token_ != 0 && tokens_[m] == resident_token_);
-      if (resident) {
-        RequestPtr r = std::move(*it);
-        queue_.erase(it);
-        ++batch_;
-        return r;
-      }
+void Worker::FailedWhatAnotherServed() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!healthy_ || ++failed_elsewhere_ < options_.max_failures_served_elsewhere ||
+        options_.max_failures_served_elsewhere <= 0) {
+      return;
     }
+    demote_reason_ =
+        fmt::format("{}: {} requests in a row failed here and were then served by another device",
+                    name_, failed_elsewhere_);
   }
-  RequestPtr r = std::move(queue_.front());
-  queue_.pop_front();
-  batch_ = 1;
+  wake_.notify_all();
+}
+
+uint64_t Worker::TokenLocked(int model) const {
+  auto token = tokens_.find(model);
+  return token != tokens_.end() ? token->second : 0;
+}
+
+RequestPtr Worker::PickLocked() {
+  BatchPick pick = PickNext(
+      queue_,
+      [&](const RequestPtr& r) { return IsResident(TokenLocked(r->model), resident_token_); },
+      batch_, options_.max_batch);
+  batch_ = pick.batch;
+  auto it = queue_.begin() + static_cast<std::ptrdiff_t>(pick.index);
+  RequestPtr r = std::move(*it);
+  queue_.erase(it);
   return r;
 }
 
 void Worker::Loop() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
+    if (!demote_reason_.empty()) {
+      std::string why = std::exchange(demote_reason_, {});
+      lock.unlock();
+      GoDown(why, nullptr);
+      lock.lock();
+      continue;
+    }
     if (!healthy_) {
       if (stopping_) return;
       ProbeLocked(lock);
       continue;
     }
-    if (queue_.empty() && !stopping_) SpinForWork(lock);
-    wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (options_.spin_wait && queue_.empty() && !stopping_) SpinForWork(lock);
+    wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || !demote_reason_.empty(); });
+    if (!demote_reason_.empty()) continue;
     if (queue_.empty()) return;  // stopping with nothing left to do
     RequestPtr request = PickLocked();
     queued_.store(queue_.size(), std::memory_order_release);
@@ -160,14 +181,34 @@ void Worker::SpinForWork(std::unique_lock<std::mutex>& lock) {
   lock.lock();
 }
 
+template <typename Call>
+auto Worker::Guarded(Call call, bool& timed_out) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    // Cleared before the watchdog can see the call: an interrupt is never lost, and never
+    // meant for an earlier call.
+    device_->ClearInterrupt();
+    call_started_ = Clock::now();
+    timed_out_ = false;
+  }
+  auto result = call();
+  std::lock_guard<std::mutex> lock(mutex_);
+  call_started_.reset();
+  timed_out = timed_out_;
+  return result;
+}
+
 void Worker::ProbeLocked(std::unique_lock<std::mutex>& lock) {
   if (wake_.wait_until(lock, next_probe_, [&] { return stopping_; })) return;
   lock.unlock();
-  Status probe = device_->Probe();
+  bool timed_out = false;
+  Status reopened = Guarded([&] { return device_->Reopen(); }, timed_out);
   lock.lock();
-  if (probe.ok()) {
+  if (reopened.ok()) {
     healthy_ = true;
     ++metrics_.rejoins;
+    runs_since_rejoin_ = 0;
+    failed_elsewhere_ = 0;
     return;
   }
   probe_interval_ = std::min(probe_interval_ * 2, options_.probe_interval * 64);
@@ -190,18 +231,51 @@ Result<backends::Program*> Worker::ProgramFor(int model) {
                               device_->PrepareGroup(models));
     for (size_t i = 0; i < ids.size(); ++i) programs_[ids[i]] = std::move(programs[i]);
   }
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (int id : ids) tokens_[id] = programs_[id]->caching_token();
   return programs_[model].get();
 }
 
-void Worker::Serve(RequestPtr request) {
-  if (request->prepare_only) {
-    Result<backends::Program*> program = ProgramFor(request->model);
-    InferenceResult prepared;
-    prepared.device = name_;
-    request->promise.set_value(program.ok() ? Result<InferenceResult>(std::move(prepared))
-                                            : program.status().WithContext(name_));
+std::string Worker::DiagnoseFailure(const Status& failure, bool timed_out) {
+  if (timed_out) {
+    return fmt::format("{}: no answer within the invocation timeout ({} s)", name_,
+                       options_.invocation_timeout_seconds);
+  }
+  if (failure.code() == StatusCode::kDeadlineExceeded) return failure.message();  // it hung
+  bool probe_timed_out = false;
+  Status probe = Guarded([&] { return device_->Probe(); }, probe_timed_out);
+  if (!probe.ok() && probe_timed_out) {
+    return fmt::format("{} (and a probe after it got no answer within {} s)", failure.message(),
+                       options_.invocation_timeout_seconds);
+  }
+  if (!probe.ok()) return failure.message();
+  return {};
+}
+
+void Worker::ServePrepare(RequestPtr request) {
+  bool timed_out = false;
+  Result<backends::Program*> program =
+      Guarded([&] { return ProgramFor(request->model); }, timed_out);
+  if (!program.ok()) {
+    const Status& failure = program.status();
+    if (PutsDeviceInDoubt(failure) || timed_out) {
+      std::string down = DiagnoseFailure(failure, timed_out);
+      if (!down.empty()) {
+        // Down before answering; AddModel takes UNAVAILABLE as "prepared later, on first use".
+        GoDown(down, nullptr);
+        return request->promise.set_value(UnavailableError(down));
+      }
+    }
+    request->promise.set_value(failure.WithContext(name_));
     return;
   }
+  InferenceResult prepared;
+  prepared.device = name_;
+  request->promise.set_value(std::move(prepared));
+}
+
+void Worker::Serve(RequestPtr request) {
+  if (request->prepare_only) return ServePrepare(std::move(request));
   ++request->attempts;
   Clock::time_point start = Clock::now();
   if (request->deadline && start > *request->deadline) {
@@ -210,58 +284,51 @@ void Worker::Serve(RequestPtr request) {
                       fmt::format("the request's deadline passed before {} could run it", name_)),
                   {});
   }
-  Result<backends::Program*> program = ProgramFor(request->model);
-  if (!program.ok()) {
-    if (IsDeviceFailure(program.status())) {
-      return GoDown(program.status().message(), std::move(request));
+  bool timed_out = false;
+  Result<backends::RunResult> run = Guarded(
+      [&]() -> Result<backends::RunResult> {
+        TPUFLEET_ASSIGN_OR_RETURN(backends::Program * program, ProgramFor(request->model));
+        return device_->Run(*program, request->inputs);
+      },
+      timed_out);
+  // A call that answered is never taken for a hang, however close to the timeout it came.
+  if (!run.ok()) {
+    const Status& failure = run.status();
+    if (!timed_out && !PutsDeviceInDoubt(failure)) {
+      return Answer(std::move(request), failure.WithContext(name_), {});
     }
-    return Answer(std::move(request), program.status().WithContext(name_), {});
+    std::string down = DiagnoseFailure(failure, timed_out);
+    if (down.empty()) return RetryElsewhere(std::move(request), failure.WithContext(name_));
+    if (request->attempts <= options_.max_retries) return GoDown(down, std::move(request));
+    // Past its retries, a request that took devices down is not handed to another one.
+    GoDown(down, nullptr);
+    if (request->first_error.ok()) request->first_error = UnavailableError(down);
+    Status first = request->first_error;
+    return Answer(std::move(request), first, {});
   }
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    running_since_ = start;
-    timed_out_ = false;
-  }
-  Result<backends::RunResult> run = device_->Run(*program.value(), request->inputs);
-  bool timed_out;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    running_since_.reset();
-    timed_out = timed_out_;
-  }
-  const double timeout = options_.invocation_timeout_seconds;
-  if (!run.ok() && (timed_out || IsDeviceFailure(run.status()))) {
-    return GoDown(timed_out ? fmt::format("{}: no answer within the invocation timeout ({} s)",
-                                          name_, timeout)
-                            : run.status().message(),
-                  std::move(request));
-  }
-  if (!run.ok()) return Answer(std::move(request), run.status(), {});
 
   Outcome outcome{true, run->reloaded, run->reloaded_bytes};
   double seconds = run->device_seconds;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     metrics_.busy_seconds += seconds;
-    if (!run->reloaded) {  // a reload is the switch's cost, not the device's speed
-      service_seconds_ = service_seconds_ == 0 ? seconds : 0.8 * service_seconds_ + 0.2 * seconds;
-    }
+    service_seconds_ = UpdateServiceSeconds(service_seconds_, seconds, run->reloaded);
     if (run->reloaded) {
       ++metrics_.reloads;
       metrics_.reloaded_bytes += run->reloaded_bytes;
     }
-    resident_token_ = tokens_[request->model];
-    last_model_ = request->model;
+    resident_token_ = TokenLocked(request->model);
   }
   // On a virtual clock the watchdog never sees a modeled hang; the modeled time does.
+  const double timeout = options_.invocation_timeout_seconds;
   std::string down;
   if (timeout > 0 && seconds > timeout) {
     down = fmt::format("{}: an invocation took {:.1f} s, over the invocation timeout ({} s)", name_,
                        seconds, timeout);
   }
-  Clock::time_point finish = std::max(
-      Clock::now(),
-      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds)));
+  // Deadlines are wall-clock times: they are compared with when the answer is ready here, never
+  // with modeled device time.
+  Clock::time_point finish = Clock::now();
   Result<InferenceResult> answer = InferenceResult{};
   if (request->deadline && finish > *request->deadline) {
     double late_ms = std::chrono::duration<double, std::milli>(finish - *request->deadline).count();
@@ -273,16 +340,43 @@ void Worker::Serve(RequestPtr request) {
         fmt::format("{} answered {:.1f} ms after the request's deadline", name_, late_ms));
   } else {
     deadline_misses_ = 0;
-    probe_interval_ = options_.probe_interval;  // healthy again: back to quick probes
+    RecordSuccess();
     answer->outputs = std::move(run->outputs);
     answer->device = name_;
     answer->device_seconds = seconds;
     answer->timing_only = run->timing_only;
     answer->attempts = request->attempts;
   }
+  // Those it failed before now look like devices that fail what others can do.
+  if (answer.ok()) {
+    for (Worker* failed : request->failed_on) {
+      if (failed != this) failed->FailedWhatAnotherServed();
+    }
+  }
   // Down before answering: whoever gets the answer already sees the device as down.
   if (!down.empty()) GoDown(down, nullptr);
   Answer(std::move(request), std::move(answer), outcome);
+}
+
+void Worker::RecordSuccess() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  failed_elsewhere_ = 0;
+  if (runs_since_rejoin_ >= 0 && ++runs_since_rejoin_ >= kRunsToStable) {
+    runs_since_rejoin_ = -1;
+    probe_interval_ = options_.probe_interval;  // stable again: back to quick probes
+  }
+}
+
+void Worker::RetryElsewhere(RequestPtr request, const Status& failure) {
+  if (request->first_error.ok()) request->first_error = failure;
+  request->failed_on.push_back(this);
+  if (request->attempts > options_.max_retries) {
+    Status first = request->first_error;
+    return Answer(std::move(request), first, {});
+  }
+  std::vector<RequestPtr> again;
+  again.push_back(std::move(request));
+  redispatch_(std::move(again));
 }
 
 void Worker::Answer(RequestPtr request, Result<InferenceResult> result, const Outcome& outcome) {
@@ -299,17 +393,26 @@ void Worker::Answer(RequestPtr request, Result<InferenceResult> result, const Ou
 }
 
 void Worker::GoDown(const std::string& why, RequestPtr failed) {
+  programs_.clear();  // whatever comes back is reopened from scratch and prepares again
   std::vector<RequestPtr> orphans;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     healthy_ = false;
     down_reason_ = why;
     ++metrics_.failures;
+    tokens_.clear();
     resident_token_ = 0;  // whatever comes back has an empty cache
-    last_model_ = -1;
     deadline_misses_ = 0;
+    failed_elsewhere_ = 0;
+    demote_reason_.clear();
+    if (runs_since_rejoin_ >= 0) {  // failed again before it was stable: back off further
+      ++metrics_.flaps;
+      probe_interval_ = std::min(probe_interval_ * 2, options_.probe_interval * 64);
+    } else {
+      probe_interval_ = options_.probe_interval;
+    }
+    runs_since_rejoin_ = -1;
     next_probe_ = Clock::now() + probe_interval_;
-    probe_interval_ = std::min(probe_interval_ * 2, options_.probe_interval * 64);
     if (failed) orphans.push_back(std::move(failed));
     while (!queue_.empty()) {
       orphans.push_back(std::move(queue_.front()));
@@ -317,7 +420,7 @@ void Worker::GoDown(const std::string& why, RequestPtr failed) {
     }
     queued_.store(0, std::memory_order_release);
   }
-  on_failure_(std::move(orphans));
+  redispatch_(std::move(orphans));
 }
 
 }  // namespace tpufleet::fleet

@@ -2,10 +2,15 @@
 // requests one at a time, and prefers requests whose parameters are resident (same caching
 // token), up to a batch bound, so a shared device does not reload at every switch.
 //
-// Health: a run that fails with UNAVAILABLE or DEADLINE_EXCEEDED, an invocation over the timeout
-// (the watchdog interrupts it), or too many deadline misses in a row mark the device down. The
-// request that failed and everything queued go back to the fleet; the worker then probes the
-// device at doubling intervals and takes requests again once a probe succeeds.
+// Health. A request's own error (bad inputs, a model the device cannot prepare) is answered and
+// says nothing about the device. A device is marked down when it is gone or stuck: a call past
+// the invocation timeout (the watchdog interrupts it), a hang it reports itself, an error after
+// which a probe fails, too many deadline misses in a row, or invocations that keep failing while
+// the same requests succeed elsewhere. An error the device survives (its probe passes) sends the
+// request elsewhere, at most `max_retries` more times; then it is answered with its first error.
+// A device that goes down drops its programs and hands its queue to the fleet; it is probed at
+// doubling intervals, reopened, and prepares again after it rejoins. A device that fails again
+// before it has served a few requests since rejoining flaps: its probes back off further.
 #pragma once
 
 #include <atomic>
@@ -14,6 +19,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "backends/device.h"
@@ -27,45 +33,50 @@ struct WorkerOptions {
   int max_batch = 10;
   double invocation_timeout_seconds = 10;  // 0: no timeout
   int max_deadline_misses = 3;
+  int max_retries = 2;
+  int max_failures_served_elsewhere = 3;
   std::chrono::milliseconds probe_interval{50};
+  bool spin_wait = false;  // poll briefly for work before sleeping
 };
 
 class Worker {
  public:
-  // Called on the worker thread, without the worker's lock, when its device went down: the
-  // request that failed (if one did) and every queued one, to be served elsewhere.
-  using FailureHandler = std::function<void(std::vector<RequestPtr> orphans)>;
+  // Called on the worker thread, without the worker's lock: requests to serve elsewhere (the
+  // queue of a device that went down, or a request to retry on another device).
+  using RedispatchHandler = std::function<void(std::vector<RequestPtr> requests)>;
   // Called on the worker thread just before a request's promise is set (for metrics).
   using AnswerHandler = std::function<void(const Request& request, const Outcome& outcome)>;
 
   Worker(std::unique_ptr<backends::Device> device, const WorkerOptions& options,
-         FailureHandler on_failure, AnswerHandler on_answer);
+         RedispatchHandler redispatch, AnswerHandler on_answer);
   ~Worker();  // Stop()
   // Answers everything queued, then joins the thread. Later Enqueue calls fail.
   void Stop();
 
   const std::string& name() const { return name_; }
-  // Registers models this worker may run with their caching token (0: none). Models added
-  // together as a group are prepared together (co-compiled) on first use of any of them.
-  void AddModels(const std::vector<int>& ids, const std::vector<ModelPtr>& models, uint64_t token,
-                 bool group);
+  // Registers models this worker may run. Models added together as a group are prepared together
+  // (co-compiled) on first use of any of them.
+  void AddModels(const std::vector<int>& ids, const std::vector<ModelPtr>& models, bool group);
   bool CanRun(int id) const;
 
-  // Queues `request`; on failure (full queue, device down) leaves it with the caller.
-  Status Enqueue(RequestPtr& request);
+  // Queues `request`; on failure (device down or stopping; a full queue unless `admitted`, which
+  // marks a request the fleet already accepted and must serve) leaves it with the caller.
+  Status Enqueue(RequestPtr& request, bool admitted = false);
   bool healthy() const;
   std::string down_reason() const;
-  // What dispatch weighs, read under one lock.
+  // What dispatch weighs for a request for `model`, read under one lock.
   struct Load {
-    size_t depth = 0;             // requests waiting
-    uint64_t resident_token = 0;  // caching token whose parameters are on the device
-    double service_seconds = 0;   // moving average of recent invocations without a reload;
-                                  // 0 before the first
+    size_t depth = 0;            // requests waiting
+    bool resident = false;       // the model's parameters are on the device
+    double service_seconds = 0;  // recent time per invocation without a reload; 0 before the first
   };
-  Load load() const;
+  Load load(int model) const;
   DeviceMetrics metrics() const;  // busy_fraction left to the fleet
-  // For the watchdog thread: interrupts an invocation running longer than the timeout.
+  // For the watchdog thread: interrupts a device call running longer than the timeout.
   void CheckTimeout(Clock::time_point now);
+  // Thread-safe: a request this device failed was then served by another device. Enough of these
+  // in a row (no success of its own between) take the device down.
+  void FailedWhatAnotherServed();
 
  private:
   void Loop();
@@ -73,16 +84,27 @@ class Worker {
   void SpinForWork(std::unique_lock<std::mutex>& lock);
   void ProbeLocked(std::unique_lock<std::mutex>& lock);
   RequestPtr PickLocked();
+  // The caching token `model` was prepared with here; 0 before it is prepared.
+  uint64_t TokenLocked(int model) const;
   void Serve(RequestPtr request);
+  void ServePrepare(RequestPtr request);
   Result<backends::Program*> ProgramFor(int model);
+  // Runs one blocking device call under the watchdog; `timed_out` says whether it interrupted.
+  template <typename Call>
+  auto Guarded(Call call, bool& timed_out);
+  // After a failed call: the device is down (returns the reason) or it survived (empty).
+  std::string DiagnoseFailure(const Status& failure, bool timed_out);
   void Answer(RequestPtr request, Result<InferenceResult> result, const Outcome& outcome);
+  // The request failed here but the device survived: elsewhere, or answered past the retries.
+  void RetryElsewhere(RequestPtr request, const Status& failure);
   // Marks the device down and hands `failed` (may be null) and the queue to the fleet.
   void GoDown(const std::string& why, RequestPtr failed);
+  void RecordSuccess();
 
-  std::string name_;
-  std::unique_ptr<backends::Device> device_;  // runs on the worker thread; Interrupt from any
+  const std::string name_;
+  std::unique_ptr<backends::Device> device_;  // calls on the worker thread; Interrupt from any
   const WorkerOptions options_;
-  FailureHandler on_failure_;
+  RedispatchHandler redispatch_;
   AnswerHandler on_answer_;
 
   mutable std::mutex mutex_;
@@ -90,22 +112,27 @@ class Worker {
   std::deque<RequestPtr> queue_;
   std::atomic<size_t> queued_{0};  // queue_.size(), readable without the lock
   static constexpr std::chrono::microseconds kSpin{50};
+  // Successful requests after a rejoin before the device counts as stable again (its probe
+  // interval back to the shortest, a failure no longer a flap).
+  static constexpr int kRunsToStable = 8;
   std::map<int, ModelPtr> models_;
-  std::map<int, uint64_t> tokens_;
   std::map<int, std::vector<int>> groups_;                      // id -> every id of its group
   std::map<int, std::unique_ptr<backends::Program>> programs_;  // worker thread only
+  std::map<int, uint64_t> tokens_;  // caching token of each prepared model (0: none)
   bool stopping_ = false;
   bool healthy_ = true;
   std::string down_reason_;
+  std::string demote_reason_;  // set by FailedWhatAnotherServed; the worker then goes down
   uint64_t resident_token_ = 0;
-  int last_model_ = -1;
   int batch_ = 0;
   int deadline_misses_ = 0;     // in a row
-  double service_seconds_ = 0;  // moving average of device time per invocation without reload
+  int failed_elsewhere_ = 0;    // requests failed here and served elsewhere, in a row
+  int runs_since_rejoin_ = -1;  // -1: stable
+  double service_seconds_ = 0;
   std::chrono::milliseconds probe_interval_;
   Clock::time_point next_probe_;
-  std::optional<Clock::time_point> running_since_;
-  bool timed_out_ = false;  // the watchdog interrupted the invocation in progress
+  std::optional<Clock::time_point> call_started_;  // a device call in progress
+  bool timed_out_ = false;                         // the watchdog interrupted the call in progress
   DeviceMetrics metrics_;
   LatencyHistogram latency_;
   std::thread thread_;

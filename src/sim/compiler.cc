@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <limits>
 #include <set>
 
 #include "common/text.h"
 #include "cpu/quantization.h"
+#include "model/op_cost.h"
 #include "model/schema.h"
 #include "sim/calibration.h"
 
@@ -52,34 +54,30 @@ uint64_t TensorBytes(const Model& model, const std::vector<int>& indices) {
   return bytes;
 }
 
-// Adds one operator's MACs and compiled parameter bytes.
+// Adds one operator's MACs and compiled parameter bytes. Operands may be missing or oddly
+// shaped (the model is only verified, not checked per operator): they count as nothing.
 void Account(const Model& model, const OperatorInfo& op, EdgeTpuProgram& program) {
-  const std::vector<TensorInfo>& tensors = model.tensors();
-  auto constant_bytes = [&](size_t input) -> uint64_t {
-    if (input >= op.inputs.size() || op.inputs[input] < 0) return 0;
-    const TensorInfo& t = tensors[op.inputs[input]];
-    return t.is_constant ? t.element_count : 0;  // weights compile to one byte each
+  const TensorInfo* weights = OperandOf(op.inputs, 1, model.tensors());
+  uint64_t weight_bytes = weights && weights->is_constant ? weights->element_count : 0;  // 1 each
+  auto parameters = [&](uint64_t channels) {
+    program.parameter_bytes += weight_bytes + kCompiledBytesPerChannel * channels;
   };
   switch (static_cast<Op>(op.builtin_code)) {
-    case Op::CONV_2D: {
-      const TensorInfo& filter = tensors[op.inputs[1]];
-      bool pointwise = filter.shape.size() == 4 && filter.shape[1] == 1 && filter.shape[2] == 1;
+    case Op::CONV_2D: {  // filter [O, KH, KW, I]
+      bool pointwise =
+          weights && weights->shape.size() == 4 && DimOf(weights, 1) == 1 && DimOf(weights, 2) == 1;
       (pointwise ? program.macs.pointwise : program.macs.spatial) += op.macs;
-      program.parameter_bytes += constant_bytes(1) + kCompiledBytesPerChannel * filter.shape[0];
+      parameters(DimOf(weights, 0));
       break;
     }
-    case Op::DEPTHWISE_CONV_2D: {
+    case Op::DEPTHWISE_CONV_2D:  // filter [1, KH, KW, O]
       program.macs.depthwise += op.macs;
-      program.parameter_bytes +=
-          constant_bytes(1) + kCompiledBytesPerChannel * tensors[op.inputs[1]].shape.back();
+      parameters(DimOf(weights, -1));
       break;
-    }
-    case Op::FULLY_CONNECTED: {
+    case Op::FULLY_CONNECTED:  // weights [O, I]
       program.macs.fully_connected += op.macs;
-      program.parameter_bytes +=
-          constant_bytes(1) + kCompiledBytesPerChannel * tensors[op.inputs[1]].shape[0];
+      parameters(DimOf(weights, 0));
       break;
-    }
     default: break;
   }
 }
@@ -117,8 +115,12 @@ Result<EdgeTpuProgram> Compile(const Model& model, uint64_t sram_bytes) {
       program.cached_bytes += p.cached_bytes();
       program.streamed_bytes += p.streamed_bytes();
       program.caching_token = p.caching_token();
-      for (const EdgeTpuExecutable& e : p.executables)
-        program.estimated_cycles += e.estimated_cycles;
+      for (const EdgeTpuExecutable& e : p.executables) {
+        // The package's figures are untrusted: saturate rather than overflow.
+        if (__builtin_add_overflow(program.estimated_cycles, e.estimated_cycles,
+                                   &program.estimated_cycles))
+          program.estimated_cycles = std::numeric_limits<int64_t>::max();
+      }
     }
     program.parameter_bytes = program.cached_bytes + program.streamed_bytes;
     program.tpu_operators = static_cast<int>(model.edgetpu_packages().size());

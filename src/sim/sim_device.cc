@@ -2,10 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
-#include <nlohmann/json.hpp>
 
-#include "backends/cpu_device.h"
 #include "cpu/interpreter.h"
 #include "model/edgetpu_package.h"
 
@@ -15,9 +14,20 @@ namespace {
 class SimProgram : public backends::Program {
  public:
   SimProgram(ModelPtr model, EdgeTpuProgram edgetpu, std::unique_ptr<cpu::Interpreter> interpreter)
-      : Program(std::move(model)),
+      : Program(std::move(model), edgetpu.caching_token),
         edgetpu(std::move(edgetpu)),
         interpreter(std::move(interpreter)) {}
+  // The CPU interpreter's tensors when it computes the outputs; else the program's own buffers.
+  std::span<uint8_t> input_buffer(size_t i) override {
+    if (!interpreter) return Program::input_buffer(i);
+    cpu::Tensor& t = interpreter->input(i);
+    return {t.data, t.byte_size()};
+  }
+  std::span<uint8_t> output_buffer(size_t i) override {
+    if (!interpreter) return Program::output_buffer(i);
+    const cpu::Tensor& t = interpreter->output(i);
+    return {t.data, t.byte_size()};
+  }
   EdgeTpuProgram edgetpu;
   std::unique_ptr<cpu::Interpreter> interpreter;  // null: outputs are timing-only
 };
@@ -65,13 +75,20 @@ Result<std::unique_ptr<backends::Program>> SimDevice::MakeProgram(ModelPtr model
       new SimProgram(std::move(model), std::move(edgetpu), std::move(interpreter)));
 }
 
+Status SimDevice::WaitFault(double seconds, const char* during) {
+  if (seconds <= 0 || clock_->Wait(seconds, interrupt_flag())) return OkStatus();
+  return DeadlineExceededError(fmt::format("{}: {} was interrupted", info_.name, during));
+}
+
 Result<std::unique_ptr<backends::Program>> SimDevice::Prepare(ModelPtr model) {
+  TPUFLEET_RETURN_IF_ERROR(WaitFault(config_.faults.prepare_seconds, "preparing"));
   TPUFLEET_ASSIGN_OR_RETURN(EdgeTpuProgram edgetpu, Compile(*model, config_.hardware.sram_bytes));
   return MakeProgram(std::move(model), std::move(edgetpu));
 }
 
 Result<std::vector<std::unique_ptr<backends::Program>>> SimDevice::PrepareGroup(
     const std::vector<ModelPtr>& models) {
+  TPUFLEET_RETURN_IF_ERROR(WaitFault(config_.faults.prepare_seconds, "preparing"));
   std::vector<EdgeTpuProgram> compiled;
   for (const ModelPtr& m : models) {
     TPUFLEET_ASSIGN_OR_RETURN(EdgeTpuProgram p, Compile(*m, config_.hardware.sram_bytes));
@@ -90,7 +107,7 @@ Result<std::vector<std::unique_ptr<backends::Program>>> SimDevice::PrepareGroup(
 void SimDevice::Reconnect() {
   disconnected_ = false;
   hung_ = false;
-  failed_probes_ = 0;
+  failed_reopens_ = 0;
   resident_token_ = 0;
   config_.faults.disconnect_after.reset();
   config_.faults.disconnect_at.reset();
@@ -99,14 +116,20 @@ void SimDevice::Reconnect() {
 
 Status SimDevice::Probe() {
   if (!disconnected_ && !hung_) return OkStatus();
+  return UnavailableError(fmt::format("{}: device {} (simulated fault)", info_.name,
+                                      disconnected_ ? "disconnected" : "hung"));
+}
+
+Status SimDevice::Reopen() {
+  TPUFLEET_RETURN_IF_ERROR(WaitFault(config_.faults.reopen_seconds, "reopening"));
+  if (Probe().ok()) return OkStatus();
   const std::optional<int>& recover = config_.faults.recover_after_probes;
-  if (recover && failed_probes_ >= *recover) {
+  if (recover && failed_reopens_ >= *recover) {
     Reconnect();
     return OkStatus();
   }
-  ++failed_probes_;
-  return UnavailableError(fmt::format("{}: device {} (simulated fault)", info_.name,
-                                      disconnected_ ? "disconnected" : "hung"));
+  ++failed_reopens_;
+  return Probe();
 }
 
 Status SimDevice::CheckFaults() {
@@ -118,28 +141,38 @@ Status SimDevice::CheckFaults() {
     return UnavailableError(fmt::format("{}: device disconnected (simulated fault)", info_.name));
   }
   if (f.hang_after && stats_.invocations >= *f.hang_after) {
-    interrupt_ = false;
-    clock_->Wait(f.hang_seconds, interrupt_);
+    clock_->Wait(f.hang_seconds, interrupt_flag());
     hung_ = true;
     resident_token_ = 0;
     return DeadlineExceededError(fmt::format("{}: device hung (simulated fault)", info_.name));
   }
   if (f.transient_error_every > 0 && (stats_.invocations + 1) % f.transient_error_every == 0) {
     ++stats_.invocations;  // the attempt counts; the next one succeeds
-    return UnavailableError(
-        fmt::format("{}: transient transfer error (simulated fault)", info_.name));
+    return AbortedError(fmt::format("{}: transient transfer error (simulated fault)", info_.name));
   }
   return OkStatus();
 }
 
 Result<backends::RunResult> SimDevice::Run(backends::Program& program,
                                            const std::vector<backends::TensorBytes>& inputs) {
-  TPUFLEET_RETURN_IF_ERROR(backends::CheckInputs(program.model(), inputs));
+  return backends::RunThroughBuffers(*this, program, inputs);
+}
+
+Result<backends::RunResult> SimDevice::RunInPlace(backends::Program& program,
+                                                  cpu::Profile* profile) {
+  if (profile != nullptr) return Device::RunInPlace(program, profile);  // says why not
   TPUFLEET_RETURN_IF_ERROR(CheckFaults());
+  const std::optional<int>& poison = config_.faults.abort_on_input_byte;
+  std::span<const uint8_t> first = program.model().input_indices().empty()
+                                       ? std::span<const uint8_t>()
+                                       : program.input_buffer(0);
+  if (poison && !first.empty() && first[0] == *poison) {
+    return AbortedError(fmt::format(
+        "{}: invocation failed on an input the device cannot take (simulated fault)", info_.name));
+  }
   SimProgram& sim_program = static_cast<SimProgram&>(program);
   const EdgeTpuProgram& edgetpu = sim_program.edgetpu;
-  bool reload = edgetpu.cached_bytes > 0 &&
-                (resident_token_ == 0 || resident_token_ != edgetpu.caching_token);
+  bool reload = NeedsReload(edgetpu, resident_token_);
 
   backends::RunResult result;
   {
@@ -148,12 +181,10 @@ Result<backends::RunResult> SimDevice::Run(backends::Program& program,
     if (bus_) transfer.emplace(*bus_);
     InvocationTime time = EstimateInvocation(edgetpu, config_.hardware, reload, share);
     result.device_seconds = time.total() * std::max(1.0, config_.faults.slowdown);
-    interrupt_ = false;
-    if (!clock_->Wait(result.device_seconds, interrupt_)) {
+    if (!clock_->Wait(result.device_seconds, interrupt_flag())) {
       return DeadlineExceededError(fmt::format("{}: invocation interrupted", info_.name));
     }
   }
-  // Token 0 (old stand-alone packages) is never kept: every run reloads.
   resident_token_ = edgetpu.caching_token;
   result.reloaded = reload;
   result.reloaded_bytes = reload ? edgetpu.cached_bytes : 0;
@@ -164,73 +195,15 @@ Result<backends::RunResult> SimDevice::Run(backends::Program& program,
     stats_.reloaded_bytes += edgetpu.cached_bytes;
   }
   if (sim_program.interpreter) {
-    TPUFLEET_ASSIGN_OR_RETURN(result.outputs,
-                              backends::RunInterpreter(*sim_program.interpreter, inputs));
+    TPUFLEET_RETURN_IF_ERROR(sim_program.interpreter->Invoke());
   } else {
     result.timing_only = true;
-    for (int i : program.model().output_indices())
-      result.outputs.emplace_back(program.model().tensors()[i].byte_size, 0);
+    for (size_t i = 0; i < program.model().output_indices().size(); ++i) {
+      std::span<uint8_t> out = program.output_buffer(i);
+      std::fill(out.begin(), out.end(), 0);
+    }
   }
   return result;
-}
-
-Result<std::vector<SimDeviceConfig>> ParseTopology(const std::string& json_text) {
-  nlohmann::json root = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
-  if (root.is_discarded() || !root.is_object() || !root.contains("devices") ||
-      !root["devices"].is_array()) {
-    return InvalidArgumentError(
-        "a simulated topology is a JSON object {\"devices\": [{\"link\": \"usb3\", ...}, ...]}");
-  }
-  std::vector<SimDeviceConfig> devices;
-  for (size_t i = 0; i < root["devices"].size(); ++i) {
-    const nlohmann::json& d = root["devices"][i];
-    std::string where = fmt::format("devices[{}]", i);
-    if (!d.is_object()) return InvalidArgumentError(where + " is not an object");
-    SimDeviceConfig config;
-    config.hardware.bus = static_cast<int>(i) + 1;
-    try {
-      if (d.contains("link")) {
-        TPUFLEET_ASSIGN_OR_RETURN(config.hardware.link, ParseLink(d["link"].get<std::string>()));
-      }
-      if (d.contains("clock")) {
-        TPUFLEET_ASSIGN_OR_RETURN(config.hardware.clock, ParseClock(d["clock"].get<std::string>()));
-      }
-      if (d.contains("sram_bytes")) config.hardware.sram_bytes = d["sram_bytes"].get<uint64_t>();
-      if (d.contains("bus")) config.hardware.bus = d["bus"].get<int>();
-      if (d.contains("compute_outputs")) config.compute_outputs = d["compute_outputs"].get<bool>();
-      if (d.contains("faults")) {
-        const nlohmann::json& f = d["faults"];
-        FaultPlan& plan = config.faults;
-        if (f.contains("disconnect_after"))
-          plan.disconnect_after = f["disconnect_after"].get<int>();
-        if (f.contains("disconnect_at")) plan.disconnect_at = f["disconnect_at"].get<double>();
-        if (f.contains("hang_after")) plan.hang_after = f["hang_after"].get<int>();
-        if (f.contains("hang_seconds")) plan.hang_seconds = f["hang_seconds"].get<double>();
-        if (f.contains("recover_after_probes"))
-          plan.recover_after_probes = f["recover_after_probes"].get<int>();
-        if (f.contains("slowdown")) plan.slowdown = f["slowdown"].get<double>();
-        if (f.contains("transient_error_every"))
-          plan.transient_error_every = f["transient_error_every"].get<int>();
-      }
-    } catch (const nlohmann::json::exception& e) {
-      return InvalidArgumentError(fmt::format("{}: {}", where, e.what()));
-    } catch (...) {
-      return InvalidArgumentError(where + ": malformed");
-    }
-    if (config.hardware.sram_bytes < 1024)
-      return InvalidArgumentError(where + ": sram_bytes must be at least 1024");
-    if (config.faults.slowdown < 1)
-      return InvalidArgumentError(where + ": faults.slowdown must be at least 1");
-    devices.push_back(config);
-  }
-  return devices;
-}
-
-std::vector<SimDeviceConfig> DefaultTopology() {
-  SimDeviceConfig first, second;
-  first.hardware.bus = 1;
-  second.hardware.bus = 2;
-  return {first, second};
 }
 
 }  // namespace tpufleet::sim

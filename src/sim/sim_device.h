@@ -29,7 +29,14 @@ struct FaultPlan {
   std::optional<int> hang_after;        // succeed this many times, then hang on the next
   double hang_seconds = 60;             // how long a hang lasts before DEADLINE_EXCEEDED
   double slowdown = 1;                  // factor on every modeled time (>= 1)
-  int transient_error_every = 0;        // every k-th invocation fails, the device stays up
+  int transient_error_every = 0;  // every k-th invocation fails (ABORTED), the device stays up
+  // Preparing and reopening (after being down) first take this long, as a stuck USB transfer
+  // would; an interrupt ends the wait with DEADLINE_EXCEEDED.
+  double prepare_seconds = 0;
+  double reopen_seconds = 0;
+  // An invocation whose first input starts with this byte fails (ABORTED) and leaves the device
+  // up, as an input that trips the runtime would: a poison request.
+  std::optional<int> abort_on_input_byte;
   // After a disconnection or hang, probes fail this many times, then the device is back (as if
   // replugged, cache empty). Absent: it never comes back.
   std::optional<int> recover_after_probes;
@@ -56,7 +63,7 @@ class SimBus {
     SimBus& bus_;
   };
   // The share a transfer starting now gets, counting itself.
-  double ShareForNewTransfer() const { return 1.0 / (active_.load() + 1); }
+  double ShareForNewTransfer() const { return BusShare(active_.load()); }
 
  private:
   std::atomic<int> active_{0};
@@ -81,10 +88,13 @@ class SimDevice : public backends::Device {
       const std::vector<ModelPtr>& models) override;
   Result<backends::RunResult> Run(backends::Program& program,
                                   const std::vector<backends::TensorBytes>& inputs) override;
-  // Down while disconnected or hung, until the fault plan's recover_after_probes probes failed.
+  // In the CPU interpreter's own tensors when it computes the outputs: no copy.
+  Result<backends::RunResult> RunInPlace(backends::Program& program,
+                                         cpu::Profile* profile = nullptr) override;
+  // UNAVAILABLE while disconnected or hung.
   Status Probe() override;
-  // Ends a hang or an invocation in progress (the Run returns DEADLINE_EXCEEDED at once).
-  void Interrupt() override { interrupt_ = true; }
+  // Back (as if replugged, cache empty) once the fault plan's recover_after_probes attempts failed.
+  Status Reopen() override;
 
   // Clears a disconnection or hang (the stick was plugged back in): the cache is empty again.
   void Reconnect();
@@ -96,6 +106,8 @@ class SimDevice : public backends::Device {
  private:
   Result<std::unique_ptr<backends::Program>> MakeProgram(ModelPtr model, EdgeTpuProgram edgetpu);
   Status CheckFaults();
+  // Waits out a fault's `seconds` (none when 0); DEADLINE_EXCEEDED when interrupted first.
+  Status WaitFault(double seconds, const char* during);
 
   DeviceInfo info_;
   SimDeviceConfig config_;
@@ -104,17 +116,8 @@ class SimDevice : public backends::Device {
   uint64_t resident_token_ = 0;  // 0: nothing cached
   bool disconnected_ = false;
   bool hung_ = false;
-  int failed_probes_ = 0;
-  std::atomic<bool> interrupt_{false};
+  int failed_reopens_ = 0;
   SimStats stats_;
 };
-
-// A rig of simulated devices from JSON:
-//   {"devices": [{"link": "usb3", "clock": "max", "sram_bytes": 8388608, "bus": 1,
-//                 "faults": {"disconnect_after": 10, "slowdown": 2.0, ...}}, ...]}
-// Every field is optional (defaults: usb3, max, 8 MiB, bus = the device's index + 1, no faults).
-Result<std::vector<SimDeviceConfig>> ParseTopology(const std::string& json_text);
-// Two USB 3 sticks on separate root ports (buses 1 and 2).
-std::vector<SimDeviceConfig> DefaultTopology();
 
 }  // namespace tpufleet::sim

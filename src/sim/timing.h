@@ -19,10 +19,13 @@ Result<Clock> ParseClock(const std::string& text);  // "std", "max"
 const char* LinkName(Link link);
 const char* ClockName(Clock clock);
 
+// An Edge TPU's on-chip memory for parameters, as Coral's devices have it.
+inline constexpr uint64_t kEdgeTpuSramBytes = 8 * 1024 * 1024;
+
 struct DeviceConfig {
   Link link = Link::kUsb3;
   Clock clock = Clock::kMax;
-  uint64_t sram_bytes = 8 * 1024 * 1024;
+  uint64_t sram_bytes = kEdgeTpuSramBytes;
   int bus = 0;  // devices on one bus share its bandwidth
 };
 
@@ -38,6 +41,17 @@ struct InvocationTime {
   double busy() const { return std::max(compute, streaming); }
   double total() const { return overhead + input + output + busy() + reload; }
 };
+
+// Whether `program`'s cached parameters must cross the link before it runs on a device whose
+// resident caching token is `resident_token` (0: nothing resident). Token 0 (old stand-alone
+// packages) is never kept, so such a program reloads every time.
+inline bool NeedsReload(const EdgeTpuProgram& program, uint64_t resident_token) {
+  return program.cached_bytes > 0 &&
+         (resident_token == 0 || resident_token != program.caching_token);
+}
+
+// The share of a bus's bandwidth a transfer gets while `other_transfers` others use the bus.
+inline double BusShare(int other_transfers) { return 1.0 / (1 + other_transfers); }
 
 // `reload`: the device's cached token differs from the program's (or is 0), so the program's
 // cached parameters cross the link before it runs. `bandwidth_share` in (0, 1] is the share of

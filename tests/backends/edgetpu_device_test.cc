@@ -108,9 +108,8 @@ TEST_F(EdgeTpuDeviceTest, OpeningSaysWhichCheckFailed) {
     auto first = EdgeTpuDevice::Open(runtime_, Usb(), {});
     ASSERT_TRUE(first.ok());
     Status second = EdgeTpuDevice::Open(runtime_, Usb(), {}).status();
-    EXPECT_EQ(second.code(), StatusCode::kResourceExhausted);
-    EXPECT_THAT(second.message(),
-                HasSubstr(fmt::format("in use by another tpufleet (pid {}", getpid())));
+    EXPECT_EQ(second.code(), StatusCode::kFailedPrecondition);
+    EXPECT_THAT(second.message(), HasSubstr("is already open in this process"));
   }
   EXPECT_TRUE(EdgeTpuDevice::Open(runtime_, Usb(), {}).ok());  // released with the first
   setenv("TPUFLEET_FAKE_EDGETPU_FAULTS", "fail_create", 1);
@@ -142,7 +141,8 @@ TEST_F(EdgeTpuDeviceTest, PreparingAndRunningSayWhatWentWrong) {
   auto program = (*device)->Prepare(model);
   ASSERT_TRUE(program.ok()) << program.status().ToString();
   Status failed = (*device)->Run(**program, {std::vector<uint8_t>(224 * 224 * 3)}).status();
-  EXPECT_EQ(failed.code(), StatusCode::kUnavailable);  // a device failure: the fleet fails over
+  // The invocation failed on the device's side: the fleet probes it and retries elsewhere.
+  EXPECT_EQ(failed.code(), StatusCode::kAborted);
   EXPECT_THAT(failed.message(),
               HasSubstr("invocation failed: stand-in libedgetpu: transfer failed"));
   EXPECT_THAT((*device)->Run(**program, {{1, 2}}).status().message(), HasSubstr("has 2 bytes"));

@@ -303,7 +303,11 @@ TEST(CliTest, DevicesJsonFromAFixture) {
   nlohmann::json report = nlohmann::json::parse(run.output);
   EXPECT_EQ(report["order"], "stable");
   ASSERT_EQ(report["devices"].size(), 3u);
-  EXPECT_EQ(report["devices"][0]["selector"], "usb:0");
+  // Listed in the stable order; "selector" is Coral's (libedgetpu's order), beside the stable one.
+  EXPECT_EQ(report["devices"][0]["stable_selector"], "usb#0");
+  EXPECT_EQ(report["devices"][0]["index"], 0);
+  EXPECT_EQ(report["devices"][0]["selector"],
+            "usb:" + std::to_string(report["devices"][0]["coral_index"].get<int>()));
   EXPECT_EQ(report["devices"][0]["path"], "/sys/bus/usb/devices/2-3.1");
   EXPECT_EQ(report["devices"][2]["path_selector"], "usb@2-3.2.2");
   EXPECT_EQ(report["devices"][2]["hubs"].size(), 2u);
@@ -322,7 +326,11 @@ TEST(CliTest, DevicesTreeAndTable) {
   CommandResult table = Tpufleet("devices --order coral --sysfs " + root);
   ASSERT_EQ(table.exit_code, 0) << table.output;
   EXPECT_THAT(table.output, HasSubstr("Order: coral"));
-  EXPECT_THAT(table.output, HasSubstr(":0   pci:0   /dev/apex_0"));
+  EXPECT_THAT(table.output, HasSubstr(":0    pci:0   #0     pci#0   /dev/apex_0"));
+  // The sticks in bootloader mode come first in libedgetpu's numbering, not in the stable one.
+  EXPECT_THAT(table.output, HasSubstr("#1     usb#0   /sys/bus/usb/devices/1-1 "));
+  EXPECT_THAT(table.output, ::testing::ContainsRegex(":[12]    usb:[01]   #[35]     usb#[24]   "
+                                                     "/sys/bus/usb/devices/[12]-2[.3]* +needs"));
 }
 
 TEST(CliTest, DevicesListsSimulatedDevices) {
@@ -332,6 +340,7 @@ TEST(CliTest, DevicesListsSimulatedDevices) {
   nlohmann::json report = nlohmann::json::parse(run.output);
   ASSERT_EQ(report["devices"].size(), 4u);
   EXPECT_EQ(report["devices"][2]["selector"], "sim:0");
+  EXPECT_EQ(report["devices"][1]["stable_selector"], "pci#1");
   EXPECT_EQ(report["devices"][3]["type"], "sim");
   EXPECT_TRUE(report["devices"][3]["index"].is_null());
   CommandResult missing = Tpufleet("devices --sim /nonexistent/rig.json");

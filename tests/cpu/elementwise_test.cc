@@ -19,27 +19,6 @@ TensorSpec Spec(DataType type, std::vector<int32_t> shape, float scale, int zero
   return s;
 }
 
-size_t Count(const std::vector<int32_t>& shape) {
-  size_t n = 1;
-  for (int32_t d : shape) n *= d;
-  return n;
-}
-
-// Reference broadcast: index of output element i into an input of `shape` (right-aligned).
-size_t BroadcastIndex(size_t i, const std::vector<int32_t>& out, const std::vector<int32_t>& in) {
-  size_t index = 0, stride = 1;
-  for (int d = static_cast<int>(out.size()) - 1, e = static_cast<int>(in.size()) - 1; d >= 0;
-       --d, --e) {
-    size_t coordinate = i % out[d];
-    i /= out[d];
-    if (e >= 0) {
-      if (in[e] != 1) index += coordinate * stride;
-      stride *= in[e];
-    }
-  }
-  return index;
-}
-
 struct BinaryCase {
   Op op;
   DataType type;

@@ -1,39 +1,20 @@
 #include "op_oracle.h"
 
-#include "oracle/tflite_reference.h"
-
 namespace tpufleet::cpu::testing {
-
-Result<std::vector<std::vector<uint8_t>>> RunSingleOpOnTfLite(
-    tfl::BuiltinOperator op, const std::vector<TensorSpec>& inputs,
-    const std::vector<TensorSpec>& outputs, const tfl::BuiltinOptionsUnion& options) {
-  TPUFLEET_ASSIGN_OR_RETURN(
-      std::unique_ptr<tpufleet::testing::TfLiteReference> tflite,
-      tpufleet::testing::TfLiteReference::FromBuffer(BuildSingleOp(op, inputs, outputs, options)));
-  size_t fed = 0;
-  for (const TensorSpec& s : inputs) {
-    if (!s.constant) TPUFLEET_RETURN_IF_ERROR(tflite->SetInput(fed++, Encode(s)));
-  }
-  TPUFLEET_RETURN_IF_ERROR(tflite->Invoke());
-  std::vector<std::vector<uint8_t>> bytes;
-  for (size_t i = 0; i < tflite->output_count(); ++i) bytes.push_back(tflite->Output(i));
-  return bytes;
-}
 
 std::unique_ptr<Interpreter> ExpectSameAsTfLite(tfl::BuiltinOperator op,
                                                 const std::vector<TensorSpec>& inputs,
                                                 const std::vector<TensorSpec>& outputs,
                                                 const tfl::BuiltinOptionsUnion& options) {
-  std::unique_ptr<Interpreter> ours = RunSingleOp(op, inputs, outputs, options);
-  Result<std::vector<std::vector<uint8_t>>> theirs =
-      RunSingleOpOnTfLite(op, inputs, outputs, options);
+  std::vector<uint8_t> model = BuildSingleOp(op, inputs, outputs, options);
+  std::unique_ptr<Interpreter> ours = RunModel(model, inputs);
+  Result<std::vector<std::vector<uint8_t>>> theirs = RunWithTfLite(model, inputs);
   EXPECT_TRUE(theirs.ok()) << theirs.status().ToString();
   if (!ours || !theirs.ok()) return nullptr;
   EXPECT_EQ(theirs.value().size(), ours->output_count());
   for (size_t i = 0; i < std::min(theirs.value().size(), ours->output_count()); ++i) {
-    const Tensor& t = ours->output(i);
-    std::vector<uint8_t> mine(t.data, t.data + t.byte_size());
-    EXPECT_EQ(mine, theirs.value()[i]) << "output " << i << " differs from TensorFlow Lite 2.9's";
+    EXPECT_EQ(BytesOf(ours->output(i)), theirs.value()[i])
+        << "output " << i << " differs from TensorFlow Lite 2.9's";
   }
   return ours;
 }

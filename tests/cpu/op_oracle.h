@@ -2,14 +2,9 @@
 // same input bytes, for kernel tests that compare with TFLite where it runs the case.
 #pragma once
 
-#include "op_test_util.h"
+#include "tflite_single_op.h"
 
 namespace tpufleet::cpu::testing {
-
-// Each output's bytes from TFLite, or an error when TFLite cannot create, allocate or invoke it.
-Result<std::vector<std::vector<uint8_t>>> RunSingleOpOnTfLite(
-    tfl::BuiltinOperator op, const std::vector<TensorSpec>& inputs,
-    const std::vector<TensorSpec>& outputs, const tfl::BuiltinOptionsUnion& options = {});
 
 // Runs the model on tpufleet and on TFLite and expects every output byte for byte equal (and
 // TFLite to run it); returns tpufleet's interpreter, or nullptr after a failure.

@@ -13,40 +13,54 @@ size_t ChannelOf(const TensorSpec& spec, size_t i) {
   return (i / inner) % spec.shape[spec.q.axis];
 }
 
-}  // namespace
-
-namespace {
-
-// The integer a spec value is stored as: quantized when the spec has scales, else truncated,
-// and clamped to the type's range.
-int64_t StoredInteger(const TensorSpec& spec, size_t i) {
-  float v = spec.values[i];
-  if (spec.type == DataType::kBool) return v != 0;
-  int64_t q = static_cast<int64_t>(v);
-  if (!spec.q.empty()) {
-    size_t c = ChannelOf(spec, i);
-    q = std::lround(v / spec.q.scales[c]) + spec.q.zero_points[c];
-  }
-  switch (spec.type) {
-    case DataType::kUInt8: return std::clamp<int64_t>(q, 0, 255);
-    case DataType::kInt8: return std::clamp<int64_t>(q, -128, 127);
-    case DataType::kInt16: return std::clamp<int64_t>(q, INT16_MIN, INT16_MAX);
-    case DataType::kInt32: return std::clamp<int64_t>(q, INT32_MIN, INT32_MAX);
-    default: return q;
-  }
+// Model bytes loaded into an interpreter (Prepare run), or the error on the way.
+Result<std::unique_ptr<Interpreter>> Load(const std::vector<uint8_t>& bytes) {
+  TPUFLEET_ASSIGN_OR_RETURN(ModelPtr model, Model::FromBuffer(bytes, "single-op"));
+  return Interpreter::Create(model);
 }
 
 }  // namespace
 
 std::vector<uint8_t> Encode(const TensorSpec& spec) {
-  size_t n = spec.values.size(), size = DataTypeSize(spec.type);
-  std::vector<uint8_t> bytes(n * size);
+  size_t n = spec.values.size();
+  std::vector<uint8_t> bytes(n * DataTypeSize(spec.type));
   for (size_t i = 0; i < n; ++i) {
-    if (spec.type == DataType::kFloat32) {
-      std::memcpy(&bytes[i * 4], &spec.values[i], 4);
-    } else {
-      int64_t q = StoredInteger(spec, i);  // little-endian: the low bytes of the int64
-      std::memcpy(&bytes[i * size], &q, size);
+    float v = spec.values[i];
+    switch (spec.type) {
+      case DataType::kFloat32: std::memcpy(&bytes[i * 4], &v, 4); break;
+      case DataType::kInt32: {
+        int32_t q = spec.q.empty()
+                        ? static_cast<int32_t>(v)
+                        : static_cast<int32_t>(std::lround(v / spec.q.scales[ChannelOf(spec, i)]));
+        std::memcpy(&bytes[i * 4], &q, 4);
+        break;
+      }
+      case DataType::kInt64: {
+        auto q = static_cast<int64_t>(v);
+        std::memcpy(&bytes[i * 8], &q, 8);
+        break;
+      }
+      case DataType::kBool: bytes[i] = v != 0 ? 1 : 0; break;
+      case DataType::kInt16: {
+        int32_t q = static_cast<int32_t>(v);
+        if (!spec.q.empty()) {
+          size_t c = ChannelOf(spec, i);
+          q = static_cast<int32_t>(std::lround(v / spec.q.scales[c])) +
+              static_cast<int32_t>(spec.q.zero_points[c]);
+        }
+        auto stored = static_cast<int16_t>(std::clamp(q, -32768, 32767));
+        std::memcpy(&bytes[i * 2], &stored, 2);
+        break;
+      }
+      default: {
+        int32_t q = static_cast<int32_t>(v);  // unquantized 8-bit values are stored as given
+        if (!spec.q.empty()) {
+          size_t c = ChannelOf(spec, i);
+          q = static_cast<int32_t>(std::lround(v / spec.q.scales[c])) +
+              static_cast<int32_t>(spec.q.zero_points[c]);
+        }
+        bytes[i] = static_cast<uint8_t>(std::clamp(q, QMinOf(spec.type), QMaxOf(spec.type)));
+      }
     }
   }
   return bytes;
@@ -54,13 +68,24 @@ std::vector<uint8_t> Encode(const TensorSpec& spec) {
 
 std::vector<float> Representable(const TensorSpec& spec) {
   if (spec.type == DataType::kFloat32) return spec.values;
+  std::vector<uint8_t> bytes = Encode(spec);
+  Tensor t;
+  t.type = spec.type;
+  t.shape = {static_cast<int32_t>(spec.values.size())};
+  t.data = bytes.data();
+  if (spec.q.scales.size() <= 1) {
+    t.quantization = spec.q;
+    return Decode(t);
+  }
   std::vector<float> out(spec.values.size());
   for (size_t i = 0; i < out.size(); ++i) {
-    int64_t q = StoredInteger(spec, i);
-    if (spec.q.empty() || spec.type == DataType::kBool) {
-      out[i] = static_cast<float>(q);
+    size_t c = ChannelOf(spec, i);
+    if (spec.type == DataType::kInt32) {
+      int32_t q;
+      std::memcpy(&q, &bytes[i * 4], 4);
+      out[i] = q * spec.q.scales[c];
     } else {
-      size_t c = ChannelOf(spec, i);
+      int32_t q = spec.type == DataType::kInt8 ? static_cast<int8_t>(bytes[i]) : bytes[i];
       out[i] = spec.q.scales[c] * static_cast<float>(q - spec.q.zero_points[c]);
     }
   }
@@ -69,24 +94,48 @@ std::vector<float> Representable(const TensorSpec& spec) {
 
 std::vector<float> Decode(const Tensor& t) {
   std::vector<float> out(t.element_count());
-  bool quantized = !t.quantization.empty();
   for (size_t i = 0; i < out.size(); ++i) {
-    int64_t q = 0;
     switch (t.type) {
-      case DataType::kFloat32: out[i] = t.as<float>()[i]; continue;
-      case DataType::kInt32: q = t.as<int32_t>()[i]; break;
-      case DataType::kInt64: q = t.as<int64_t>()[i]; break;
-      case DataType::kInt16: q = t.as<int16_t>()[i]; break;
-      case DataType::kBool: q = t.as<uint8_t>()[i]; break;
-      case DataType::kUInt8: q = t.as<uint8_t>()[i]; break;
-      case DataType::kInt8: q = t.as<int8_t>()[i]; break;
-      default: ADD_FAILURE() << "cannot decode " << DataTypeName(t.type); continue;
+      case DataType::kFloat32: out[i] = t.as<float>()[i]; break;
+      case DataType::kInt32:
+        out[i] = static_cast<float>(t.as<int32_t>()[i]);
+        if (!t.quantization.empty()) out[i] *= t.scale();
+        break;
+      case DataType::kInt64: out[i] = static_cast<float>(t.as<int64_t>()[i]); break;
+      case DataType::kBool: out[i] = t.as<uint8_t>()[i] != 0 ? 1.0f : 0.0f; break;
+      case DataType::kInt16:
+        out[i] = t.scale() * static_cast<float>(t.as<int16_t>()[i] - t.zero_point());
+        break;
+      case DataType::kUInt8:
+        out[i] = t.scale() * static_cast<float>(t.as<uint8_t>()[i] - t.zero_point());
+        break;
+      case DataType::kInt8:
+        out[i] = t.scale() * static_cast<float>(t.as<int8_t>()[i] - t.zero_point());
+        break;
+      default: ADD_FAILURE() << "cannot decode " << DataTypeName(t.type);
     }
-    bool scaled = t.type == DataType::kUInt8 || t.type == DataType::kInt8 ||
-                  (t.type == DataType::kInt16 && quantized);
-    out[i] = scaled ? t.scale() * static_cast<float>(q - t.zero_point()) : static_cast<float>(q);
   }
   return out;
+}
+
+size_t Count(const std::vector<int32_t>& shape) {
+  size_t n = 1;
+  for (int32_t d : shape) n *= d;
+  return n;
+}
+
+size_t BroadcastIndex(size_t i, const std::vector<int32_t>& out, const std::vector<int32_t>& in) {
+  size_t index = 0, stride = 1;
+  for (int d = static_cast<int>(out.size()) - 1, e = static_cast<int>(in.size()) - 1; d >= 0;
+       --d, --e) {
+    size_t coordinate = i % out[d];
+    i /= out[d];
+    if (e >= 0) {
+      if (in[e] != 1) index += coordinate * stride;
+      stride *= in[e];
+    }
+  }
+  return index;
 }
 
 std::vector<float> RandomValues(size_t n, float lo, float hi, uint32_t seed) {
@@ -131,11 +180,8 @@ Result<std::unique_ptr<Interpreter>> CreateSingleOp(tfl::BuiltinOperator op,
                                                     tfl::BuiltinOptionsUnion options,
                                                     const std::string& custom_code,
                                                     std::vector<uint8_t> custom_options) {
-  TPUFLEET_ASSIGN_OR_RETURN(ModelPtr model,
-                            Model::FromBuffer(BuildSingleOp(op, inputs, outputs, std::move(options),
-                                                            custom_code, std::move(custom_options)),
-                                              "single-op"));
-  return Interpreter::Create(model);
+  return Load(BuildSingleOp(op, inputs, outputs, std::move(options), custom_code,
+                            std::move(custom_options)));
 }
 
 Status InvokeWith(Interpreter& interpreter, const std::vector<TensorSpec>& inputs) {
@@ -151,19 +197,25 @@ Status InvokeWith(Interpreter& interpreter, const std::vector<TensorSpec>& input
   return interpreter.Invoke();
 }
 
+std::unique_ptr<Interpreter> RunModel(const std::vector<uint8_t>& bytes,
+                                      const std::vector<TensorSpec>& inputs) {
+  Result<std::unique_ptr<Interpreter>> interpreter = Load(bytes);
+  EXPECT_TRUE(interpreter.ok()) << interpreter.status().ToString();
+  if (!interpreter.ok()) return nullptr;
+  Status status = InvokeWith(*interpreter.value(), inputs);
+  EXPECT_TRUE(status.ok()) << status.ToString();
+  return std::move(interpreter).value();
+}
+
 std::unique_ptr<Interpreter> RunSingleOp(tfl::BuiltinOperator op,
                                          const std::vector<TensorSpec>& inputs,
                                          const std::vector<TensorSpec>& outputs,
                                          tfl::BuiltinOptionsUnion options,
                                          const std::string& custom_code,
                                          std::vector<uint8_t> custom_options) {
-  Result<std::unique_ptr<Interpreter>> interpreter = CreateSingleOp(
-      op, inputs, outputs, std::move(options), custom_code, std::move(custom_options));
-  EXPECT_TRUE(interpreter.ok()) << interpreter.status().ToString();
-  if (!interpreter.ok()) return nullptr;
-  Status status = InvokeWith(*interpreter.value(), inputs);
-  EXPECT_TRUE(status.ok()) << status.ToString();
-  return std::move(interpreter).value();
+  return RunModel(BuildSingleOp(op, inputs, outputs, std::move(options), custom_code,
+                                std::move(custom_options)),
+                  inputs);
 }
 
 void ExpectNear(const std::vector<float>& actual, const std::vector<float>& expected,

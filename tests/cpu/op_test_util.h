@@ -23,23 +23,37 @@ struct TensorSpec {
 };
 
 inline int32_t QMinOf(DataType t) {
-  return t == DataType::kInt8 ? -128 : t == DataType::kUInt8 ? 0 : INT32_MIN;
+  return t == DataType::kInt8    ? -128
+         : t == DataType::kUInt8 ? 0
+         : t == DataType::kInt16 ? -32768
+                                 : INT32_MIN;
 }
 inline int32_t QMaxOf(DataType t) {
-  return t == DataType::kInt8 ? 127 : t == DataType::kUInt8 ? 255 : INT32_MAX;
+  return t == DataType::kInt8    ? 127
+         : t == DataType::kUInt8 ? 255
+         : t == DataType::kInt16 ? 32767
+                                 : INT32_MAX;
 }
 
-// Quantizes value v along `channel` (per-channel scales) into bytes of `spec.type`.
+// Quantizes value v along `channel` (per-channel scales) into bytes of `spec.type`; int64, bool
+// and unquantized 8- and 16-bit values are stored as given.
 std::vector<uint8_t> Encode(const TensorSpec& spec);
 // Real values of a tensor's bytes.
 std::vector<float> Decode(const Tensor& t);
 // Real values after quantizing: what the kernel actually sees of `spec.values`.
 std::vector<float> Representable(const TensorSpec& spec);
 
+// Number of elements of a shape.
+size_t Count(const std::vector<int32_t>& shape);
+
+// Reference broadcasting: the index into an input of shape `in` that output element i of shape
+// `out` reads (shapes right-aligned, dimensions of 1 repeated).
+size_t BroadcastIndex(size_t i, const std::vector<int32_t>& out, const std::vector<int32_t>& in);
+
 // Uniform random reals in [lo, hi].
 std::vector<float> RandomValues(size_t n, float lo, float hi, uint32_t seed);
 
-// The single-operator model's bytes: graph inputs are the non-constant specs, in order.
+// A one-operator model's bytes (inputs: non-constant specs, in order).
 std::vector<uint8_t> BuildSingleOp(tfl::BuiltinOperator op, const std::vector<TensorSpec>& inputs,
                                    const std::vector<TensorSpec>& outputs,
                                    tfl::BuiltinOptionsUnion options = {},
@@ -56,8 +70,12 @@ Result<std::unique_ptr<Interpreter>> CreateSingleOp(tfl::BuiltinOperator op,
 // Feeds the non-constant specs' values as the graph inputs, in order, and invokes.
 Status InvokeWith(Interpreter& interpreter, const std::vector<TensorSpec>& inputs);
 
-// Builds the model (inputs: non-constant specs, in order), runs it once, and returns the
+// Runs model bytes once with the non-constant `inputs` fed in order, and returns the
 // interpreter for inspection; fails the test on any error.
+std::unique_ptr<Interpreter> RunModel(const std::vector<uint8_t>& bytes,
+                                      const std::vector<TensorSpec>& inputs);
+
+// BuildSingleOp, then RunModel.
 std::unique_ptr<Interpreter> RunSingleOp(tfl::BuiltinOperator op,
                                          const std::vector<TensorSpec>& inputs,
                                          const std::vector<TensorSpec>& outputs,

@@ -3,9 +3,9 @@
 // 1e-5 for float32 (whose sums TFLite orders differently).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 
-#include "cpu/kernels/window.h"
 #include "op_oracle.h"
 
 namespace tpufleet::cpu::testing {
@@ -83,8 +83,12 @@ TEST_P(TransposeConvTest, MatchesReferenceAndTfLite) {
   // Naive scatter in real numbers, padding as TFLite derives it from the output size.
   std::vector<float> x = Representable(input), w = Representable(filter);
   std::vector<float> expected(out_h * out_w * c.out_c, 0);
-  int pad_h = ComputeWindow(out_h, c.kernel, c.stride, 1, c.padding).pad_before;
-  int pad_w = ComputeWindow(out_w, c.kernel, c.stride, 1, c.padding).pad_before;
+  auto pad_before = [&](int size) {  // TFLite's SAME padding of a convolution over `size`
+    if (c.padding != tfl::Padding::SAME) return 0;
+    int windows = (size + c.stride - 1) / c.stride;
+    return std::max((windows - 1) * c.stride + c.kernel - size, 0) / 2;
+  };
+  int pad_h = pad_before(out_h), pad_w = pad_before(out_w);
   for (int iy = 0; iy < c.height; ++iy)
     for (int ix = 0; ix < c.width; ++ix)
       for (int fy = 0; fy < c.kernel; ++fy)
@@ -101,7 +105,8 @@ TEST_P(TransposeConvTest, MatchesReferenceAndTfLite) {
   TensorSpec representable = output;
   representable.values = expected;
 
-  std::unique_ptr<Interpreter> ours = RunSingleOp(Op::TRANSPOSE_CONV, inputs, {output}, options);
+  std::vector<uint8_t> model = BuildSingleOp(Op::TRANSPOSE_CONV, inputs, {output}, options);
+  std::unique_ptr<Interpreter> ours = RunModel(model, inputs);
   ASSERT_TRUE(ours);
   const Tensor& out = ours->output(0);
   if (quantized) {
@@ -109,13 +114,11 @@ TEST_P(TransposeConvTest, MatchesReferenceAndTfLite) {
   } else {
     ExpectNear(Decode(out), expected, 1e-5f);
   }
-  Result<std::vector<std::vector<uint8_t>>> theirs =
-      RunSingleOpOnTfLite(Op::TRANSPOSE_CONV, inputs, {output}, options);
+  Result<std::vector<std::vector<uint8_t>>> theirs = RunWithTfLite(model, inputs);
   ASSERT_TRUE(theirs.ok()) << theirs.status().ToString();
   ASSERT_EQ(theirs.value()[0].size(), out.byte_size());
   if (quantized) {
-    EXPECT_EQ(std::vector<uint8_t>(out.data, out.data + out.byte_size()), theirs.value()[0])
-        << "not bit for bit TensorFlow Lite 2.9's";
+    EXPECT_EQ(BytesOf(out), theirs.value()[0]) << "not bit for bit TensorFlow Lite 2.9's";
   } else {
     std::vector<float> tflite(out.element_count());
     std::memcpy(tflite.data(), theirs.value()[0].data(), out.byte_size());

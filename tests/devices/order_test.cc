@@ -104,5 +104,25 @@ TEST(OrderTest, MixedFixtureInCoralOrder) {
   for (size_t i = 3; i < coral.size(); ++i) EXPECT_EQ(coral[i].state, DeviceState::kReady);
 }
 
+TEST(OrderTest, CoralOrderIsTheRuntimesListingWhenItLoaded) {
+  Inventory inventory;
+  inventory.devices = {Usb("2-1", 2, {1}, DeviceState::kReady),
+                       Usb("2-2", 2, {2}, DeviceState::kReady), Pci(0)};
+  // Without the runtime: the reconstruction from sysfs.
+  EXPECT_THAT(Names(CoralOrdered(inventory)), ElementsAre("apex_0", "2-1", "2-2"));
+  // With it: the order it lists devices in, which is what `:N` indexes in Coral.
+  RuntimeProbe probe;
+  probe.loaded = true;
+  probe.devices = {{DeviceType::kPci, "/dev/apex_0"},
+                   {DeviceType::kUsb, "/sys/bus/usb/devices/2-2"},
+                   {DeviceType::kUsb, "/sys/bus/usb/devices/2-1"}};
+  inventory.runtime = probe;
+  EXPECT_THAT(Names(CoralOrdered(inventory)), ElementsAre("apex_0", "2-2", "2-1"));
+  // A device the runtime does not list comes after those it does.
+  probe.devices.erase(probe.devices.begin());
+  inventory.runtime = probe;
+  EXPECT_THAT(Names(CoralOrdered(inventory)), ElementsAre("2-2", "2-1", "apex_0"));
+}
+
 }  // namespace
 }  // namespace tpufleet

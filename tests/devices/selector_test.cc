@@ -1,5 +1,6 @@
 #include "devices/selector.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -23,7 +24,8 @@ INSTANTIATE_TEST_SUITE_P(CoralAndTpufleetForms, SelectorAcceptTest,
                          ::testing::Values("", "usb", "pci", ":0", ":12", "usb:0", "usb:1", "pci:3",
                                            "usb:007", "cpu", "sim", "sim:2", "usb@2-1.3",
                                            "usb@/sys/bus/usb/devices/2-1.3", "usb@10-4",
-                                           "pci@/dev/apex_0", "pci@apex_1"));
+                                           "pci@/dev/apex_0", "pci@apex_1", "#0", "usb#1",
+                                           "pci#0"));
 
 struct Rejection {
   std::string text;
@@ -63,7 +65,11 @@ INSTANTIATE_TEST_SUITE_P(
         Rejection{"usb@2-1.3.", "like usb@2-1.3"}, Rejection{"usb@apex_0", "like usb@2-1.3"},
         Rejection{"pci@/dev/apex_", "like pci@/dev/apex_0"},
         Rejection{"pci@2-1", "pci@/dev/apex_0"}, Rejection{"sim@1", "only usb@ and pci@"},
-        Rejection{"@2-1", "give a type before '@'"}),
+        Rejection{"@2-1", "give a type before '@'"},
+        Rejection{"usb#", "no index after the '#'; write usb#0"},
+        Rejection{"#x", "index 'x' is not a non-negative decimal integer"},
+        Rejection{"sim#0", "simulated devices have one order"},
+        Rejection{"cpu#0", "cpu takes no index"}),
     [](const ::testing::TestParamInfo<Rejection>& info) {
       return "case" + std::to_string(info.index);
     });
@@ -149,6 +155,56 @@ TEST(SelectorTest, MissingPathAndEmptyListsAreExplained) {
       ResolveSelector(ParseSelector("sim:0").value(), devices);
   ASSERT_FALSE(sim.ok());
   EXPECT_THAT(sim.status().message(), HasSubstr("there are 0 sim devices"));
+}
+
+// Coral's `:N` indexes libedgetpu's enumeration order, `#N` the stable one; on the mixed rig
+// (two sticks still in bootloader mode, which libedgetpu lists before the others) they differ.
+TEST(SelectorTest, ColonIndexesCoralsOrderHashTheStableOne) {
+  DiscoveryOptions options;
+  options.sysfs_root = testing::SysfsFixture("mixed");
+  options.query_runtime = false;
+  Inventory inventory = DiscoverDevices(options);
+  std::vector<DeviceInfo> coral = CoralOrdered(inventory);
+  std::vector<DeviceInfo> stable = Ordered(inventory.devices, EnumerationOrder::kStable);
+  ASSERT_EQ(coral.size(), 6u);
+  int differing = 0;
+  for (size_t n = 0; n < coral.size(); ++n) {
+    EXPECT_EQ(Resolve1(fmt::format(":{}", n), coral), coral[n].name);
+    EXPECT_EQ(Resolve1(fmt::format("#{}", n), coral), stable[n].name);
+    differing += coral[n].name != stable[n].name;
+  }
+  EXPECT_GT(differing, 0);
+  // usb:0 is a stick still in bootloader mode, as in libedgetpu; usb#0 the first by port.
+  const DeviceInfo* usb0 = ResolveSelector(ParseSelector("usb:0").value(), coral).value()[0];
+  EXPECT_EQ(usb0->state, DeviceState::kNeedsFirmware);
+  EXPECT_EQ(Resolve1("usb#0", coral), "1-1");
+  EXPECT_EQ(Resolve1("usb#4", coral), "2-2");
+  EXPECT_EQ(Resolve1("pci#0", coral), "apex_0");
+  EXPECT_THAT(ResolveSelector(ParseSelector("usb#5").value(), coral).status().message(),
+              HasSubstr("index 5 is out of range: there are 5 usb devices"));
+}
+
+TEST(ModelSpecTest, TheDeviceFollowsTheFirstAtThatADeviceStringFollows) {
+  auto parse = [](const std::string& text) {
+    ModelSpec spec = ParseModelSpec(text).value();
+    return spec.model + " | " + spec.device;
+  };
+  EXPECT_EQ(parse("model.tflite"), "model.tflite | ");
+  EXPECT_EQ(parse("model.tflite@usb:1"), "model.tflite | usb:1");
+  EXPECT_EQ(parse("model.tflite@usb@2-1.3"), "model.tflite | usb@2-1.3");
+  EXPECT_EQ(parse("model.tflite@pci@/dev/apex_0"), "model.tflite | pci@/dev/apex_0");
+  EXPECT_EQ(parse("model.tflite@usb@/sys/bus/usb/devices/2-1"),
+            "model.tflite | usb@/sys/bus/usb/devices/2-1");
+  EXPECT_EQ(parse("/home/me@host/model.tflite@sim:0"), "/home/me@host/model.tflite | sim:0");
+  EXPECT_EQ(parse("/home/me@host/model.tflite"), "/home/me@host/model.tflite | ");
+  EXPECT_EQ(parse("zoo:mobilenet_v2@#1"), "zoo:mobilenet_v2 | #1");
+  EXPECT_EQ(parse("model@2x.tflite@cpu"), "model@2x.tflite | cpu");
+  EXPECT_EQ(parse("model@2x.tflite@"), "model@2x.tflite | ");
+  Result<ModelSpec> bad = ParseModelSpec("model.tflite@usb:x");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad.status().message(), HasSubstr("index 'x' is not a non-negative decimal"));
+  EXPECT_THAT(bad.status().message(), HasSubstr("write MODEL@DEVICE"));
 }
 
 }  // namespace

@@ -121,6 +121,124 @@ TEST_F(EdgeTpuFleetTest, MakeInterpreterOnAnEdgeTpu) {
               HasSubstr("there are 2 usb devices"));
 }
 
+TEST_F(EdgeTpuFleetTest, AnyDeviceWithTwoSticksPicksOneAsLibedgetpuDoes) {
+  // Coral's "" and "usb" name one device, never an error because several exist: the first in
+  // libedgetpu's order while none is open, then the one open in this process.
+  Result<DevicePtr> any = OpenDevice("");
+  ASSERT_TRUE(any.ok()) << any.status().ToString();
+  EXPECT_EQ((*any)->info().path, kFirst);
+  any->reset();
+  Result<DevicePtr> second = OpenDevice("usb:1");
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ((*second)->info().path, kSecond);
+  EXPECT_EQ(OpenDevice("").value(), *second);  // reuses the stick open in this process
+  EXPECT_EQ(OpenDevice("usb").value(), *second);
+  Result<std::unique_ptr<Interpreter>> interpreter = MakeInterpreter(compiled_);
+  ASSERT_TRUE(interpreter.ok()) << interpreter.status().ToString();
+  EXPECT_EQ((*interpreter)->device_handle(), *second);
+  // With a PCIe card as well, "" prefers it while nothing is open; "usb" still takes a stick.
+  second->reset();
+  interpreter->reset();
+  setenv("TPUFLEET_FAKE_EDGETPU_DEVICES",
+         fmt::format("usb:{},usb:{},pci:/dev/apex_0", kFirst, kSecond).c_str(), 1);
+  EXPECT_EQ(OpenDevice("").value()->info().path, "/dev/apex_0");
+  EXPECT_EQ(OpenDevice("usb").value()->info().path, kFirst);
+  EXPECT_EQ(OpenDevice(DeviceType::kPci, "").value()->info().path, "/dev/apex_0");
+}
+
+TEST_F(EdgeTpuFleetTest, ADeviceIsOpenedOncePerProcessAndShared) {
+  // Twice the same stick in one process: one handle, so the lock never refuses its own process.
+  Result<std::unique_ptr<Interpreter>> first = MakeInterpreter(compiled_, "usb:0");
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  Result<std::unique_ptr<Interpreter>> again = MakeInterpreter(compiled_, "usb@2-1");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ((*first)->device_handle(), (*again)->device_handle());
+  Result<DevicePtr> by_path = OpenDevice(DeviceType::kUsb, kFirst);
+  ASSERT_TRUE(by_path.ok()) << by_path.status().ToString();
+  EXPECT_EQ(*by_path, (*first)->device_handle());
+  EXPECT_EQ(OpenDevice(ListDevices()[0]).value(), *by_path);
+  EXPECT_EQ(Log(), fmt::format("create usb {}\n", kFirst));  // one delegate for all of them
+  // A fleet in the same process runs on the same open stick.
+  FleetOptions options;
+  options.devices = {"usb:0"};
+  auto fleet = testing::MakeFleet(options);
+  ASSERT_TRUE(fleet);
+  int id = fleet->AddModel(model_).value();
+  Result<InferenceResult> r = fleet->Run(id, {pixels_});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(TopClass(r.value()), 286);
+  Result<InferenceResult> direct = (*again)->Invoke({pixels_});
+  ASSERT_TRUE(direct.ok()) << direct.status().ToString();
+  EXPECT_EQ(direct->outputs, r->outputs);
+  // Options differing from the open device's are refused rather than silently dropped.
+  Status other = OpenDevice("usb:0", {.edgetpu_options = {{"Performance", "Low"}}}).status();
+  EXPECT_EQ(other.code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(other.message(), HasSubstr("open in this process already with other Edge TPU"));
+  EXPECT_THAT(OpenDevice(DeviceType::kUsb, "/sys/bus/usb/devices/7-7").status().message(),
+              HasSubstr("no usb device /sys/bus/usb/devices/7-7"));
+}
+
+TEST_F(EdgeTpuFleetTest, TwoCoCompiledModelsOnOneHandleFromTwoThreads) {
+  std::string a = SharedModel(
+      "mobilenet_v1_0.25_128_quant_cocompiled_with_mobilenet_v1_0.5_160_quant_edgetpu.tflite");
+  std::string b = SharedModel(
+      "mobilenet_v1_0.5_160_quant_cocompiled_with_mobilenet_v1_0.25_128_quant_edgetpu.tflite");
+  TPUFLEET_REQUIRE_FILE(a);
+  TPUFLEET_REQUIRE_FILE(b);
+  setenv("TPUFLEET_FAKE_EDGETPU_MODELS", fmt::format("{},{}", a, b).c_str(), 1);
+  DevicePtr device = OpenDevice("usb:1").value();
+  std::unique_ptr<Interpreter> first = MakeInterpreter(a, device).value();
+  std::unique_ptr<Interpreter> second = MakeInterpreter(b, device).value();
+  // The answers each must give, from the CPU on the uncompiled twins.
+  auto expected = [&](const Interpreter& on_tpu, const std::string& twin) {
+    std::vector<uint8_t> pixels =
+        ImageFileTensor((SharedDir() / "images" / "cat.bmp").string(), on_tpu.model()).value();
+    return std::make_pair(
+        pixels,
+        MakeInterpreter(SharedModel(twin), "cpu").value()->Invoke({pixels}).value().outputs);
+  };
+  auto [pixels_a, want_a] = expected(*first, "mobilenet_v1_0.25_128_quant.tflite");
+  auto [pixels_b, want_b] = expected(*second, "mobilenet_v1_0.5_160_quant.tflite");
+  EXPECT_EQ(testing::MismatchesFromThreads(
+                {{first.get(), pixels_a, want_a[0]}, {second.get(), pixels_b, want_b[0]}}, 20),
+            std::vector<int>({0, 0}));
+  EXPECT_EQ(Log(), fmt::format("create usb {}\n", kSecond));
+}
+
+TEST_F(EdgeTpuFleetTest, InPlaceTensorsOnAnEdgeTpuMatchTheCopyingCall) {
+  std::unique_ptr<Interpreter> interpreter = MakeInterpreter(model_, "usb:0").value();
+  Result<InferenceResult> copied = interpreter->Invoke({pixels_});
+  ASSERT_TRUE(copied.ok()) << copied.status().ToString();
+  std::fill(interpreter->input(0).bytes().begin(), interpreter->input(0).bytes().end(), 0);
+  ASSERT_TRUE(interpreter->Invoke().ok());
+  ASSERT_NE(std::vector<uint8_t>(interpreter->output(0).bytes().begin(),
+                                 interpreter->output(0).bytes().end()),
+            copied->outputs[0]);
+  uint8_t* input = interpreter->input(0).data<uint8_t>();
+  ASSERT_NE(input, nullptr);
+  std::copy(pixels_.begin(), pixels_.end(), input);
+  ASSERT_TRUE(interpreter->Invoke().ok());
+  const uint8_t* scores = interpreter->output(0).data<uint8_t>();
+  ASSERT_NE(scores, nullptr);
+  EXPECT_EQ(std::vector<uint8_t>(scores, scores + interpreter->output(0).byte_size()),
+            copied->outputs[0]);
+  OperatorProfile profile;
+  EXPECT_EQ(interpreter->Invoke(profile).code(), StatusCode::kUnimplemented);
+}
+
+TEST_F(EdgeTpuFleetTest, ModelSpecsMayNameADeviceByPort) {
+  FleetOptions options;
+  options.devices = {"usb:0", "usb:1"};
+  auto fleet = testing::MakeFleet(options);
+  ASSERT_TRUE(fleet);
+  Result<int> id = fleet->AddModel(compiled_ + "@usb@2-2");
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  EXPECT_THAT(fleet->placement(*id), ElementsAre("usb@2-2"));
+  Result<int> by_stable_index = fleet->AddModel(compiled_ + "@usb#0");
+  ASSERT_TRUE(by_stable_index.ok()) << by_stable_index.status().ToString();
+  EXPECT_THAT(fleet->placement(*by_stable_index), ElementsAre("usb@2-1"));
+}
+
 TEST_F(EdgeTpuFleetTest, AnAbortInsideTheRuntimeTakesDownOnlyItsIsolatedDevice) {
   setenv("TPUFLEET_FAKE_EDGETPU_FAULTS", fmt::format("abort_after=3@{}", kFirst).c_str(), 1);
   FleetOptions options;
@@ -177,7 +295,7 @@ TEST_F(EdgeTpuFleetTest, TwoProcessesNeverOpenTheSameStick) {
   ASSERT_TRUE(held.ok()) << held.status().ToString();
   // The isolated device's child is another process: the lock keeps it out.
   Status refused = backends::IsolatedDevice::Open(first, {}).status();
-  EXPECT_EQ(refused.code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition);
   EXPECT_THAT(refused.message(),
               HasSubstr(fmt::format("{} is in use by another tpufleet (pid {}", kFirst, getpid())));
   held->reset();

@@ -4,12 +4,15 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
+#include <span>
 #include <thread>
 
 #include "model/zoo/zoo.h"
 #include "tpufleet/fleet.h"
+#include "tpufleet/interpreter.h"
 
 namespace tpufleet::testing {
 
@@ -27,6 +30,33 @@ inline TensorList Inputs(const Model& model) {
   TensorList inputs;
   for (int i : model.input_indices()) inputs.emplace_back(model.tensors()[i].byte_size, 9);
   return inputs;
+}
+
+// One interpreter per thread, all at once, each invoking `times` times on its own input (in
+// place): how many answers (output 0) differ from `want` or failed, per interpreter.
+struct ThreadedRun {
+  Interpreter* interpreter;
+  std::vector<uint8_t> input;
+  std::vector<uint8_t> want;
+};
+inline std::vector<int> MismatchesFromThreads(const std::vector<ThreadedRun>& runs, int times) {
+  std::vector<int> wrong(runs.size(), 0);
+  std::vector<std::thread> threads;
+  for (size_t r = 0; r < runs.size(); ++r) {
+    threads.emplace_back([&, r] {
+      Interpreter& interpreter = *runs[r].interpreter;
+      for (int i = 0; i < times; ++i) {
+        std::copy(runs[r].input.begin(), runs[r].input.end(), interpreter.input(0).bytes().begin());
+        std::span<const uint8_t> out = interpreter.output(0).bytes();
+        if (!interpreter.Invoke().ok() ||
+            !std::equal(out.begin(), out.end(), runs[r].want.begin(), runs[r].want.end())) {
+          ++wrong[r];
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  return wrong;
 }
 
 inline std::unique_ptr<Fleet> MakeFleet(const FleetOptions& options) {

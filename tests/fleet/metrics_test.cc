@@ -45,26 +45,44 @@ TEST(LatencyHistogramTest, ExtremesLandInTheEndBuckets) {
   EXPECT_GT(histogram.Quantile(1.0), 1000);
 }
 
-FleetMetrics ServedMetrics() {
-  auto fleet = testing::MakeFleet({});
+// Ten requests on a virtual-time fleet; `device_seconds` gets the sum the answers reported.
+FleetMetrics ServedMetrics(double* device_seconds = nullptr) {
+  FleetOptions options;
+  options.devices = {"sim:0", "sim:1"};
+  auto fleet = testing::MakeFleet(options);
   ModelPtr m = testing::Zoo("mobilenet_v1", 0.25, 64);
   int id = fleet->AddModel(m).value();
-  for (int i = 0; i < 10; ++i) EXPECT_TRUE(fleet->Run(id, testing::Inputs(*m)).ok());
+  double sum = 0;
+  for (int i = 0; i < 10; ++i) {
+    Result<InferenceResult> r = fleet->Run(id, testing::Inputs(*m));
+    EXPECT_TRUE(r.ok());
+    if (r.ok()) sum += r->device_seconds;
+  }
+  if (device_seconds != nullptr) *device_seconds = sum;
   return fleet->Metrics();
 }
 
 TEST(MetricsTextTest, JsonCarriesEveryFigure) {
-  FleetMetrics metrics = ServedMetrics();
+  double answered_seconds = 0;
+  FleetMetrics metrics = ServedMetrics(&answered_seconds);
   nlohmann::json json = nlohmann::json::parse(MetricsJson(metrics));
+  EXPECT_EQ(json["clock"], "virtual");
   ASSERT_EQ(json["devices"].size(), 2u);
   EXPECT_EQ(json["devices"][0]["device"], "sim:0");
   EXPECT_EQ(json["devices"][0]["requests"], 10);
   EXPECT_EQ(json["devices"][0]["reloads"], 1);
-  EXPECT_DOUBLE_EQ(json["devices"][0]["busy_fraction"].get<double>(), 1.0);  // virtual time
+  // The device's modeled time is what its answers reported, and in virtual time the fleet's
+  // elapsed time is the one busy device's timeline.
+  EXPECT_NEAR(json["devices"][0]["busy_seconds"].get<double>(), answered_seconds, 1e-12);
+  EXPECT_NEAR(json["elapsed_seconds"].get<double>(), answered_seconds, 1e-12);
   EXPECT_EQ(json["devices"][1]["requests"], 0);
+  EXPECT_EQ(json["devices"][1]["busy_fraction"], 0);
   EXPECT_EQ(json["models"][0]["devices"], nlohmann::json::array({"sim:0"}));
-  EXPECT_GT(json["models"][0]["latency_ms"]["p99"].get<double>(), 0);
-  EXPECT_DOUBLE_EQ(json["elapsed_seconds"].get<double>(), metrics.devices[0].busy_seconds);
+  double p99 = json["models"][0]["latency_ms"]["p99"].get<double>();
+  double sum = json["models"][0]["latency_sum_seconds"].get<double>();
+  EXPECT_GT(p99, 0);
+  EXPECT_LE(sum, 10 * p99 / 1e3 * 1.02);  // no latency above the p99 bucket's upper edge
+  EXPECT_GT(sum, 0);
 }
 
 TEST(MetricsTextTest, PrometheusTextIsWellFormed) {
@@ -76,7 +94,8 @@ TEST(MetricsTextTest, PrometheusTextIsWellFormed) {
   EXPECT_THAT(
       text, HasSubstr("tpufleet_model_requests_total{model=\"odd \\\"name\\\"\\\\with\\nbreak\"}"));
   // Every line is a comment or `name{labels} value`, and every sample's name has a TYPE line.
-  std::regex sample(R"(^([a-z_]+)\{[a-z_]+="(?:[^"\\]|\\.)*"(?:,quantile="[0-9.]+")?\} (\S+)$)");
+  std::regex sample(
+      R"(^([a-z_]+?)(?:_sum|_count)?\{[a-z_]+="(?:[^"\\]|\\.)*"(?:,quantile="[0-9.]+")?\} (\S+)$)");
   std::set<std::string> typed;
   std::istringstream lines(text);
   int samples = 0;
@@ -85,14 +104,17 @@ TEST(MetricsTextTest, PrometheusTextIsWellFormed) {
       typed.insert(line.substr(7, line.find(' ', 7) - 7));
       continue;
     }
-    if (line.starts_with("# HELP ") || line.starts_with("tpufleet_elapsed_seconds ")) continue;
+    if (line.starts_with("# HELP ") || line.starts_with("tpufleet_elapsed_seconds{")) continue;
     std::smatch match;
     ASSERT_TRUE(std::regex_match(line, match, sample)) << line;
     EXPECT_TRUE(typed.count(match[1])) << line;
     std::stod(match[2]);  // the value is a number
     ++samples;
   }
-  EXPECT_EQ(samples, 2 * (10 + 3) + 1 * (6 + 3));  // per device and model: series + quantiles
+  // Per device and per model: its series, then three quantiles, a sum and a count.
+  EXPECT_EQ(samples, 2 * (11 + 5) + 1 * (6 + 5));
+  EXPECT_THAT(text, HasSubstr("tpufleet_elapsed_seconds{clock=\"virtual\"} "));
+  EXPECT_THAT(text, HasSubstr("tpufleet_device_latency_seconds_count{device=\"sim:0\"} 10\n"));
 }
 
 }  // namespace

@@ -5,14 +5,14 @@
 #include <string>
 
 #include "backends/edgetpu/edgetpu_api.h"
-#include "fleet/plan_file.h"
-#include "fleet/replay.h"
 #include "model/zoo/zoo.h"
-#include "sim/sim_device.h"
+#include "planner/plan_file.h"
+#include "planner/replay.h"
+#include "sim/topology.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const tpufleet::fleet::PlanInputs inputs = [] {
-    tpufleet::fleet::PlanInputs in;
+  static const tpufleet::planner::PlanInputs inputs = [] {
+    tpufleet::planner::PlanInputs in;
     tpufleet::zoo::ZooOptions options;
     options.width = 0.25;
     options.resolution = 32;
@@ -25,8 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   std::string text(reinterpret_cast<const char*>(data) + 1, size - 1);
   switch (data[0] % 4) {
-    case 0: (void)tpufleet::fleet::ParsePlanFile(text); break;
-    case 1: (void)tpufleet::fleet::ParseTrace(text, inputs); break;
+    case 0: (void)tpufleet::planner::ParsePlanFile(text); break;
+    case 1: (void)tpufleet::planner::ParseTrace(text, inputs); break;
     case 2: (void)tpufleet::sim::ParseTopology(text); break;
     default: (void)tpufleet::backends::ParseEdgeTpuOptions(text); break;
   }

@@ -1,4 +1,5 @@
-// libFuzzer target: arbitrary text as a device string, parsed and resolved against a fixed list.
+// libFuzzer target: arbitrary text as a device string, parsed and resolved against a fixed list,
+// and as a model spec (MODEL@DEVICE).
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -20,5 +21,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
   tpufleet::Result<tpufleet::Selector> selector = tpufleet::ParseSelector(text);
   if (selector.ok()) (void)tpufleet::ResolveSelector(*selector, devices);
+  (void)tpufleet::ParseModelSpec(text);
   return 0;
 }

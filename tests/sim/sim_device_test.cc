@@ -13,6 +13,7 @@
 #include "common/image.h"
 #include "devices/selector.h"
 #include "model/zoo/zoo.h"
+#include "sim/topology.h"
 #include "support/shared_files.h"
 
 namespace tpufleet::sim {
@@ -59,8 +60,7 @@ TEST(SimDeviceTest, SeparatelyCompiledModelsReloadAtEverySwitchCoCompiledNever) 
 
   SimDevice shared = MakeDevice();
   auto together =
-      shared.PrepareGroup({Zoo("mobilenet_v1", 0.5, 160), Zoo("mobilenet_v1", 0.25, 128)})
-          .value();
+      shared.PrepareGroup({Zoo("mobilenet_v1", 0.5, 160), Zoo("mobilenet_v1", 0.25, 128)}).value();
   EXPECT_TRUE(RunOrDie(shared, *together[0]).reloaded);  // the first load
   for (int i = 1; i < 6; ++i)
     EXPECT_FALSE(RunOrDie(shared, *together[i % 2]).reloaded) << "switch " << i;
@@ -221,6 +221,32 @@ TEST(FaultTest, HangTakesItsTimeOrEndsOnInterrupt) {
   EXPECT_EQ(interrupted.status().code(), StatusCode::kDeadlineExceeded);  // well before 30 s
 }
 
+// The watchdog may interrupt a call at the moment it starts: the interrupt must end that call,
+// not be wiped by it. On a virtual clock the hang's 30 s would pass at once if it were lost.
+TEST(FaultTest, AnInterruptBeforeTheCallBeginsIsNotLost) {
+  SimDeviceConfig config;
+  config.faults.hang_after = 0;
+  config.faults.hang_seconds = 30;
+  auto clock = MakeVirtualClock();
+  SimDevice device(0, config, clock, nullptr);
+  auto program = device.Prepare(Zoo("mobilenet_v1", 0.25, 64)).value();
+  device.Interrupt();
+  Result<RunResult> interrupted = device.Run(*program, ZeroInputs(program->model()));
+  EXPECT_EQ(interrupted.status().code(), StatusCode::kDeadlineExceeded);
+  EXPECT_DOUBLE_EQ(clock->Now(), 0);  // ended before any of the hang passed
+  // A call with nothing to wait out is not affected; one that waits is, until the owner clears it.
+  EXPECT_EQ(device.Prepare(Zoo("mobilenet_v1", 0.25, 64)).status().code(), StatusCode::kOk);
+  SimDeviceConfig slow_prepare;
+  slow_prepare.faults.prepare_seconds = 5;
+  SimDevice other(1, slow_prepare, clock, nullptr);
+  other.Interrupt();
+  EXPECT_EQ(other.Prepare(Zoo("mobilenet_v1", 0.25, 64)).status().code(),
+            StatusCode::kDeadlineExceeded);
+  other.ClearInterrupt();
+  EXPECT_TRUE(other.Prepare(Zoo("mobilenet_v1", 0.25, 64)).ok());
+  EXPECT_DOUBLE_EQ(clock->Now(), 5);
+}
+
 TEST(FaultTest, SlowdownAndTransientErrors) {
   SimDeviceConfig slow_config;
   slow_config.faults.slowdown = 3;
@@ -264,7 +290,27 @@ TEST(TopologyTest, BadTopologiesAreExplained) {
   EXPECT_THAT(ParseTopology(R"({"devices": [{"bus": "one"}]})").status().message(),
               HasSubstr("devices[0]"));
   EXPECT_THAT(ParseTopology(R"({"devices": [{"faults": {"slowdown": 0.5}}]})").status().message(),
-              HasSubstr("slowdown must be at least 1"));
+              HasSubstr("devices[0].faults.slowdown is 0.5; it must be a number from 1 to"));
+}
+
+TEST(TopologyTest, NumbersOutOfRangeAreRefusedBeforeConversion) {
+  EXPECT_THAT(ParseTopology(R"({"devices": [{"bus": 1e30}]})").status().message(),
+              HasSubstr("devices[0].bus is 1e+30; it must be an integer from 0 to 65535"));
+  EXPECT_THAT(ParseTopology(R"({"devices": [{"sram_bytes": -1}]})").status().message(),
+              HasSubstr("devices[0].sram_bytes is -1; it must be an integer from 1024 to"));
+  EXPECT_THAT(
+      ParseTopology(R"({"devices": [{"sram_bytes": 18446744073709551615}]})").status().message(),
+      HasSubstr("devices[0].sram_bytes is 18446744073709551615"));
+  EXPECT_THAT(
+      ParseTopology(R"({"devices": [{}, {"faults": {"disconnect_after": 3000000000}}]})")
+          .status()
+          .message(),
+      HasSubstr("devices[1].faults.disconnect_after is 3000000000; it must be an integer from 0"));
+  EXPECT_THAT(
+      ParseTopology(R"({"devices": [{"faults": {"hang_seconds": 1e300}}]})").status().message(),
+      HasSubstr("devices[0].faults.hang_seconds is 1e+300"));
+  EXPECT_THAT(ParseTopology(R"({"devices": [{"link": 3}]})").status().message(),
+              HasSubstr("devices[0].link must be a string"));
 }
 
 TEST(TopologyTest, SimulatedDevicesAreSelectedAsSimN) {

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "model/builder.h"
 #include "model/zoo/zoo.h"
 #include "sim/compiler.h"
 #include "sim/published_timings.h"
@@ -103,6 +104,28 @@ TEST(CompilerTest, DetectorPostProcessingStaysOnTheCpu) {
   std::vector<std::string> report = CompilerReport(p, 0);
   EXPECT_THAT(report[0], HasSubstr("On-chip memory used for caching model parameters: "));
   EXPECT_THAT(report[4], HasSubstr("Number of operations that will run on CPU: 1"));
+}
+
+TEST(CompilerTest, OperatorsMissingTheirWeightsCountNothing) {
+  // A CONV_2D without a filter, a DEPTHWISE_CONV_2D whose filter is omitted (-1) and a
+  // FULLY_CONNECTED whose weights are a scalar: the model verifies, the compiler must cope.
+  ModelBuilder b;
+  Quantization q{{0.5f}, {0}, 0};
+  int in = b.AddTensor("in", DataType::kUInt8, {1, 2, 2, 1}, q);
+  int a = b.AddTensor("a", DataType::kUInt8, {1, 2, 2, 1}, q);
+  int c = b.AddTensor("c", DataType::kUInt8, {1, 2, 2, 1}, q);
+  int scalar = b.AddConstant<uint8_t>("scalar", DataType::kUInt8, {}, {1}, q);
+  int d = b.AddTensor("d", DataType::kUInt8, {1, 4}, q);
+  b.AddOperator(tfl::BuiltinOperator::CONV_2D, {in}, {a});
+  b.AddOperator(tfl::BuiltinOperator::DEPTHWISE_CONV_2D, {a, -1}, {c});
+  b.AddOperator(tfl::BuiltinOperator::FULLY_CONNECTED, {c, scalar}, {d});
+  b.SetInputs({in});
+  b.SetOutputs({d});
+  Result<ModelPtr> model = Model::FromBuffer(b.Finish(), "weightless");
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  EdgeTpuProgram p = CompileOrDie(*model.value());
+  EXPECT_EQ(p.tpu_operators, 3);
+  EXPECT_EQ(p.parameter_bytes, 1u);  // the scalar's one byte, and no channels
 }
 
 TEST(CompilerTest, FloatModelsAreRefused) {

@@ -5,9 +5,6 @@
 #include <algorithm>
 #include <mutex>
 #include <optional>
-#include <regex>
-
-#include "common/shared_library.h"
 
 namespace tpufleet::backends {
 namespace {
@@ -76,41 +73,6 @@ Result<std::vector<EdgeTpuOption>> ParseEdgeTpuOptions(const std::string& text) 
   }
   TPUFLEET_RETURN_IF_ERROR(ValidateEdgeTpuOptions(options));
   return options;
-}
-
-int ParseRuntimeVersion(const std::string& version) {
-  std::smatch match;
-  static const std::regex pattern(R"(RuntimeVersion\((\d{1,6})\))");
-  return std::regex_search(version, match, pattern) ? std::stoi(match[1]) : 0;
-}
-
-std::vector<RuntimeDevice> EdgeTpuApi::List() const {
-  std::vector<RuntimeDevice> devices;
-  size_t count = 0;
-  EdgeTpuDeviceRecord* records = ListDevices(&count);
-  for (size_t i = 0; records != nullptr && i < count; ++i) {
-    devices.push_back({records[i].type == 0 ? DeviceType::kPci : DeviceType::kUsb,
-                       records[i].path ? records[i].path : ""});
-  }
-  if (records != nullptr) FreeDevices(records);
-  return devices;
-}
-
-Result<EdgeTpuApi> LoadEdgeTpuApi(const std::vector<std::string>& candidates) {
-  TPUFLEET_ASSIGN_OR_RETURN(SharedLibrary library,
-                            SharedLibrary::Open(candidates, "the Edge TPU runtime (libedgetpu)"));
-  EdgeTpuApi api;
-  TPUFLEET_RETURN_IF_ERROR(ResolveSymbols(
-      library,
-      {Slot("edgetpu_list_devices", api.ListDevices), Slot("edgetpu_free_devices", api.FreeDevices),
-       Slot("edgetpu_create_delegate", api.CreateDelegate),
-       Slot("edgetpu_free_delegate", api.FreeDelegate), Slot("edgetpu_version", api.Version)},
-      "it is not libedgetpu, or a version without the C API (older than 2019)"));
-  api.library = library.path();
-  const char* version = api.Version();
-  api.version = version ? version : "";
-  api.runtime_version = ParseRuntimeVersion(api.version);
-  return api;
 }
 
 Result<const EdgeTpuRuntime*> EdgeTpuRuntime::Get() {

@@ -27,16 +27,27 @@ struct ErrorLog {
 // A model with its TFLite interpreter on one device's delegate.
 class TfLiteProgram : public Program {
  public:
-  TfLiteProgram(ModelPtr model, const TfLiteCApi& api) : Program(std::move(model)), api_(api) {}
+  TfLiteProgram(ModelPtr model, const TfLiteCApi& api)
+      : Program(model, PackageCachingToken(*model)), api_(api) {}
   ~TfLiteProgram() override {
     if (interpreter != nullptr) api_.InterpreterDelete(interpreter);
     if (tflite_model != nullptr) api_.ModelDelete(tflite_model);
+  }
+  // TensorFlow Lite's own tensors: the delegate copies inputs to the device from there.
+  std::span<uint8_t> input_buffer(size_t i) override {
+    return Bytes(api_.Input(interpreter, static_cast<int32_t>(i)));
+  }
+  std::span<uint8_t> output_buffer(size_t i) override {
+    return Bytes(api_.Output(interpreter, static_cast<int32_t>(i)));
   }
   TfLiteModel* tflite_model = nullptr;
   TfLiteInterpreter* interpreter = nullptr;
   ErrorLog log;  // its address is the interpreter's error reporter argument
 
  private:
+  std::span<uint8_t> Bytes(const TfLiteTensor* tensor) const {
+    return {static_cast<uint8_t*>(api_.TensorData(tensor)), api_.TensorByteSize(tensor)};
+  }
   const TfLiteCApi& api_;
 };
 
@@ -135,34 +146,32 @@ Result<std::unique_ptr<Program>> EdgeTpuDevice::Prepare(ModelPtr model) {
   return std::unique_ptr<Program>(std::move(program));
 }
 
-Result<RunResult> EdgeTpuDevice::Run(Program& base, const std::vector<TensorBytes>& inputs) {
-  TPUFLEET_RETURN_IF_ERROR(CheckInputs(base.model(), inputs));
+Result<RunResult> EdgeTpuDevice::Run(Program& program, const std::vector<TensorBytes>& inputs) {
+  return RunThroughBuffers(*this, program, inputs);
+}
+
+Result<RunResult> EdgeTpuDevice::RunInPlace(Program& base, cpu::Profile* profile) {
+  if (profile != nullptr) return Device::RunInPlace(base, profile);  // says why not
   auto& program = static_cast<TfLiteProgram&>(base);
-  const TfLiteCApi& api = runtime_.tflite;
   auto start = std::chrono::steady_clock::now();
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    TfLiteTensor* tensor = api.Input(program.interpreter, static_cast<int32_t>(i));
-    if (api.CopyFromBuffer(tensor, inputs[i].data(), inputs[i].size()) != 0) {
-      return InvalidArgumentError(
-          fmt::format("{}: input {} does not fit TensorFlow Lite's tensor", info_.name, i));
-    }
-  }
-  if (api.Invoke(program.interpreter) != 0) {
-    return UnavailableError(fmt::format("{} {}: invocation failed: {}", TypeWord(info_.type),
-                                        info_.path, program.log.Take()));
+  if (runtime_.tflite.Invoke(program.interpreter) != 0) {
+    return AbortedError(fmt::format("{} {}: invocation failed: {}", TypeWord(info_.type),
+                                    info_.path, program.log.Take()));
   }
   RunResult result;
-  for (int32_t i = 0; i < api.OutputCount(program.interpreter); ++i) {
-    const TfLiteTensor* tensor = api.Output(program.interpreter, i);
-    TensorBytes bytes(api.TensorByteSize(tensor));
-    api.CopyToBuffer(tensor, bytes.data(), bytes.size());
-    result.outputs.push_back(std::move(bytes));
-  }
   result.device_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
 
 Status EdgeTpuDevice::Probe() { return Listed(); }
+
+Status EdgeTpuDevice::Reopen() {
+  TPUFLEET_RETURN_IF_ERROR(Listed());
+  // No interpreter uses the old delegate any more: a new one starts from a clean device.
+  if (delegate_ != nullptr) runtime_.edgetpu.FreeDelegate(delegate_);
+  delegate_ = nullptr;
+  return CreateDelegate();
+}
 
 }  // namespace tpufleet::backends

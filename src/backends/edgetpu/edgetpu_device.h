@@ -33,8 +33,12 @@ class EdgeTpuDevice : public Device {
   const DeviceInfo& info() const override { return info_; }
   Result<std::unique_ptr<Program>> Prepare(ModelPtr model) override;
   Result<RunResult> Run(Program& program, const std::vector<TensorBytes>& inputs) override;
-  // OK when the runtime lists the device again.
+  // Invokes on TensorFlow Lite's own tensors: the one copy is the runtime's, to the device.
+  Result<RunResult> RunInPlace(Program& program, cpu::Profile* profile = nullptr) override;
+  // OK while the runtime lists the device.
   Status Probe() override;
+  // Listed again, with a new delegate.
+  Status Reopen() override;
 
  private:
   EdgeTpuDevice(const EdgeTpuRuntime& runtime, DeviceInfo info, EdgeTpuDeviceOptions options,

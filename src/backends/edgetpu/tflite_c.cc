@@ -30,9 +30,7 @@ Result<TfLiteCApi> LoadTfLiteC(const std::vector<std::string>& candidates) {
        Slot("TfLiteInterpreterGetInputTensor", api.Input),
        Slot("TfLiteInterpreterGetOutputTensorCount", api.OutputCount),
        Slot("TfLiteInterpreterGetOutputTensor", api.Output),
-       Slot("TfLiteTensorByteSize", api.TensorByteSize),
-       Slot("TfLiteTensorCopyFromBuffer", api.CopyFromBuffer),
-       Slot("TfLiteTensorCopyToBuffer", api.CopyToBuffer)},
+       Slot("TfLiteTensorByteSize", api.TensorByteSize), Slot("TfLiteTensorData", api.TensorData)},
       "it is not TensorFlow Lite's C library, or one older than 2.2"));
   api.library = library.path();
   api.version = api.Version();

@@ -45,8 +45,7 @@ struct TfLiteCApi {
   int32_t (*OutputCount)(const TfLiteInterpreter* interpreter);
   const TfLiteTensor* (*Output)(const TfLiteInterpreter* interpreter, int32_t index);
   size_t (*TensorByteSize)(const TfLiteTensor* tensor);
-  int (*CopyFromBuffer)(TfLiteTensor* tensor, const void* data, size_t size);
-  int (*CopyToBuffer)(const TfLiteTensor* tensor, void* data, size_t size);
+  void* (*TensorData)(const TfLiteTensor* tensor);  // fixed once tensors are allocated
 };
 
 // Candidates in search order: $TPUFLEET_TFLITE_LIB when set, then libtensorflowlite_c.so through

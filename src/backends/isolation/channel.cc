@@ -1,6 +1,7 @@
 #include "backends/isolation/channel.h"
 
 #include <fmt/format.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -40,7 +41,27 @@ Status Send(int socket, const Header& header, std::span<const uint8_t> payload, 
   return OkStatus();
 }
 
-Result<Message> Receive(int socket) {
+OwnedFd& OwnedFd::operator=(OwnedFd&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = other.release();
+  }
+  return *this;
+}
+
+OwnedFd::~OwnedFd() {
+  if (fd_ >= 0) close(fd_);
+}
+
+Result<Message> Receive(int socket, std::chrono::milliseconds timeout) {
+  pollfd ready{socket, POLLIN, 0};
+  int polled;
+  while ((polled = poll(&ready, 1, static_cast<int>(timeout.count()))) < 0) {
+    if (errno != EINTR) return UnavailableError(fmt::format("poll: {}", std::strerror(errno)));
+  }
+  if (polled == 0) {
+    return DeadlineExceededError(fmt::format("no message within {} ms", timeout.count()));
+  }
   // One buffer per thread, reused: a run's messages are small, and clearing a fresh megabyte
   // for each would cost more than the run's own copying.
   thread_local std::vector<uint8_t> packet(kMaxPacket);
@@ -48,25 +69,41 @@ Result<Message> Receive(int socket) {
   msghdr message{};
   message.msg_iov = &io;
   message.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  constexpr size_t kMaxFds = 4;  // room to receive (and close) a few more than the one allowed
+  alignas(cmsghdr) char control[CMSG_SPACE(kMaxFds * sizeof(int))] = {};
   message.msg_control = control;
   message.msg_controllen = sizeof(control);
   ssize_t n;
   while ((n = recvmsg(socket, &message, MSG_CMSG_CLOEXEC)) < 0) {
     if (errno != EINTR) return UnavailableError(fmt::format("receive: {}", std::strerror(errno)));
   }
+  // Every descriptor that came is owned here first, so none leaks whatever is wrong below.
+  std::vector<OwnedFd> fds;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0)) {
+      continue;
+    }
+    size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < count; ++i) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+      fds.emplace_back(fd);
+    }
+  }
   if (n == 0) return UnavailableError("the other side closed the channel");
+  if (message.msg_flags & MSG_CTRUNC) {
+    return DataLossError("a message with more descriptors than a message may carry");
+  }
   if (static_cast<size_t>(n) < sizeof(Header) || (message.msg_flags & MSG_TRUNC)) {
     return DataLossError(fmt::format("a malformed message of {} bytes", n));
+  }
+  if (fds.size() > 1) {
+    return DataLossError(fmt::format("a message with {} descriptors (at most one)", fds.size()));
   }
   Message out;
   std::memcpy(&out.header, packet.data(), sizeof(Header));
   out.payload.assign(packet.begin() + sizeof(Header), packet.begin() + n);
-  for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      std::memcpy(&out.fd, CMSG_DATA(c), sizeof(int));
-    }
-  }
+  if (!fds.empty()) out.fd = std::move(fds[0]);
   return out;
 }
 
@@ -76,9 +113,22 @@ std::vector<uint8_t> EncodeSizes(const std::vector<uint64_t>& sizes) {
   return payload;
 }
 
-std::vector<uint64_t> DecodeSizes(std::span<const uint8_t> payload) {
+Result<std::vector<uint64_t>> DecodeSizes(std::span<const uint8_t> payload, uint64_t offset,
+                                          uint64_t limit) {
+  if (payload.size() % sizeof(uint64_t) != 0) {
+    return DataLossError(fmt::format("a size list of {} bytes (not whole sizes)", payload.size()));
+  }
   std::vector<uint64_t> sizes(payload.size() / sizeof(uint64_t));
-  if (!sizes.empty()) std::memcpy(sizes.data(), payload.data(), sizes.size() * sizeof(uint64_t));
+  if (!sizes.empty()) std::memcpy(sizes.data(), payload.data(), payload.size());
+  if (offset > limit) return DataLossError("sizes start past the shared memory");
+  uint64_t room = limit - offset;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    if (sizes[i] > room) {
+      return DataLossError(
+          fmt::format("tensor {} of {} bytes does not fit the {} bytes left", i, sizes[i], room));
+    }
+    room -= sizes[i];
+  }
   return sizes;
 }
 
@@ -90,7 +140,7 @@ void ToReply(const Status& status, Header& header, std::vector<uint8_t>& payload
 
 Status FromReply(const Message& reply) {
   if (reply.header.code == 0) return OkStatus();
-  if (reply.header.code < 0 || reply.header.code > static_cast<int32_t>(StatusCode::kInternal)) {
+  if (reply.header.code < 0 || reply.header.code > static_cast<int32_t>(StatusCode::kAborted)) {
     return DataLossError(fmt::format("a reply with an unknown status code {}", reply.header.code));
   }
   return Status(static_cast<StatusCode>(reply.header.code),

@@ -2,9 +2,11 @@
 // (one message per packet, a file descriptor may ride along), tensors in shared memory.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tpufleet/status.h"
@@ -27,20 +29,41 @@ struct Header {
   double seconds = 0;  // device time of a run
 };
 
+// A file descriptor with one owner, closed with it.
+class OwnedFd {
+ public:
+  OwnedFd() = default;
+  explicit OwnedFd(int fd) : fd_(fd) {}
+  OwnedFd(OwnedFd&& other) noexcept : fd_(other.release()) {}
+  OwnedFd& operator=(OwnedFd&& other) noexcept;
+  ~OwnedFd();
+  int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_ = -1;
+};
+
 struct Message {
   Header header;
   std::vector<uint8_t> payload;
-  int fd = -1;  // received descriptor, owned by the receiver
+  OwnedFd fd;  // the descriptor that came with it, if one did
 };
 
 // Sends one message; `fd` >= 0 is passed along (SCM_RIGHTS).
 Status Send(int socket, const Header& header, std::span<const uint8_t> payload = {}, int fd = -1);
-// Receives one message; UNAVAILABLE when the other side is gone.
-Result<Message> Receive(int socket);
+// Receives one message, waiting at most `timeout` (negative: for as long as it takes). The other
+// side is not trusted: UNAVAILABLE when it is gone, DEADLINE_EXCEEDED when nothing came in time,
+// DATA_LOSS for a packet that is too short, truncated, or carries other than one descriptor
+// (every descriptor that came with a refused packet is closed).
+Result<Message> Receive(int socket,
+                        std::chrono::milliseconds timeout = std::chrono::milliseconds(-1));
 
-// Sizes as payload and back.
+// Sizes as payload and back. Decoding refuses a payload that is not whole sizes, or sizes that
+// together pass `limit` bytes after `offset` (checked without overflow), saying which.
 std::vector<uint8_t> EncodeSizes(const std::vector<uint64_t>& sizes);
-std::vector<uint64_t> DecodeSizes(std::span<const uint8_t> payload);
+Result<std::vector<uint64_t>> DecodeSizes(std::span<const uint8_t> payload, uint64_t offset,
+                                          uint64_t limit);
 // A status as a reply (or kOpen message) and back.
 void ToReply(const Status& status, Header& header, std::vector<uint8_t>& payload);
 Status FromReply(const Message& reply);

@@ -6,8 +6,10 @@
 // It opens the device, answers kOpen, then serves kMemory, kPrepare and kRun messages until the
 // parent closes the channel. Whatever libedgetpu does to this process (abort() on a USB error,
 // a hang) stays here; the parent sees the channel close and fails over.
-#include <sys/prctl.h>
+#include <poll.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -15,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "backends/edgetpu/edgetpu_device.h"
 #include "backends/isolation/channel.h"
@@ -72,7 +75,8 @@ int Serve(int socket, EdgeTpuDevice& device) {
     if (!message.ok()) return 0;  // the parent is gone or done
     const Header& h = message->header;
     if (h.kind == Kind::kMemory) {
-      Result<SharedMemory> mapped = SharedMemory::Map(message->fd, h.count);
+      if (message->fd.get() < 0) return 1;
+      Result<SharedMemory> mapped = SharedMemory::Map(message->fd.release(), h.count);
       if (!mapped.ok()) return 1;
       memory = std::move(mapped).value();
     } else if (h.kind == Kind::kPrepare) {
@@ -86,19 +90,17 @@ int Serve(int socket, EdgeTpuDevice& device) {
       if (program.ok()) programs[h.id] = std::move(program).value();
       if (!Reply(socket, program.status()).ok()) return 0;
     } else if (h.kind == Kind::kRun) {
-      std::vector<uint64_t> sizes = DecodeSizes(message->payload);
+      Result<std::vector<uint64_t>> sizes = DecodeSizes(message->payload, 0, memory.size());
       std::vector<TensorBytes> inputs;
       uint64_t offset = 0;
-      for (uint64_t size : sizes) {
-        if (offset + size > memory.size()) break;
+      for (uint64_t size : sizes.ok() ? sizes.value() : std::vector<uint64_t>{}) {
         inputs.emplace_back(memory.data() + offset, memory.data() + offset + size);
         offset += size;
       }
       auto program = programs.find(h.id);
-      Result<RunResult> run = program == programs.end()
+      Result<RunResult> run = !sizes.ok() ? Result<RunResult>(sizes.status())
+                              : program == programs.end()
                                   ? Result<RunResult>(InternalError("unknown program"))
-                              : inputs.size() != sizes.size()
-                                  ? Result<RunResult>(DataLossError("inputs beyond shared memory"))
                                   : device.Run(*program->second, inputs);
       if (!run.ok()) {
         if (!Reply(socket, run.status()).ok()) return 0;
@@ -129,13 +131,27 @@ int Serve(int socket, EdgeTpuDevice& device) {
   }
 }
 
+// Never outlives the parent: when the parent process is gone its end of the channel closes,
+// and this thread ends the process even while the main thread is stuck inside libedgetpu. (A
+// parent-death signal would follow the thread that spawned the child, not the process.)
+void ExitWhenTheParentIsGone(int socket) {
+  std::thread([socket] {
+    pollfd watch{socket, POLLRDHUP, 0};
+    while (true) {
+      int polled = poll(&watch, 1, -1);
+      if (polled > 0 && (watch.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL))) _exit(0);
+      if (polled < 0 && errno != EINTR) _exit(1);
+    }
+  }).detach();
+}
+
 int Main(int argc, char** argv) {
-  prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the parent
   Result<HostArgs> args = ParseArgs(argc, argv);
   if (!args.ok()) {
     std::cerr << "tpufleet-device-host: " << args.status().message() << "\n";
     return 2;
   }
+  ExitWhenTheParentIsGone(args->socket);
   Header opened;
   opened.kind = Kind::kOpen;
   Result<const EdgeTpuRuntime*> runtime = EdgeTpuRuntime::Get();

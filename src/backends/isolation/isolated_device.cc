@@ -1,16 +1,20 @@
 #include "backends/isolation/isolated_device.h"
 
 #include <fmt/format.h>
+#include <poll.h>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 
 extern char** environ;
 
@@ -21,10 +25,12 @@ using isolation::Header;
 using isolation::Kind;
 
 constexpr size_t kInitialMemory = 1 << 20;
+constexpr uint64_t kMaxMemory = uint64_t{1} << 32;  // what a child may ask for outputs
 
 class IsolatedProgram : public Program {
  public:
-  IsolatedProgram(ModelPtr model, uint64_t id) : Program(std::move(model)), id(id) {}
+  IsolatedProgram(ModelPtr model, uint64_t id)
+      : Program(model, PackageCachingToken(*model)), id(id) {}
   const uint64_t id;
   int generation = -1;  // the child that has it
 };
@@ -44,6 +50,27 @@ Result<std::string> FindHost(const std::string& given) {
   return FailedPreconditionError(
       fmt::format("isolating a device needs the tpufleet-device-host executable; tried {}",
                   candidates.empty() ? "nothing" : fmt::format("{}", fmt::join(candidates, ", "))));
+}
+
+// A child's exit status within `timeout`, polling its pidfd; none if it has not exited by then.
+std::optional<int> WaitForExit(pid_t pid, int pidfd, std::chrono::milliseconds timeout) {
+  if (pidfd >= 0) {
+    pollfd exited{pidfd, POLLIN, 0};
+    while (poll(&exited, 1, static_cast<int>(timeout.count())) < 0 && errno == EINTR) {
+    }
+    if (!(exited.revents & POLLIN)) return std::nullopt;
+  }
+  int status = 0;
+  if (waitpid(pid, &status, pidfd >= 0 ? WNOHANG : 0) != pid) return std::nullopt;
+  return status;
+}
+
+void Kill(pid_t pid, int pidfd) {
+  if (pidfd >= 0) {
+    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+  } else {
+    kill(pid, SIGKILL);  // no pidfds (Linux before 5.3): the child is unreaped, so pid is ours
+  }
 }
 
 std::string DescribeExit(int status) {
@@ -68,10 +95,14 @@ Result<std::unique_ptr<IsolatedDevice>> IsolatedDevice::Open(const DeviceInfo& i
 
 IsolatedDevice::~IsolatedDevice() {
   if (socket_ >= 0) close(socket_);  // the child sees the channel close and exits
-  if (pid_t pid = pid_.load(); pid > 0) {
-    int status = 0;
-    waitpid(pid, &status, 0);
+  socket_ = -1;
+  if (pid_ <= 0) return;
+  constexpr std::chrono::milliseconds kGrace{1000};
+  if (!WaitForExit(pid_, pidfd_, kGrace)) {  // stuck inside the runtime: it cannot say no to this
+    Kill(pid_, pidfd_);
+    WaitForExit(pid_, pidfd_, kGrace);
   }
+  if (pidfd_ >= 0) close(pidfd_);
 }
 
 Status IsolatedDevice::Spawn() {
@@ -106,12 +137,19 @@ Status IsolatedDevice::Spawn() {
     close(pair[0]);
     return UnavailableError(fmt::format("cannot start {}: {}", host_, std::strerror(spawned)));
   }
-  pid_ = pid;
+  {
+    std::lock_guard<std::mutex> lock(child_mutex_);
+    pid_ = pid;
+    // The child is not reaped yet, so `pid` is still it.
+    pidfd_ = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  }
   socket_ = pair[0];
   ++generation_;
-  Result<isolation::Message> opened = isolation::Receive(socket_);
-  if (!opened.ok()) return Died("opening");
-  if (Status status = isolation::FromReply(opened.value()); !status.ok()) {
+  TPUFLEET_ASSIGN_OR_RETURN(isolation::Message opened, Await(options_.open_timeout, "opening"));
+  if (opened.header.kind != Kind::kOpen) {
+    return Misbehaved("another message than the one saying it opened the device", "opening");
+  }
+  if (Status status = isolation::FromReply(opened); !status.ok()) {
     Reap();  // the child exits after saying why
     return status;
   }
@@ -120,14 +158,21 @@ Status IsolatedDevice::Spawn() {
 }
 
 std::string IsolatedDevice::Reap() {
-  pid_t pid = pid_.exchange(-1);
+  pid_t pid;
+  int pidfd;
+  {
+    std::lock_guard<std::mutex> lock(child_mutex_);
+    pid = std::exchange(pid_, -1);
+    pidfd = std::exchange(pidfd_, -1);
+  }
   if (socket_ >= 0) close(socket_);
   socket_ = -1;
   if (pid <= 0) return "was not running";
-  int status = 0;
-  kill(pid, SIGKILL);  // it may be alive with a broken channel
-  waitpid(pid, &status, 0);
-  return fmt::format("(pid {}) {}", pid, DescribeExit(status));
+  Kill(pid, pidfd);  // it may be alive with a broken channel
+  std::optional<int> status = WaitForExit(pid, pidfd, std::chrono::milliseconds(2000));
+  if (pidfd >= 0) close(pidfd);
+  if (!status) return fmt::format("(pid {}) did not exit when killed", pid);
+  return fmt::format("(pid {}) {}", pid, DescribeExit(*status));
 }
 
 Status IsolatedDevice::Died(const std::string& during) {
@@ -136,13 +181,43 @@ Status IsolatedDevice::Died(const std::string& during) {
                                       Reap(), during));
 }
 
+Status IsolatedDevice::Misbehaved(const std::string& what, const std::string& during) {
+  return UnavailableError(fmt::format(
+      "{} {}: its device process sent {} while {}, and was killed: {}",
+      info_.type == DeviceType::kPci ? "pci" : "usb", info_.path, what, during, Reap()));
+}
+
+Result<isolation::Message> IsolatedDevice::Await(std::chrono::milliseconds timeout,
+                                                 const std::string& during) {
+  {
+    std::lock_guard<std::mutex> lock(child_mutex_);
+    awaiting_ = true;
+    // An interrupt that came before the wait began is not lost.
+    if (interrupt_flag().load(std::memory_order_acquire) && pidfd_ >= 0) Kill(pid_, pidfd_);
+  }
+  Result<isolation::Message> reply = isolation::Receive(socket_, timeout);
+  {
+    std::lock_guard<std::mutex> lock(child_mutex_);
+    awaiting_ = false;  // from here on an answer came: no interrupt kills the child for it
+  }
+  if (reply.ok()) return reply;
+  if (reply.status().code() == StatusCode::kDataLoss) {
+    return Misbehaved(reply.status().message(), during);
+  }
+  if (reply.status().code() == StatusCode::kDeadlineExceeded) {
+    return Misbehaved(fmt::format("nothing for {} ms", timeout.count()), during);
+  }
+  return Died(during);
+}
+
 Result<isolation::Message> IsolatedDevice::Exchange(const Header& header,
                                                     std::span<const uint8_t> payload,
                                                     const std::string& during) {
   if (socket_ < 0) return Died(during);
   if (!isolation::Send(socket_, header, payload).ok()) return Died(during);
-  Result<isolation::Message> reply = isolation::Receive(socket_);
-  if (!reply.ok()) return Died(during);
+  TPUFLEET_ASSIGN_OR_RETURN(isolation::Message reply, Await(options_.reply_timeout, during));
+  if (reply.header.kind != Kind::kReply) return Misbehaved("a message that is no reply", during);
+  if (reply.fd.get() >= 0) return Misbehaved("a reply with a file descriptor", during);
   return reply;
 }
 
@@ -211,16 +286,33 @@ Result<RunResult> IsolatedDevice::Run(Program& base, const std::vector<TensorByt
     }
     TPUFLEET_ASSIGN_OR_RETURN(isolation::Message reply,
                               Exchange(header, payload, "running " + base.model().name()));
+    const std::string during = "running " + base.model().name();
     Status status = isolation::FromReply(reply);
+    if (status.code() == StatusCode::kDataLoss) return Misbehaved(status.message(), during);
     if (status.code() == StatusCode::kResourceExhausted && reply.header.count > memory_.size()) {
+      if (reply.header.count > kMaxMemory) {
+        return Misbehaved(fmt::format("a request for {} bytes of shared memory (at most {})",
+                                      reply.header.count, kMaxMemory),
+                          during);
+      }
       needed = reply.header.count;  // outputs larger than the model declares: grow, run again
       continue;
     }
     TPUFLEET_RETURN_IF_ERROR(status);
+    if (!(reply.header.seconds >= 0) || !std::isfinite(reply.header.seconds)) {
+      return Misbehaved(fmt::format("a device time of {} s", reply.header.seconds), during);
+    }
+    Result<std::vector<uint64_t>> sizes =
+        isolation::DecodeSizes(reply.payload, offset, memory_.size());
+    if (!sizes.ok()) return Misbehaved(sizes.status().message(), during);
+    if (sizes->size() != base.model().output_indices().size()) {
+      return Misbehaved(fmt::format("{} outputs for a model with {}", sizes->size(),
+                                    base.model().output_indices().size()),
+                        during);
+    }
     RunResult result;
     result.device_seconds = reply.header.seconds;
-    for (uint64_t size : isolation::DecodeSizes(reply.payload)) {
-      if (offset + size > memory_.size()) return DataLossError("outputs beyond shared memory");
+    for (uint64_t size : sizes.value()) {
       result.outputs.emplace_back(memory_.data() + offset, memory_.data() + offset + size);
       offset += size;
     }
@@ -230,11 +322,18 @@ Result<RunResult> IsolatedDevice::Run(Program& base, const std::vector<TensorByt
 
 Status IsolatedDevice::Probe() {
   if (socket_ >= 0) return OkStatus();
+  return UnavailableError(info_.name + ": its device process is not running");
+}
+
+Status IsolatedDevice::Reopen() {
+  if (socket_ >= 0) return OkStatus();
   return Spawn();
 }
 
 void IsolatedDevice::Interrupt() {
-  if (pid_t pid = pid_.load(); pid > 0) kill(pid, SIGKILL);
+  Device::Interrupt();
+  std::lock_guard<std::mutex> lock(child_mutex_);
+  if (awaiting_ && pid_ > 0) Kill(pid_, pidfd_);
 }
 
 }  // namespace tpufleet::backends

@@ -1,5 +1,7 @@
 // ARG_MAX along a constant axis, for float32 and 8-bit inputs (raw 8-bit values order like their
 // real values, since the scale is positive); int32 or int64 output. Ties go to the lowest index.
+#include <fmt/format.h>
+
 #include "cpu/kernels/kernels.h"
 #include "cpu/quantization.h"
 
@@ -15,10 +17,13 @@ class ArgMaxKernel : public Kernel {
     const Tensor& out = c.output(0);
     if (!axis.is_constant || axis.element_count() != 1)
       return c.Unsupported("the axis must be a constant scalar");
-    axis_ = axis.type == DataType::kInt64 ? static_cast<int>(axis.as<int64_t>()[0])
-                                          : axis.as<int32_t>()[0];
-    if (axis_ < 0) axis_ += in.rank();
-    if (axis_ < 0 || axis_ >= in.rank()) return c.Invalid("axis outside the input's rank");
+    if (axis.type != DataType::kInt32 && axis.type != DataType::kInt64)
+      return c.Unsupported("an axis of type " + DataTypeName(axis.type));
+    int64_t axis_value =
+        axis.type == DataType::kInt64 ? axis.as<int64_t>()[0] : axis.as<int32_t>()[0];
+    if (axis_value < -in.rank() || axis_value >= in.rank())
+      return c.Invalid(fmt::format("axis {} is outside rank {}", axis_value, in.rank()));
+    axis_ = static_cast<int>(axis_value < 0 ? axis_value + in.rank() : axis_value);
     if (out.type != DataType::kInt32 && out.type != DataType::kInt64)
       return c.Unsupported("output type " + DataTypeName(out.type));
     if (in.type != DataType::kFloat32 && !IsQuantized8(in.type))

@@ -3,8 +3,10 @@
 // arithmetic and requantized with rounding half away from zero.
 #include <fmt/format.h>
 
-#include <array>
+#include <limits>
+#include <type_traits>
 
+#include "cpu/kernels/broadcast.h"
 #include "cpu/kernels/kernels.h"
 #include "cpu/quantization.h"
 #include "cpu/xnnpack_adapter.h"
@@ -12,7 +14,6 @@
 namespace tpufleet::cpu {
 namespace {
 
-constexpr int kMaxRank = 6;
 enum class BinaryOp { kAdd, kSub, kMul };
 
 tfl::ActivationFunctionType FusedActivation(const tfl::Operator& op, BinaryOp kind) {
@@ -30,55 +31,17 @@ tfl::ActivationFunctionType FusedActivation(const tfl::Operator& op, BinaryOp ki
   return tfl::ActivationFunctionType::NONE;
 }
 
-// Shapes right-aligned to kMaxRank, and element strides of each input (0 along broadcast axes).
-struct Broadcast {
-  std::array<size_t, kMaxRank> out{}, a_stride{}, b_stride{};
-};
-
-Result<Broadcast> MakeBroadcast(const OpContext& c, const Tensor& a, const Tensor& b,
-                                const Tensor& out) {
-  if (a.rank() > kMaxRank || b.rank() > kMaxRank || out.rank() > kMaxRank) {
-    return c.Unsupported(fmt::format("tensors of rank above {}", kMaxRank));
+// v as T; for integer types clamped to T's range first (NaN gives the minimum), since converting
+// an out-of-range float to an integer is undefined.
+template <typename T>
+T ClampCast(float v) {
+  if constexpr (std::is_integral_v<T>) {
+    constexpr float kLow = static_cast<float>(std::numeric_limits<T>::min());
+    constexpr float kHigh = -kLow;  // 2^31 for int32: the first value above the range
+    if (!(v >= kLow)) return std::numeric_limits<T>::min();
+    if (v >= kHigh) return std::numeric_limits<T>::max();
   }
-  Broadcast bc;
-  auto aligned = [](const Tensor& t, int i) -> size_t {
-    int d = i - (kMaxRank - t.rank());
-    return d < 0 ? 1 : static_cast<size_t>(t.shape[d]);
-  };
-  size_t a_step = 1, b_step = 1;
-  for (int i = kMaxRank - 1; i >= 0; --i) {
-    size_t da = aligned(a, i), db = aligned(b, i), dout = aligned(out, i);
-    if ((da != dout && da != 1) || (db != dout && db != 1) || std::max(da, db) != dout) {
-      return c.Invalid(
-          fmt::format("cannot broadcast {} and {} to {}", Describe(a), Describe(b), Describe(out)));
-    }
-    bc.out[i] = dout;
-    bc.a_stride[i] = da == 1 ? 0 : a_step;
-    bc.b_stride[i] = db == 1 ? 0 : b_step;
-    a_step *= da;
-    b_step *= db;
-  }
-  return bc;
-}
-
-// Calls f(i, ia, ib) for every output element i with the input elements it reads.
-template <typename F>
-void ForEachBroadcast(const Broadcast& bc, F&& f) {
-  std::array<size_t, kMaxRank> index{};
-  size_t total = 1;
-  for (size_t d : bc.out) total *= d;
-  size_t ia = 0, ib = 0;
-  for (size_t i = 0; i < total; ++i) {
-    f(i, ia, ib);
-    for (int d = kMaxRank - 1; d >= 0; --d) {
-      ia += bc.a_stride[d];
-      ib += bc.b_stride[d];
-      if (++index[d] < bc.out[d]) break;
-      ia -= bc.a_stride[d] * bc.out[d];
-      ib -= bc.b_stride[d] * bc.out[d];
-      index[d] = 0;
-    }
-  }
+  return static_cast<T>(v);
 }
 
 class BinaryKernel : public Kernel {
@@ -141,7 +104,7 @@ class BinaryKernel : public Kernel {
     T* po = out.as<T>();
     ForEachBroadcast(broadcast_, [&](size_t i, size_t ia, size_t ib) {
       float v = std::clamp(Apply(static_cast<float>(pa[ia]), static_cast<float>(pb[ib])), lo, hi);
-      po[i] = static_cast<T>(v);
+      po[i] = ClampCast<T>(v);
     });
   }
 
@@ -209,7 +172,7 @@ class BinaryKernel : public Kernel {
 
   BinaryOp kind_;
   tfl::ActivationFunctionType activation_ = tfl::ActivationFunctionType::NONE;
-  Broadcast broadcast_;
+  Broadcast<2> broadcast_;
   xnn::BoundOperator op_;
 };
 

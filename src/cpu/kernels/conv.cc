@@ -34,39 +34,58 @@ class ConvKernel : public Kernel {
       return c.Invalid("input, filter and output must be 4-D (NHWC)");
     }
     if (!filter.is_constant) return c.Unsupported("the filter must be a constant");
-    int in_channels = input.dim(3);
-    int out_channels = depthwise_ ? filter.dim(3) : filter.dim(0);
+    int64_t in_channels = input.dim(3);
+    int64_t out_channels = depthwise_ ? filter.dim(3) : filter.dim(0);
     int kernel_h = filter.dim(1), kernel_w = filter.dim(2);
-    int groups = 1, group_in = in_channels, group_out = out_channels;
+    int64_t groups = 1, group_in = in_channels, group_out = out_channels;
     if (depthwise_) {
+      if (in_channels == 0) return c.Invalid("the input has no channels");
       groups = in_channels;
       group_in = 1;
       group_out = p.depth_multiplier > 0 ? p.depth_multiplier : out_channels / in_channels;
-      if (groups * group_out != out_channels)
-        return c.Invalid("filter channels are not input channels x depth multiplier");
+      if (groups * group_out != out_channels) {  // both below 2^31: no overflow
+        return c.Invalid(
+            fmt::format("filter channels ({}) are not input channels ({}) x depth multiplier ({})",
+                        out_channels, in_channels, group_out));
+      }
+      if (filter.dim(0) != 1)
+        return c.Invalid("a depthwise filter is [1, height, width, channels]");
     } else if (in_channels != filter.dim(3)) {
       if (filter.dim(3) == 0 || in_channels % filter.dim(3) != 0)
         return c.Invalid("filter depth does not divide input channels");
       groups = in_channels / filter.dim(3);
       group_in = filter.dim(3);
       group_out = out_channels / groups;
+      if (group_out * groups != out_channels)
+        return c.Invalid("filter count does not divide into the input's groups");
     }
-    Window wh = ComputeWindow(input.dim(1), kernel_h, p.stride_h, p.dilation_h, p.padding);
-    Window ww = ComputeWindow(input.dim(2), kernel_w, p.stride_w, p.dilation_w, p.padding);
+    TPUFLEET_ASSIGN_OR_RETURN(Window wh, ComputeWindow(c, input.dim(1), kernel_h, p.stride_h,
+                                                       p.dilation_h, p.padding, "height"));
+    TPUFLEET_ASSIGN_OR_RETURN(Window ww, ComputeWindow(c, input.dim(2), kernel_w, p.stride_w,
+                                                       p.dilation_w, p.padding, "width"));
     if (output.dim(0) != input.dim(0) || output.dim(1) != wh.output || output.dim(2) != ww.output ||
         output.dim(3) != out_channels) {
       return c.Invalid(fmt::format("output shape {} does not match the computed [{}, {}, {}, {}]",
                                    Describe(output), input.dim(0), wh.output, ww.output,
                                    out_channels));
     }
+    if (output.element_count() == 0)
+      return c.Invalid(fmt::format("the window leaves an empty output {}", Describe(output)));
+    const Tensor* bias = c.inputs.size() > 2 ? c.inputs[2] : nullptr;
+    if (bias && !bias->is_constant) return c.Unsupported("a non-constant bias");
+    if (bias && bias->element_count() != static_cast<size_t>(out_channels))
+      return c.Invalid(
+          fmt::format("bias {} does not hold {} values", Describe(*bias), out_channels));
     geometry_ = {static_cast<uint32_t>(wh.pad_before), static_cast<uint32_t>(ww.pad_after),
                  static_cast<uint32_t>(wh.pad_after), static_cast<uint32_t>(ww.pad_before)};
     uint32_t flags = depthwise_ ? XNN_FLAG_DEPTHWISE_CONVOLUTION : 0;
-    const Tensor* bias = c.inputs.size() > 2 ? c.inputs[2] : nullptr;
     xnn_operator_t op = nullptr;
     xnn_status status;
 
-    if (input.type == DataType::kFloat32 && filter.type == DataType::kFloat32) {
+    if (input.type == DataType::kFloat32 && filter.type == DataType::kFloat32 &&
+        output.type == DataType::kFloat32) {
+      if (bias && bias->type != DataType::kFloat32)
+        return c.Unsupported("a float convolution with a non-float32 bias");
       auto [lo, hi] = ActivationRangeFloat(p.activation);
       std::vector<float> zero_bias;
       const float* bias_data =

@@ -10,6 +10,7 @@
 
 #include "cpu/kernels/kernels.h"
 #include "cpu/quantization.h"
+#include "cpu/shape_math.h"
 
 namespace tpufleet::cpu {
 namespace {
@@ -50,6 +51,12 @@ class DetectionPostProcessKernel : public Kernel {
     const Tensor& boxes = c.input(0);
     const Tensor& scores = c.input(1);
     const Tensor& anchors = c.input(2);
+    if (boxes.rank() < 1 || scores.rank() < 1 || anchors.rank() < 1) {
+      return c.Invalid(
+          fmt::format("box encodings {}, class scores {} and anchors {} must not be "
+                      "scalars",
+                      Describe(boxes), Describe(scores), Describe(anchors)));
+    }
     anchors_ = anchors.element_count() / 4;
     if (boxes.element_count() != anchors_ * 4 || anchors.dim(-1) != 4) {
       return c.Invalid(fmt::format("box encodings {} do not match anchors {}", Describe(boxes),
@@ -57,7 +64,7 @@ class DetectionPostProcessKernel : public Kernel {
     }
     classes_with_background_ = scores.dim(-1);
     if (scores.element_count() != anchors_ * classes_with_background_ ||
-        classes_with_background_ < options_.num_classes + 1) {
+        classes_with_background_ < int64_t{options_.num_classes} + 1) {
       return c.Invalid(
           fmt::format("class scores {} do not hold {} classes + background for {} anchors",
                       Describe(scores), options_.num_classes, anchors_));
@@ -66,7 +73,16 @@ class DetectionPostProcessKernel : public Kernel {
       if (t->type != DataType::kFloat32 && !IsQuantized8(t->type))
         return c.Unsupported("input type " + DataTypeName(t->type));
     }
-    int m = options_.max_detections * options_.max_classes_per_detection;
+    if (options_.max_classes_per_detection > options_.num_classes) {
+      return c.Invalid(fmt::format("max_classes_per_detection {} exceeds num_classes {}",
+                                   options_.max_classes_per_detection, options_.num_classes));
+    }
+    TPUFLEET_ASSIGN_OR_RETURN(
+        int64_t detections,
+        CheckedProduct(c, {options_.max_detections, options_.max_classes_per_detection},
+                       "max_detections x max_classes_per_detection"));
+    TPUFLEET_RETURN_IF_ERROR(CheckDimension(c, detections * 4, "the boxes output's size"));
+    int32_t m = static_cast<int32_t>(detections);
     std::vector<std::vector<int32_t>> shapes = {{1, m, 4}, {1, m}, {1, m}, {1}};
     for (size_t i = 0; i < 4; ++i) {
       if (c.output(i).type != DataType::kFloat32) return c.Unsupported("non-float32 outputs");

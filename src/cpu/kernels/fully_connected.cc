@@ -32,14 +32,22 @@ class FullyConnectedKernel : public Kernel {
                                    in_features_));
     }
     batch_ = input.element_count() / in_features_;
-    if (output.element_count() != batch_ * out_features) {
+    if (output.element_count() / std::max<size_t>(out_features, 1) != batch_ ||
+        output.element_count() != batch_ * out_features) {  // the division rules out a wrap
       return c.Invalid(fmt::format("output {} should hold {} x {} values", Describe(output), batch_,
                                    out_features));
     }
     const Tensor* bias = c.inputs.size() > 2 ? c.inputs[2] : nullptr;
+    if (bias && !bias->is_constant) return c.Unsupported("a non-constant bias");
+    if (bias && bias->element_count() != out_features)
+      return c.Invalid(
+          fmt::format("bias {} does not hold {} values", Describe(*bias), out_features));
     xnn_operator_t op = nullptr;
     xnn_status status;
-    if (input.type == DataType::kFloat32 && weights.type == DataType::kFloat32) {
+    if (input.type == DataType::kFloat32 && weights.type == DataType::kFloat32 &&
+        output.type == DataType::kFloat32) {
+      if (bias && bias->type != DataType::kFloat32)
+        return c.Unsupported("a float layer with a non-float32 bias");
       auto [lo, hi] = ActivationRangeFloat(activation);
       status = xnn_create_fully_connected_nc_f32(
           in_features_, out_features, in_features_, out_features, weights.as<float>(),

@@ -47,10 +47,11 @@ class GatherKernel : public Kernel {
     expected.insert(expected.end(), i.begin() + batch_dims, i.end());
     expected.insert(expected.end(), p.begin() + axis + 1, p.end());
     TPUFLEET_RETURN_IF_ERROR(ExpectShape(c, out, expected));
-    TPUFLEET_ASSIGN_OR_RETURN(batches_, DimProduct(c, p, 0, batch_dims));
-    TPUFLEET_ASSIGN_OR_RETURN(outer_, DimProduct(c, p, batch_dims, axis));
-    TPUFLEET_ASSIGN_OR_RETURN(inner_, DimProduct(c, p, axis + 1, params.rank()));
-    TPUFLEET_ASSIGN_OR_RETURN(coords_, DimProduct(c, i, batch_dims, indices.rank()));
+    TPUFLEET_ASSIGN_OR_RETURN(batches_, DimProduct(c, p, 0, batch_dims, "the batch"));
+    TPUFLEET_ASSIGN_OR_RETURN(outer_, DimProduct(c, p, batch_dims, axis, "params before the axis"));
+    TPUFLEET_ASSIGN_OR_RETURN(inner_,
+                              DimProduct(c, p, axis + 1, params.rank(), "params after the axis"));
+    TPUFLEET_ASSIGN_OR_RETURN(coords_, DimProduct(c, i, batch_dims, indices.rank(), "the indices"));
     axis_size_ = p[axis];
     return OkStatus();
   }
@@ -102,8 +103,8 @@ class GatherNdKernel : public Kernel {
     std::vector<int64_t> expected(i.begin(), i.end() - 1);
     expected.insert(expected.end(), p.begin() + depth_, p.end());
     TPUFLEET_RETURN_IF_ERROR(ExpectShape(c, out, expected));
-    TPUFLEET_ASSIGN_OR_RETURN(slice_, DimProduct(c, p, depth_, params.rank()));
-    TPUFLEET_ASSIGN_OR_RETURN(count_, DimProduct(c, i, 0, indices.rank() - 1));
+    TPUFLEET_ASSIGN_OR_RETURN(slice_, DimProduct(c, p, depth_, params.rank(), "a gathered slice"));
+    TPUFLEET_ASSIGN_OR_RETURN(count_, DimProduct(c, i, 0, indices.rank() - 1, "the index tuples"));
     dims_.assign(p.begin(), p.begin() + depth_);
     strides_.assign(depth_, slice_);
     for (int d = depth_ - 2; d >= 0; --d) strides_[d] = strides_[d + 1] * dims_[d + 1];

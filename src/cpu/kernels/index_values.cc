@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include "cpu/quantization.h"
+#include "cpu/shape_math.h"
 
 namespace tpufleet::cpu {
 
@@ -52,20 +53,9 @@ Status ExpectSameElements(const OpContext& c, const Tensor& in, const Tensor& ou
   return OkStatus();
 }
 
-Result<int64_t> CheckedMultiply(const OpContext& c, int64_t a, int64_t b, const char* what) {
-  int64_t product = 0;
-  if (__builtin_mul_overflow(a, b, &product))
-    return c.Invalid(fmt::format("{} overflows: {} x {}", what, a, b));
-  return product;
-}
-
-Result<int64_t> DimProduct(const OpContext& c, const std::vector<int64_t>& dims, int begin,
-                           int end) {
-  int64_t product = 1;
-  for (int d = begin; d < end; ++d) {
-    TPUFLEET_ASSIGN_OR_RETURN(product, CheckedMultiply(c, product, dims[d], "the element count"));
-  }
-  return product;
+Result<int64_t> DimProduct(const OpContext& c, const std::vector<int64_t>& dims, int begin, int end,
+                           const char* what) {
+  return CheckedProduct(c, std::span<const int64_t>(dims).subspan(begin, end - begin), what);
 }
 
 Status ExpectShape(const OpContext& c, const Tensor& out, const std::vector<int64_t>& expected) {

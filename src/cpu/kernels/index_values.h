@@ -1,5 +1,6 @@
 // What the data-movement kernels share: reading the integer tensors that steer them (shapes,
-// axes, sizes, indices), checked 64-bit shape arithmetic, and the element types they copy.
+// axes, sizes, indices), products of dimensions (through cpu/shape_math.h), and the element
+// types they copy.
 #pragma once
 
 #include <cstdint>
@@ -30,12 +31,9 @@ bool IsCopyableType(DataType type);
 // these kernels move bytes and never requantize.
 Status ExpectSameElements(const OpContext& c, const Tensor& in, const Tensor& out);
 
-// The product of `t`'s dimensions [begin, end), or INVALID_ARGUMENT when it overflows int64.
-Result<int64_t> DimProduct(const OpContext& c, const std::vector<int64_t>& dims, int begin,
-                           int end);
-
-// `a * b` or INVALID_ARGUMENT naming `what` when it overflows int64.
-Result<int64_t> CheckedMultiply(const OpContext& c, int64_t a, int64_t b, const char* what);
+// The product of dims[begin, end), checked as CheckedProduct does (`what` names it).
+Result<int64_t> DimProduct(const OpContext& c, const std::vector<int64_t>& dims, int begin, int end,
+                           const char* what);
 
 // OK when `out`'s declared shape is `expected`; otherwise INVALID_ARGUMENT with both shapes.
 Status ExpectShape(const OpContext& c, const Tensor& out, const std::vector<int64_t>& expected);

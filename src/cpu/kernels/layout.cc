@@ -20,6 +20,9 @@ class ConcatenationKernel : public Kernel {
  public:
   Status Prepare(OpContext& c) override {
     if (c.inputs.empty() || c.outputs.size() != 1) return c.Invalid("needs inputs and one output");
+    for (size_t i = 0; i < c.inputs.size(); ++i) {
+      if (c.inputs[i] == nullptr) return c.Invalid(fmt::format("input {} is omitted", i));
+    }
     const Tensor& out = c.output(0);
     const tfl::ConcatenationOptions* o = c.op->builtin_options_as_ConcatenationOptions();
     axis_ = o ? o->axis() : 0;
@@ -29,7 +32,7 @@ class ConcatenationKernel : public Kernel {
     if (o && o->fused_activation_function() != tfl::ActivationFunctionType::NONE) {
       return c.Unsupported("a fused activation");
     }
-    int32_t total = 0;
+    int64_t total = 0;  // at most 2^31 inputs of at most 2^31 each: no overflow
     for (Tensor* in : c.inputs) {
       if (in->type != out.type || in->rank() != out.rank()) {
         return c.Invalid(
@@ -141,14 +144,22 @@ class PadKernel : public Kernel {
     }
     before_.resize(in.rank());
     for (int d = 0; d < in.rank(); ++d) {
-      if (pads[2 * d] < 0 || pads[2 * d + 1] < 0) return c.Invalid("negative padding");
-      before_[d] = pads[2 * d];
-      if (in.dim(d) + pads[2 * d] + pads[2 * d + 1] != out.dim(d))
-        return c.Invalid("output shape does not match paddings");
+      int64_t before = pads[2 * d], after = pads[2 * d + 1];
+      if (before < 0 || after < 0) return c.Invalid("negative padding");
+      // Each padding is at most the output's size, so the sum cannot overflow.
+      if (before > out.dim(d) || after > out.dim(d) || in.dim(d) + before + after != out.dim(d)) {
+        return c.Invalid(fmt::format("paddings {} and {} of dimension {} do not take {} to {}",
+                                     before, after, d, Describe(in), Describe(out)));
+      }
+      before_[d] = before;
     }
     pad_byte_ = IsQuantized8(out.type) ? static_cast<uint8_t>(out.zero_point()) : 0;
     if (c.inputs.size() > 2 && c.inputs[2] != nullptr) {
-      if (!c.inputs[2]->is_constant) return c.Unsupported("a non-constant pad value");
+      const Tensor& value = *c.inputs[2];
+      if (!value.is_constant) return c.Unsupported("a non-constant pad value");
+      if (value.type != out.type || value.element_count() != 1)
+        return c.Invalid(fmt::format("the pad value {} is not one {} value", Describe(value),
+                                     DataTypeName(out.type)));
       if (DataTypeSize(out.type) == 1)
         pad_byte_ = c.inputs[2]->data[0];
       else if (out.type != DataType::kFloat32 || c.inputs[2]->as<float>()[0] != 0.0f)
@@ -192,7 +203,8 @@ class TransposeKernel : public StridedCopyKernel {
     const Tensor& out = c.output(0);
     TPUFLEET_ASSIGN_OR_RETURN(std::vector<int64_t> perm,
                               ConstantInts(c, c.input(1), "the permutation"));
-    if (perm.size() != static_cast<size_t>(in.rank()) || in.type != out.type)
+    if (perm.size() != static_cast<size_t>(in.rank()) || in.rank() != out.rank() ||
+        in.type != out.type)
       return c.Invalid("permutation does not fit the input");
     std::vector<int64_t> in_strides = ElementStrides(in);
     std::vector<bool> seen(in.rank(), false);
@@ -210,6 +222,8 @@ class TransposeKernel : public StridedCopyKernel {
 };
 
 class StridedSliceKernel : public StridedCopyKernel {
+  static constexpr int kMaxSliceRank = 8;  // the masks are bits of an int32
+
  public:
   Status Prepare(OpContext& c) override {
     TPUFLEET_RETURN_IF_ERROR(c.ExpectCounts(4, 4, 1));
@@ -225,6 +239,7 @@ class StridedSliceKernel : public StridedCopyKernel {
     TPUFLEET_ASSIGN_OR_RETURN(std::vector<int64_t> end, ConstantInts(c, c.input(2), "end"));
     TPUFLEET_ASSIGN_OR_RETURN(std::vector<int64_t> strides, ConstantInts(c, c.input(3), "strides"));
     int rank = in.rank();
+    if (rank > kMaxSliceRank) return c.Unsupported(fmt::format("rank above {}", kMaxSliceRank));
     if (static_cast<int>(begin.size()) != rank || end.size() != begin.size() ||
         strides.size() != begin.size()) {
       return c.Invalid("begin, end and strides need one value per input dimension");
@@ -234,13 +249,22 @@ class StridedSliceKernel : public StridedCopyKernel {
     for (int d = 0; d < rank; ++d) {
       int64_t size = in.dim(d), step = strides[d];
       if (step == 0) return c.Invalid("a stride of 0");
+      // A step longer than the dimension takes one element at most, as size + 1 does; the clamp
+      // keeps step * stride (and -step) from overflowing.
+      step = std::clamp<int64_t>(step, -(size + 1), size + 1);
       auto clamp_index = [&](int64_t i) {
         if (i < 0) i += size;
         return step > 0 ? std::clamp<int64_t>(i, 0, size) : std::clamp<int64_t>(i, -1, size - 1);
       };
       int64_t b = (begin_mask >> d) & 1 ? (step > 0 ? 0 : size - 1) : clamp_index(begin[d]);
       int64_t e = (end_mask >> d) & 1 ? (step > 0 ? size : -1) : clamp_index(end[d]);
-      if ((shrink >> d) & 1) e = b + 1, step = 1;
+      if ((shrink >> d) & 1) {
+        if (b < 0 || b >= size) {
+          return c.Invalid(
+              fmt::format("begin {} of shrunk dimension {} is outside its size {}", b, d, size));
+        }
+        e = b + 1, step = 1;
+      }
       int64_t n = step > 0 ? std::max<int64_t>((e - b + step - 1) / step, 0)
                            : std::max<int64_t>((b - e - step - 1) / -step, 0);
       view_.start += b * in_strides[d];

@@ -34,8 +34,10 @@ class PoolKernel : public Kernel {
     stride_w_ = o->stride_w();
     filter_h_ = o->filter_height();
     filter_w_ = o->filter_width();
-    Window wh = ComputeWindow(in.dim(1), filter_h_, stride_h_, 1, o->padding());
-    Window ww = ComputeWindow(in.dim(2), filter_w_, stride_w_, 1, o->padding());
+    TPUFLEET_ASSIGN_OR_RETURN(
+        Window wh, ComputeWindow(c, in.dim(1), filter_h_, stride_h_, 1, o->padding(), "height"));
+    TPUFLEET_ASSIGN_OR_RETURN(
+        Window ww, ComputeWindow(c, in.dim(2), filter_w_, stride_w_, 1, o->padding(), "width"));
     pad_top_ = wh.pad_before;
     pad_left_ = ww.pad_before;
     if (out.dim(0) != in.dim(0) || out.dim(1) != wh.output || out.dim(2) != ww.output ||
@@ -71,11 +73,14 @@ class PoolKernel : public Kernel {
     std::vector<float> acc(channels);
     for (int n = 0; n < batches; ++n) {
       for (int oy = 0; oy < out_h; ++oy) {
-        int y0 = std::max(oy * stride_h_ - pad_top_, 0),
-            y1 = std::min(oy * stride_h_ - pad_top_ + filter_h_, in_h);
+        // 64 bits: strides and filters up to INT32_MAX must not overflow.
+        int64_t y_start = int64_t{oy} * stride_h_ - pad_top_;
+        int y0 = static_cast<int>(std::max<int64_t>(y_start, 0)),
+            y1 = static_cast<int>(std::min<int64_t>(y_start + filter_h_, in_h));
         for (int ox = 0; ox < out_w; ++ox) {
-          int x0 = std::max(ox * stride_w_ - pad_left_, 0),
-              x1 = std::min(ox * stride_w_ - pad_left_ + filter_w_, in_w);
+          int64_t x_start = int64_t{ox} * stride_w_ - pad_left_;
+          int x0 = static_cast<int>(std::max<int64_t>(x_start, 0)),
+              x1 = static_cast<int>(std::min<int64_t>(x_start + filter_w_, in_w));
           std::fill(acc.begin(), acc.end(), max_ ? -std::numeric_limits<float>::infinity() : 0.0f);
           for (int y = y0; y < y1; ++y) {
             for (int x = x0; x < x1; ++x) {
@@ -86,7 +91,7 @@ class PoolKernel : public Kernel {
               }
             }
           }
-          float count = static_cast<float>((y1 - y0) * (x1 - x0));
+          float count = static_cast<float>(std::max(y1 - y0, 0)) * std::max(x1 - x0, 0);
           T* o = dst + ((static_cast<size_t>(n) * out_h + oy) * out_w + ox) * channels;
           for (int ch = 0; ch < channels; ++ch) {
             float v = max_ ? acc[ch] : acc[ch] / count;

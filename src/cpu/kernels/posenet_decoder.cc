@@ -63,9 +63,10 @@ struct Grid {
   float at(int y, int x, int c) const {
     return values[(static_cast<size_t>(y) * width + x) * channels + c];
   }
-  Point Clamp(Point p) const {
-    return {std::clamp(p.y, 0.0f, static_cast<float>(height - 1)),
-            std::clamp(p.x, 0.0f, static_cast<float>(width - 1))};
+  // p moved inside the grid; a NaN coordinate (from hostile float inputs) becomes 0.
+  Point Clamp(Point p) const { return {Inside(p.y, height), Inside(p.x, width)}; }
+  static float Inside(float v, int size) {
+    return std::isnan(v) ? 0.0f : std::clamp(v, 0.0f, static_cast<float>(size - 1));
   }
   // Channel c sampled bilinearly at p (inside the grid) from its floor and ceiling neighbours.
   float Sample(int c, Point p) const {
@@ -110,6 +111,7 @@ class PosenetDecoderKernel : public Kernel {
         return c.Unsupported(
             fmt::format("{} {} (they must be uint8 or float32)", names[i], Describe(t)));
       }
+      if (t.type == DataType::kUInt8) TPUFLEET_RETURN_IF_ERROR(c.ExpectPositiveScale(t));
       if (t.rank() != 4 || t.dim(0) != 1 || t.dim(3) != channels[i] || heat.rank() != 4 ||
           t.dim(1) != heat.dim(1) || t.dim(2) != heat.dim(2) || t.dim(1) < 1 || t.dim(2) < 1) {
         return c.Invalid(fmt::format("{} {} should be [1, H, W, {}] with the heatmaps' H and W",
@@ -185,7 +187,7 @@ class PosenetDecoderKernel : public Kernel {
       for (int x = 0; x < heat_.width; ++x)
         for (int k = 0; k < kKeypoints; ++k) {
           float v = heat_.at(y, x, k);
-          if (v < threshold_logit_) continue;
+          if (!(v >= threshold_logit_)) continue;  // NaN logits are no candidates
           bool is_max = true;
           for (int ny = std::max(y - 1, 0); is_max && ny <= std::min(y + 1, heat_.height - 1); ++ny)
             for (int nx = std::max(x - 1, 0); nx <= std::min(x + 1, heat_.width - 1); ++nx)

@@ -34,6 +34,9 @@ class ResizeKernel : public Kernel {
     }
     if (out.dim(0) != in.dim(0) || out.dim(3) != in.dim(3))
       return c.Invalid("batch and channels must not change");
+    if (out.element_count() > 0 && (in.dim(1) == 0 || in.dim(2) == 0))
+      return c.Invalid(
+          fmt::format("cannot resize the empty {} to {}", Describe(in), Describe(out)));
     return OkStatus();
   }
 

@@ -6,6 +6,7 @@
 
 #include "cpu/kernels/index_values.h"
 #include "cpu/kernels/kernels.h"
+#include "cpu/shape_math.h"
 
 namespace tpufleet::cpu {
 namespace {
@@ -32,10 +33,16 @@ class SliceKernel : public Kernel {
                                    in.rank(), Describe(in)));
     }
     for (int d = 0; d < in.rank(); ++d) {
+      if (begin[d] < 0 || begin[d] > in.dim(d)) {
+        return c.Invalid(fmt::format("begin {} is outside dimension {} of {} (0 to {})", begin[d],
+                                     d, Describe(in), in.dim(d)));
+      }
       if (size[d] == -1) size[d] = in.dim(d) - begin[d];
-      if (begin[d] < 0 || size[d] < 0 || begin[d] > in.dim(d) - size[d]) {
-        return c.Invalid(fmt::format("begin {} and size {} leave dimension {} of {}", begin[d],
-                                     size[d], d, Describe(in)));
+      if (size[d] < 0 || size[d] > in.dim(d) - begin[d]) {
+        return c.Invalid(
+            fmt::format("begin {} and size {} leave dimension {} of {} (size must be "
+                        "-1 or 0 to {})",
+                        begin[d], size[d], d, Describe(in), in.dim(d) - begin[d]));
       }
     }
     TPUFLEET_RETURN_IF_ERROR(ExpectShape(c, out, size));
@@ -92,7 +99,7 @@ class TileKernel : public Kernel {
       if (multiples_[d] < 0)
         return c.Invalid(fmt::format("multiple {} of dimension {} is negative", multiples_[d], d));
       TPUFLEET_ASSIGN_OR_RETURN(
-          expected[d], CheckedMultiply(c, expected[d], multiples_[d], "a tiled dimension"));
+          expected[d], CheckedProduct(c, {expected[d], multiples_[d]}, "a tiled dimension"));
     }
     TPUFLEET_RETURN_IF_ERROR(ExpectShape(c, out, expected));
     in_strides_ = Strides(Dims(in));

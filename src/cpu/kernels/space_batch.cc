@@ -10,6 +10,7 @@
 #include "cpu/kernels/index_values.h"
 #include "cpu/kernels/kernels.h"
 #include "cpu/quantization.h"
+#include "cpu/shape_math.h"
 
 namespace tpufleet::cpu {
 namespace {
@@ -112,7 +113,7 @@ class SpaceToBatchKernel : public Kernel {
     }
     Nhwc out = {in.batch, padded_h / b_.block_h, padded_w / b_.block_w, in.depth};
     TPUFLEET_ASSIGN_OR_RETURN(
-        out.batch, CheckedMultiply(c, in.batch, b_.block_h * b_.block_w, "the output batch"));
+        out.batch, CheckedProduct(c, {in.batch, b_.block_h, b_.block_w}, "the output batch"));
     TPUFLEET_RETURN_IF_ERROR(ExpectShape(c, c.output(0), ShapeOf(c.input(0), out)));
     const Tensor& o = c.output(0);
     pad_byte_ = IsQuantized8(o.type) ? static_cast<uint8_t>(o.zero_point()) : 0;
@@ -140,8 +141,10 @@ class BatchToSpaceKernel : public Kernel {
       return c.Invalid(fmt::format("input batch {} is not a multiple of the block {}x{}", in.batch,
                                    b_.block_h, b_.block_w));
     }
-    TPUFLEET_ASSIGN_OR_RETURN(int64_t full_h, CheckedMultiply(c, in.height, b_.block_h, "height"));
-    TPUFLEET_ASSIGN_OR_RETURN(int64_t full_w, CheckedMultiply(c, in.width, b_.block_w, "width"));
+    TPUFLEET_ASSIGN_OR_RETURN(int64_t full_h,
+                              CheckedProduct(c, {in.height, b_.block_h}, "the uncropped height"));
+    TPUFLEET_ASSIGN_OR_RETURN(int64_t full_w,
+                              CheckedProduct(c, {in.width, b_.block_w}, "the uncropped width"));
     Nhwc out = {in.batch / blocks, full_h - b_.top - b_.bottom, full_w - b_.left - b_.right,
                 in.depth};
     if (out.height < 0 || out.width < 0) {
@@ -175,8 +178,9 @@ class DepthToSpaceKernel : public Kernel {
                                    input.dim(3), block_ * block_));
     }
     Nhwc in = AsNhwc(input);
-    TPUFLEET_ASSIGN_OR_RETURN(int64_t h, CheckedMultiply(c, in.height, block_, "height"));
-    TPUFLEET_ASSIGN_OR_RETURN(int64_t w, CheckedMultiply(c, in.width, block_, "width"));
+    TPUFLEET_ASSIGN_OR_RETURN(int64_t h,
+                              CheckedProduct(c, {in.height, block_}, "the output height"));
+    TPUFLEET_ASSIGN_OR_RETURN(int64_t w, CheckedProduct(c, {in.width, block_}, "the output width"));
     return ExpectShape(c, c.output(0), {in.batch, h, w, in.depth / (block_ * block_)});
   }
 

@@ -7,6 +7,7 @@
 
 #include "cpu/kernels/index_values.h"
 #include "cpu/kernels/kernels.h"
+#include "cpu/shape_math.h"
 
 namespace tpufleet::cpu {
 namespace {
@@ -24,8 +25,10 @@ Result<AxisPieces> Layout(const OpContext& c, const Tensor& whole,
                           const std::vector<int64_t>& sizes) {
   AxisPieces layout;
   std::vector<int64_t> dims = Dims(whole);
-  TPUFLEET_ASSIGN_OR_RETURN(layout.outer, DimProduct(c, dims, 0, axis));
-  TPUFLEET_ASSIGN_OR_RETURN(layout.inner, DimProduct(c, dims, axis + 1, whole.rank()));
+  TPUFLEET_ASSIGN_OR_RETURN(layout.outer,
+                            DimProduct(c, dims, 0, axis, "the dimensions before the axis"));
+  TPUFLEET_ASSIGN_OR_RETURN(
+      layout.inner, DimProduct(c, dims, axis + 1, whole.rank(), "the dimensions after the axis"));
   for (size_t k = 0; k < pieces.size(); ++k) {
     TPUFLEET_RETURN_IF_ERROR(ExpectSameElements(c, whole, *pieces[k]));
     std::vector<int64_t> expected = dims;
@@ -135,12 +138,14 @@ class SplitVKernel : public SplitKernelBase {
             fmt::format("size_splits[{}] is {}; sizes must be non-negative, with "
                         "at most one -1",
                         k, sizes[k]));
-      } else {
-        known += sizes[k];
+      } else if (!AddChecked(known, sizes[k], known) || known > in.dim(axis)) {
+        return c.Invalid(
+            fmt::format("size_splits up to [{}] add up to more than dimension {} of {}", k, axis,
+                        Describe(in)));
       }
     }
     if (unknown >= 0) sizes[unknown] = in.dim(axis) - known;
-    if ((unknown >= 0 && sizes[unknown] < 0) || (unknown < 0 && known != in.dim(axis))) {
+    if (unknown < 0 && known != in.dim(axis)) {
       return c.Invalid(fmt::format("size_splits add up to {}, not dimension {} of {}", known, axis,
                                    Describe(in)));
     }

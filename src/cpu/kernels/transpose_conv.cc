@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "cpu/fixed_point.h"
@@ -56,8 +57,12 @@ class TransposeConvKernel : public Kernel {
       return c.Unsupported("this fused activation");
     stride_h_ = o->stride_h();
     stride_w_ = o->stride_w();
-    pad_h_ = ComputeWindow(output.dim(1), kh_, stride_h_, 1, o->padding()).pad_before;
-    pad_w_ = ComputeWindow(output.dim(2), kw_, stride_w_, 1, o->padding()).pad_before;
+    TPUFLEET_ASSIGN_OR_RETURN(
+        Window wh, ComputeWindow(c, output.dim(1), kh_, stride_h_, 1, o->padding(), "height"));
+    TPUFLEET_ASSIGN_OR_RETURN(
+        Window ww, ComputeWindow(c, output.dim(2), kw_, stride_w_, 1, o->padding(), "width"));
+    pad_h_ = wh.pad_before;
+    pad_w_ = ww.pad_before;
     if (bias != nullptr) {
       DataType want = input.type == DataType::kFloat32 ? DataType::kFloat32 : DataType::kInt32;
       if (bias->type != want || bias->element_count() != static_cast<size_t>(out_c_)) {
@@ -84,6 +89,12 @@ class TransposeConvKernel : public Kernel {
     const Quantization& fq = filter.quantization;
     if (fq.empty() || input.quantization.empty() || output.quantization.empty())
       return c.Invalid("quantized input, filter and output need scales and zero points");
+    TPUFLEET_RETURN_IF_ERROR(c.ExpectPositiveScale(input));
+    TPUFLEET_RETURN_IF_ERROR(c.ExpectPositiveScale(output));
+    for (float scale : fq.scales) {
+      if (!(scale > 0) || !std::isfinite(scale))
+        return c.Invalid(fmt::format("filter scale {} must be positive", scale));
+    }
     bool per_channel = fq.per_channel();
     if (per_channel && (input.type != DataType::kInt8 || fq.axis != 0 ||
                         fq.scales.size() != static_cast<size_t>(out_c_))) {
@@ -95,7 +106,7 @@ class TransposeConvKernel : public Kernel {
       double scale = static_cast<double>(input.scale()) *
                      static_cast<double>(fq.scales[per_channel ? o : 0]) /
                      static_cast<double>(output.scale());
-      multipliers_.push_back(QuantizeMultiplier(scale));
+      multipliers_.push_back(fixed::QuantizeMultiplier(scale));
     }
     int32_t filter_zero = 0;
     if (input.type == DataType::kInt8) {
@@ -113,26 +124,27 @@ class TransposeConvKernel : public Kernel {
       weights_[i] = raw - filter_zero;
     }
     range_ = ActivationRange(activation, output);
-    scratch_.resize(output.element_count());
     return OkStatus();
   }
 
   // Calls body(input pixel index, output pixel index, filter tap) for every input pixel and
-  // filter tap whose output position lies inside the output.
+  // filter tap whose output position lies inside the output. Positions are computed in 64 bits:
+  // strides and sizes up to 2^31 cannot overflow them.
   template <typename Body>
   void ForEachTap(const Tensor& input, const Tensor& output, Body&& body) const {
-    int32_t in_h = input.dim(1), in_w = input.dim(2), out_h = output.dim(1), out_w = output.dim(2);
-    for (int32_t b = 0; b < input.dim(0); ++b)
-      for (int32_t iy = 0; iy < in_h; ++iy)
-        for (int32_t ix = 0; ix < in_w; ++ix) {
-          size_t in_pixel = (static_cast<size_t>(b) * in_h + iy) * in_w + ix;
-          for (int32_t fy = 0; fy < kh_; ++fy) {
-            int32_t oy = iy * stride_h_ - pad_h_ + fy;
+    int64_t in_h = input.dim(1), in_w = input.dim(2), out_h = output.dim(1), out_w = output.dim(2);
+    for (int64_t b = 0; b < input.dim(0); ++b)
+      for (int64_t iy = 0; iy < in_h; ++iy)
+        for (int64_t ix = 0; ix < in_w; ++ix) {
+          size_t in_pixel = static_cast<size_t>((b * in_h + iy) * in_w + ix);
+          for (int64_t fy = 0; fy < kh_; ++fy) {
+            int64_t oy = iy * stride_h_ - pad_h_ + fy;
             if (oy < 0 || oy >= out_h) continue;
-            for (int32_t fx = 0; fx < kw_; ++fx) {
-              int32_t ox = ix * stride_w_ - pad_w_ + fx;
+            for (int64_t fx = 0; fx < kw_; ++fx) {
+              int64_t ox = ix * stride_w_ - pad_w_ + fx;
               if (ox < 0 || ox >= out_w) continue;
-              body(in_pixel, (static_cast<size_t>(b) * out_h + oy) * out_w + ox, fy * kw_ + fx);
+              body(in_pixel, static_cast<size_t>((b * out_h + oy) * out_w + ox),
+                   static_cast<size_t>(fy * kw_ + fx));
             }
           }
         }
@@ -144,11 +156,11 @@ class TransposeConvKernel : public Kernel {
     Tensor& output = c.output(0);
     bool is_int8 = input.type == DataType::kInt8;
     int32_t input_zero = input.zero_point(), output_zero = output.zero_point();
-    std::fill(scratch_.begin(), scratch_.end(), 0);
+    scratch_.assign(output.element_count(), 0);  // sized here: the arena bounds the output
     std::vector<int32_t> pixel(in_c_);
     size_t taps = static_cast<size_t>(kh_) * kw_;
     size_t last_pixel = SIZE_MAX;
-    ForEachTap(input, output, [&](size_t in_pixel, size_t out_pixel, int32_t tap) {
+    ForEachTap(input, output, [&](size_t in_pixel, size_t out_pixel, size_t tap) {
       if (in_pixel != last_pixel) {
         for (int32_t i = 0; i < in_c_; ++i) {
           size_t at = in_pixel * in_c_ + i;
@@ -156,19 +168,22 @@ class TransposeConvKernel : public Kernel {
         }
         last_pixel = in_pixel;
       }
-      int32_t* acc = scratch_.data() + out_pixel * out_c_;
+      uint32_t* acc = scratch_.data() + out_pixel * out_c_;
       for (int32_t o = 0; o < out_c_; ++o) {
         const int32_t* w = weights_.data() + (o * taps + tap) * in_c_;
-        int32_t sum = 0;
-        for (int32_t i = 0; i < in_c_; ++i) sum += pixel[i] * w[i];
+        uint32_t sum = 0;  // wraps as TFLite's int32 sums do, without undefined behaviour
+        for (int32_t i = 0; i < in_c_; ++i) sum += static_cast<uint32_t>(pixel[i] * w[i]);
         acc[o] += sum;
       }
     });
     for (size_t i = 0; i < scratch_.size(); ++i) {
       int32_t o = static_cast<int32_t>(i % out_c_);
-      int32_t acc = scratch_[i] + (bias ? bias->as<int32_t>()[o] : 0);
-      int32_t q = MultiplyByQuantizedMultiplier(acc, multipliers_[o]) + output_zero;
-      q = std::clamp(q, range_.min, range_.max);
+      uint32_t bias_value = bias ? static_cast<uint32_t>(bias->as<int32_t>()[o]) : 0;
+      int32_t acc = static_cast<int32_t>(scratch_[i] + bias_value);
+      int64_t q = int64_t{fixed::MultiplyByQuantizedMultiplier(acc, multipliers_[o].multiplier,
+                                                               multipliers_[o].shift)} +
+                  output_zero;
+      q = std::clamp<int64_t>(q, range_.min, range_.max);
       if (is_int8) {
         output.as<int8_t>()[i] = static_cast<int8_t>(q);
       } else {
@@ -188,7 +203,7 @@ class TransposeConvKernel : public Kernel {
     const float* in = input.as<float>();
     const float* weights = filter.as<float>();
     size_t taps = static_cast<size_t>(kh_) * kw_;
-    ForEachTap(input, output, [&](size_t in_pixel, size_t out_pixel, int32_t tap) {
+    ForEachTap(input, output, [&](size_t in_pixel, size_t out_pixel, size_t tap) {
       const float* x = in + in_pixel * in_c_;
       float* acc = out + out_pixel * out_c_;
       for (int32_t o = 0; o < out_c_; ++o) {
@@ -207,9 +222,9 @@ class TransposeConvKernel : public Kernel {
 
   int32_t in_c_ = 0, out_c_ = 0, kh_ = 0, kw_ = 0;
   int32_t stride_h_ = 1, stride_w_ = 1, pad_h_ = 0, pad_w_ = 0;
-  std::vector<QuantizedMultiplier> multipliers_;  // per output channel
-  std::vector<int32_t> weights_;                  // quantized filter minus its zero point
-  std::vector<int32_t> scratch_;                  // int32 accumulators, one per output value
+  std::vector<fixed::QuantizedMultiplier> multipliers_;  // per output channel
+  std::vector<int32_t> weights_;                         // quantized filter minus its zero point
+  std::vector<uint32_t> scratch_;  // wrapping int32 accumulators, one per output value
   ClampRange range_{0, 0};
   std::pair<float, float> float_range_;
 };

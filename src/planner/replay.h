@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "fleet/plan_cost.h"
+#include "planner/plan_cost.h"
 #include "tpufleet/status.h"
 
-namespace tpufleet::fleet {
+namespace tpufleet::planner {
 
 struct TraceRequest {
   double time = 0;  // seconds from the start of the trace
@@ -41,4 +41,4 @@ struct ReplayResult {
 ReplayResult Replay(const CostModel& cost, const Placement& placement,
                     const std::vector<TraceRequest>& trace);
 
-}  // namespace tpufleet::fleet
+}  // namespace tpufleet::planner

@@ -1,7 +1,7 @@
 // The placement planner: small cases whose optimum is known (by reasoning, and by brute force over
 // every placement), plans that respect the on-chip memory and never lose to Coral's habits, and
 // plan files that read back as written.
-#include "fleet/planner.h"
+#include "planner/planner.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -10,10 +10,10 @@
 #include <functional>
 
 #include "fleet/fleet_test_util.h"
-#include "fleet/plan_file.h"
+#include "planner/plan_file.h"
 #include "support/shared_files.h"
 
-namespace tpufleet::fleet {
+namespace tpufleet::planner {
 namespace {
 
 using ::testing::ElementsAre;
@@ -207,7 +207,15 @@ TEST(PlanFileTest, ReadsBackWhatItWrites) {
                   .status()
                   .message(),
               HasSubstr("'x' is not in \"models\""));
+  // A model the plan lists but places nowhere would be added without devices: refused.
+  EXPECT_THAT(ParsePlanFile(R"({"models": [{"model": "a.tflite", "rate": 5},
+                                           {"model": "b.tflite", "rate": 5}],
+                                "devices": ["sim:0"],
+                                "units": [{"models": ["a.tflite"], "devices": ["sim:0"]}]})")
+                  .status()
+                  .message(),
+              HasSubstr("model 'b.tflite' is in \"models\" but in no unit"));
 }
 
 }  // namespace
-}  // namespace tpufleet::fleet
+}  // namespace tpufleet::planner

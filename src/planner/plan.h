@@ -8,7 +8,7 @@
 #include "sim/timing.h"
 #include "tpufleet/model.h"
 
-namespace tpufleet::fleet {
+namespace tpufleet::planner {
 
 struct PlanModel {
   std::string name;  // as the user gave it: a file path or zoo:NAME
@@ -52,4 +52,4 @@ struct Prediction {
 // "a.tflite + b.tflite on sim:0, sim:1" for messages and tables.
 std::string DescribeUnit(const PlanInputs& inputs, const PlanUnit& unit);
 
-}  // namespace tpufleet::fleet
+}  // namespace tpufleet::planner

@@ -1,5 +1,5 @@
 // The placement planner: from models with request rates and devices with links and buses, the
-// placement the cost model (fleet/plan_cost.h) finds best: units of co-compiled models, each on
+// placement the cost model (planner/plan_cost.h) finds best: units of co-compiled models, each on
 // one or more devices.
 //
 // Search: hill climbing with best-improvement moves (replicate a unit on another device, drop a
@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "fleet/plan_cost.h"
+#include "planner/plan_cost.h"
 
-namespace tpufleet::fleet {
+namespace tpufleet::planner {
 
 struct PlannerOptions {
   double latency_target_ms = 0;  // 0: none; otherwise models over it count against a plan
@@ -37,4 +37,4 @@ Plan MakePlan(const CostModel& cost, const PlannerOptions& options = {});
 // model as NAME.tflite, the file `tpufleet zoo NAME -o NAME.tflite` writes).
 std::vector<std::string> CompilerCommands(const PlanInputs& inputs, const Placement& placement);
 
-}  // namespace tpufleet::fleet
+}  // namespace tpufleet::planner

@@ -1,11 +1,13 @@
-#include "fleet/plan_file.h"
+#include "planner/plan_file.h"
 
 #include <fmt/format.h>
 
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-namespace tpufleet::fleet {
+#include "devices/selector.h"
+
+namespace tpufleet::planner {
 
 using nlohmann::json;
 
@@ -51,6 +53,12 @@ std::string PlanJson(const PlanInputs& inputs, const Plan& plan, const std::stri
       .dump(2);
 }
 
+namespace {
+
+constexpr double kMaxRate = 1e9;  // requests per second
+
+}  // namespace
+
 Result<PlanFile> ParsePlanFile(const std::string& json_text) {
   json root = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
   if (root.is_discarded() || !root.is_object()) {
@@ -75,7 +83,23 @@ Result<PlanFile> ParsePlanFile(const std::string& json_text) {
         "[{{\"models\", \"devices\"}}]: {}",
         e.what()));
   }
+  for (size_t i = 0; i < plan.models.size(); ++i) {
+    const auto& [name, rate] = plan.models[i];
+    if (!(rate >= 0 && rate <= kMaxRate)) {  // also refuses NaN
+      return InvalidArgumentError(fmt::format(
+          "models[{}].rate is {}; it must be a number of requests per second from 0 to {}", i, rate,
+          kMaxRate));
+    }
+    TPUFLEET_ASSIGN_OR_RETURN(ModelSpec spec, ParseModelSpec(name));
+    if (!spec.device.empty()) {
+      return InvalidArgumentError(fmt::format(
+          "plan model '{}' names a device ({}); a plan places its models through \"units\": "
+          "give the model alone",
+          name, spec.device));
+    }
+  }
   for (const PlanFile::Unit& u : plan.units) {
+    for (const std::string& d : u.devices) TPUFLEET_RETURN_IF_ERROR(ParseSelector(d).status());
     for (const std::string& m : u.models) {
       bool known = std::any_of(plan.models.begin(), plan.models.end(),
                                [&](const auto& entry) { return entry.first == m; });
@@ -86,7 +110,19 @@ Result<PlanFile> ParsePlanFile(const std::string& json_text) {
       return InvalidArgumentError("every unit needs at least one model and one device");
     }
   }
+  for (const auto& model : plan.models) {
+    const std::string& name = model.first;  // a plain reference: lambdas take it in clang 14 too
+    bool placed = std::any_of(plan.units.begin(), plan.units.end(), [&](const PlanFile::Unit& u) {
+      return std::find(u.models.begin(), u.models.end(), name) != u.models.end();
+    });
+    if (!placed) {
+      return InvalidArgumentError(fmt::format(
+          "model '{}' is in \"models\" but in no unit, so the plan does not say where it runs; "
+          "add it to a unit or leave it out of \"models\"",
+          name));
+    }
+  }
   return plan;
 }
 
-}  // namespace tpufleet::fleet
+}  // namespace tpufleet::planner

@@ -1,4 +1,4 @@
-#include "fleet/planner.h"
+#include "planner/planner.h"
 
 #include <fmt/format.h>
 
@@ -8,7 +8,7 @@
 #include <optional>
 #include <tuple>
 
-namespace tpufleet::fleet {
+namespace tpufleet::planner {
 namespace {
 
 struct Scored {
@@ -216,4 +216,4 @@ std::vector<std::string> CompilerCommands(const PlanInputs& inputs, const Placem
   return commands;
 }
 
-}  // namespace tpufleet::fleet
+}  // namespace tpufleet::planner

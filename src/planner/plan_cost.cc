@@ -1,4 +1,4 @@
-#include "fleet/plan_cost.h"
+#include "planner/plan_cost.h"
 
 #include <fmt/format.h>
 
@@ -7,7 +7,7 @@
 #include <limits>
 #include <set>
 
-namespace tpufleet::fleet {
+namespace tpufleet::planner {
 namespace {
 
 constexpr double kInfinity = std::numeric_limits<double>::infinity();
@@ -193,4 +193,4 @@ Prediction CostModel::Predict(const Placement& placement) const {
   return out;
 }
 
-}  // namespace tpufleet::fleet
+}  // namespace tpufleet::planner

@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "fleet/planner.h"
+#include "planner/planner.h"
 #include "tpufleet/status.h"
 
-namespace tpufleet::fleet {
+namespace tpufleet::planner {
 
 struct PlanFile {
   struct Unit {
@@ -33,4 +33,4 @@ std::string PlanJson(const PlanInputs& inputs, const Plan& plan, const std::stri
 // Errors say which field is wrong and what it should hold.
 Result<PlanFile> ParsePlanFile(const std::string& json_text);
 
-}  // namespace tpufleet::fleet
+}  // namespace tpufleet::planner

@@ -14,11 +14,11 @@
 
 #include <map>
 
-#include "fleet/plan.h"
+#include "planner/plan.h"
 #include "sim/compiler.h"
 #include "tpufleet/status.h"
 
-namespace tpufleet::fleet {
+namespace tpufleet::planner {
 
 class CostModel {
  public:
@@ -41,4 +41,4 @@ class CostModel {
   std::map<std::pair<int, uint64_t>, sim::EdgeTpuProgram> programs_;  // (model, sram) -> program
 };
 
-}  // namespace tpufleet::fleet
+}  // namespace tpufleet::planner

@@ -1,14 +1,14 @@
 // Replaying traces in virtual time: exact accounting against hand-computed timelines, the fleet's
 // batching and bus sharing, and trace files with clear errors.
-#include "fleet/replay.h"
+#include "planner/replay.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "fleet/fleet_test_util.h"
-#include "fleet/planner.h"
+#include "planner/planner.h"
 
-namespace tpufleet::fleet {
+namespace tpufleet::planner {
 namespace {
 
 using ::testing::HasSubstr;
@@ -109,4 +109,4 @@ TEST(ReplayTest, TraceFilesParseWithClearErrors) {
 }
 
 }  // namespace
-}  // namespace tpufleet::fleet
+}  // namespace tpufleet::planner

@@ -1,0 +1,67 @@
+#include "cpu/kernels/broadcast.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <string>
+
+namespace tpufleet::cpu {
+namespace {
+
+size_t AlignedDim(const Tensor& t, int i) {
+  int d = i - (kMaxBroadcastRank - t.rank());
+  return d < 0 ? 1 : static_cast<size_t>(t.shape[d]);
+}
+
+template <size_t N>
+Result<Broadcast<N>> Make(const OpContext& c, const std::array<const Tensor*, N>& inputs,
+                          const Tensor& out) {
+  auto describe_all = [&] {
+    std::string text;
+    for (const Tensor* t : inputs) text += Describe(*t) + (t == inputs.back() ? "" : " and ");
+    return text;
+  };
+  for (const Tensor* t : inputs) {
+    if (t->rank() > kMaxBroadcastRank)
+      return c.Unsupported(fmt::format("broadcasting tensors of rank above {}", kMaxBroadcastRank));
+  }
+  if (out.rank() > kMaxBroadcastRank)
+    return c.Unsupported(fmt::format("broadcasting tensors of rank above {}", kMaxBroadcastRank));
+  Broadcast<N> bc;
+  std::array<size_t, N> step;
+  step.fill(1);
+  for (int i = kMaxBroadcastRank - 1; i >= 0; --i) {
+    size_t dout = AlignedDim(out, i), broadcast = 1;
+    for (size_t k = 0; k < N; ++k) {
+      size_t d = AlignedDim(*inputs[k], i);
+      if (d != dout && d != 1) {
+        return c.Invalid(fmt::format("cannot broadcast {} to {}", describe_all(), Describe(out)));
+      }
+      if (d != 1) broadcast = d;
+      bc.strides[k][i] = d == 1 ? 0 : step[k];
+      step[k] *= d;
+    }
+    if (broadcast != dout) {
+      return c.Invalid(fmt::format("broadcasting {} gives dimension {} where the output {} has {}",
+                                   describe_all(), broadcast, Describe(out), dout));
+    }
+    bc.out[i] = dout;
+  }
+  bc.same_shapes = true;
+  for (const Tensor* t : inputs) bc.same_shapes = bc.same_shapes && t->shape == out.shape;
+  return bc;
+}
+
+}  // namespace
+
+Result<Broadcast<2>> MakeBroadcast(const OpContext& c, const Tensor& a, const Tensor& b,
+                                   const Tensor& out) {
+  return Make<2>(c, {&a, &b}, out);
+}
+
+Result<Broadcast<3>> MakeBroadcast(const OpContext& c, const Tensor& a, const Tensor& b,
+                                   const Tensor& d, const Tensor& out) {
+  return Make<3>(c, {&a, &b, &d}, out);
+}
+
+}  // namespace tpufleet::cpu
