@@ -65,6 +65,18 @@ const std::map<Op, KernelFactory>& Builtins() {
       {Op::SELECT_V2, MakeSelectV2},
       {Op::SUM, MakeSum},
       {Op::REDUCE_MAX, MakeReduceMax},
+      {Op::GATHER, MakeGather},
+      {Op::GATHER_ND, MakeGatherNd},
+      {Op::SLICE, MakeSlice},
+      {Op::TILE, MakeTile},
+      {Op::SPLIT, MakeSplit},
+      {Op::SPLIT_V, MakeSplitV},
+      {Op::PACK, MakePack},
+      {Op::UNPACK, MakeUnpack},
+      {Op::SPACE_TO_BATCH_ND, MakeSpaceToBatchNd},
+      {Op::BATCH_TO_SPACE_ND, MakeBatchToSpaceNd},
+      {Op::DEPTH_TO_SPACE, MakeDepthToSpace},
+      {Op::TRANSPOSE_CONV, MakeTransposeConv},
   };
   return kBuiltins;
 }
@@ -72,6 +84,7 @@ const std::map<Op, KernelFactory>& Builtins() {
 const std::map<std::string, KernelFactory>& Customs() {
   static const std::map<std::string, KernelFactory> kCustoms = {
       {"TFLite_Detection_PostProcess", MakeDetectionPostProcess},
+      {"PosenetDecoderOp", MakePosenetDecoder},
   };
   return kCustoms;
 }

@@ -32,7 +32,7 @@ inline bool AddChecked(int64_t a, int64_t b, int64_t& out) {
 
 // The product of non-negative values, refused when one is negative or the product exceeds
 // kMaxTensorElements; `what` names the quantity in the message.
-inline Result<int64_t> CheckedProduct(const OpContext& c, std::initializer_list<int64_t> values,
+inline Result<int64_t> CheckedProduct(const OpContext& c, std::span<const int64_t> values,
                                       const char* what) {
   int64_t product = 1;
   for (int64_t v : values) {
@@ -42,6 +42,10 @@ inline Result<int64_t> CheckedProduct(const OpContext& c, std::initializer_list<
     }
   }
   return product;
+}
+inline Result<int64_t> CheckedProduct(const OpContext& c, std::initializer_list<int64_t> values,
+                                      const char* what) {
+  return CheckedProduct(c, std::span<const int64_t>(values.begin(), values.size()), what);
 }
 
 // A size that must fit a tensor dimension (0 to INT32_MAX).

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <limits>
@@ -342,6 +343,230 @@ TEST(HostileOpsTest, ArenaBeyondTheLimitIsRefusedBeforeAllocating) {
   EXPECT_EQ(limited.code(), StatusCode::kResourceExhausted);
   EXPECT_THAT(limited.message(), HasSubstr("8192-byte arena, more than the 4096-byte limit"));
   EXPECT_TRUE(LoadAndRun(small).ok());
+}
+
+// GATHER of a [3] float input at constant `indices`.
+ModelBuilder GatherAt(std::vector<int32_t> indices) {
+  ModelBuilder b;
+  int in = b.AddTensor("in", DataType::kFloat32, {3});
+  int32_t n = static_cast<int32_t>(indices.size());
+  int at = b.AddConstant<int32_t>("indices", DataType::kInt32, {n}, std::move(indices));
+  int out = b.AddTensor("out", DataType::kFloat32, {n});
+  b.AddOperator(Op::GATHER, {in, at}, {out});
+  b.SetInputs({in});
+  b.SetOutputs({out});
+  return b;
+}
+
+TEST(HostileOpsTest, GatherIndexPastTheEndIsRefused) {
+  ExpectRefused(GatherAt({0, 7}), "GATHER", "index 7 (element 1 of the indices) is outside [0, 3)");
+}
+
+TEST(HostileOpsTest, GatherNegativeIndexIsRefused) {
+  ExpectRefused(GatherAt({-1}), "GATHER", "index -1 (element 0 of the indices) is outside [0, 3)");
+}
+
+TEST(HostileOpsTest, GatherNdIndexPastTheEndIsRefused) {
+  ModelBuilder b;
+  int in = b.AddTensor("in", DataType::kFloat32, {2, 3});
+  int at = b.AddConstant<int64_t>("indices", DataType::kInt64, {1, 2}, {1, kIntMax});
+  int out = b.AddTensor("out", DataType::kFloat32, {1});
+  b.AddOperator(Op::GATHER_ND, {in, at}, {out});
+  b.SetInputs({in});
+  b.SetOutputs({out});
+  ExpectRefused(b, "GATHER_ND", "index 2147483647 (coordinate 1 of index tuple 0)");
+}
+
+// SLICE of a [4] float input from `begin`, `size` long (int64 constants).
+ModelBuilder SliceOf(int64_t begin, int64_t size, int32_t out_size) {
+  ModelBuilder b;
+  int in = b.AddTensor("in", DataType::kFloat32, {4});
+  int begins = b.AddConstant<int64_t>("begin", DataType::kInt64, {1}, {begin});
+  int sizes = b.AddConstant<int64_t>("size", DataType::kInt64, {1}, {size});
+  int out = b.AddTensor("out", DataType::kFloat32, {out_size});
+  b.AddOperator(Op::SLICE, {in, begins, sizes}, {out});
+  b.SetInputs({in});
+  b.SetOutputs({out});
+  return b;
+}
+
+TEST(HostileOpsTest, SlicePastTheEndIsRefused) {
+  ExpectRefused(SliceOf(3, 2, 2), "SLICE", "begin 3 and size 2 leave dimension 0");
+  ExpectRefused(SliceOf(1, std::numeric_limits<int64_t>::max(), 3), "SLICE",
+                "size must be -1 or 0 to 3");
+}
+
+TEST(HostileOpsTest, SliceFromTheLowestBeginToTheEndIsRefused) {
+  // size -1 means "to the end": 4 - INT64_MIN would overflow.
+  ExpectRefused(SliceOf(std::numeric_limits<int64_t>::min(), -1, 4), "SLICE",
+                "begin -9223372036854775808 is outside dimension 0");
+}
+
+TEST(HostileOpsTest, SplitIntoUnequalPiecesIsRefused) {
+  ModelBuilder b;
+  int axis = b.AddConstant<int32_t>("axis", DataType::kInt32, {1}, {0});
+  int in = b.AddTensor("in", DataType::kFloat32, {5});
+  int x = b.AddTensor("x", DataType::kFloat32, {2});
+  int y = b.AddTensor("y", DataType::kFloat32, {3});
+  tfl::SplitOptionsT o;
+  o.num_splits = 2;
+  b.AddOperator(Op::SPLIT, {axis, in}, {x, y}, Union(o));
+  b.SetInputs({in});
+  b.SetOutputs({x, y});
+  ExpectRefused(b, "SPLIT", "dimension 0 of float32 [5] does not split into 2 equal pieces");
+}
+
+TEST(HostileOpsTest, SplitVSizesOverflowingInt64AreRefused) {
+  ModelBuilder b;
+  int in = b.AddTensor("in", DataType::kFloat32, {4});
+  int64_t huge = std::numeric_limits<int64_t>::max();
+  int sizes = b.AddConstant<int64_t>("sizes", DataType::kInt64, {2}, {huge, huge});
+  int axis = b.AddConstant<int32_t>("axis", DataType::kInt32, {1}, {0});
+  int x = b.AddTensor("x", DataType::kFloat32, {2});
+  int y = b.AddTensor("y", DataType::kFloat32, {2});
+  tfl::SplitVOptionsT o;
+  o.num_splits = 2;
+  b.AddOperator(Op::SPLIT_V, {in, sizes, axis}, {x, y}, Union(o));
+  b.SetInputs({in});
+  b.SetOutputs({x, y});
+  ExpectRefused(b, "SPLIT_V", "add up to more than dimension 0");
+}
+
+TEST(HostileOpsTest, TileMultiplesOverflowingAreRefused) {
+  ModelBuilder b;
+  int in = b.AddTensor("in", DataType::kFloat32, {2});
+  int multiples = b.AddConstant<int64_t>("multiples", DataType::kInt64, {1},
+                                         {std::numeric_limits<int64_t>::max()});
+  int out = b.AddTensor("out", DataType::kFloat32, {2});
+  b.AddOperator(Op::TILE, {in, multiples}, {out});
+  b.SetInputs({in});
+  b.SetOutputs({out});
+  ExpectRefused(b, "TILE", "a tiled dimension needs more than");
+}
+
+TEST(HostileOpsTest, PackWithTheWrongValuesCountIsRefused) {
+  ModelBuilder b;
+  int x = b.AddTensor("x", DataType::kFloat32, {2});
+  int y = b.AddTensor("y", DataType::kFloat32, {2});
+  int out = b.AddTensor("out", DataType::kFloat32, {2, 2});
+  tfl::PackOptionsT o;
+  o.values_count = kIntMax;
+  b.AddOperator(Op::PACK, {x, y}, {out}, Union(o));
+  b.SetInputs({x, y});
+  b.SetOutputs({out});
+  ExpectRefused(b, "PACK", "values_count is 2147483647 but the operator has 2 inputs");
+}
+
+// SPACE_TO_BATCH_ND or BATCH_TO_SPACE_ND of a [batch, 2, 2, 1] float input with `block` and
+// zero paddings or crops, into `out`.
+ModelBuilder SpaceBatch(Op op, int32_t batch, std::vector<int32_t> block,
+                        std::vector<int32_t> out_shape) {
+  ModelBuilder b;
+  int in = b.AddTensor("in", DataType::kFloat32, {batch, 2, 2, 1});
+  int blocks = b.AddConstant<int32_t>("block", DataType::kInt32, {2}, std::move(block));
+  int pads = b.AddConstant<int32_t>("pads", DataType::kInt32, {2, 2}, {0, 0, 0, 0});
+  int out = b.AddTensor("out", DataType::kFloat32, out_shape);
+  b.AddOperator(op, {in, blocks, pads}, {out});
+  b.SetInputs({in});
+  b.SetOutputs({out});
+  return b;
+}
+
+TEST(HostileOpsTest, SpaceToBatchWithZeroBlocksIsRefused) {
+  ExpectRefused(SpaceBatch(Op::SPACE_TO_BATCH_ND, 1, {0, 0}, {1, 2, 2, 1}), "SPACE_TO_BATCH_ND",
+                "block sizes must lie in [1, 2^31), not [0, 0]");
+}
+
+TEST(HostileOpsTest, BatchToSpaceWithHugeBlocksIsRefused) {
+  ExpectRefused(SpaceBatch(Op::BATCH_TO_SPACE_ND, 4, {kIntMax, kIntMax}, {1, 4, 4, 1}),
+                "BATCH_TO_SPACE_ND",
+                "input batch 4 is not a multiple of the block 2147483647x2147483647");
+}
+
+TEST(HostileOpsTest, DepthToSpaceWithHugeBlockIsRefused) {
+  ModelBuilder b;
+  int in = b.AddTensor("in", DataType::kFloat32, {1, 1, 1, 4});
+  int out = b.AddTensor("out", DataType::kFloat32, {1, 2, 2, 1});
+  tfl::DepthToSpaceOptionsT o;
+  o.block_size = kIntMax;  // its square overflows int32
+  b.AddOperator(Op::DEPTH_TO_SPACE, {in}, {out}, Union(o));
+  b.SetInputs({in});
+  b.SetOutputs({out});
+  ExpectRefused(b, "DEPTH_TO_SPACE",
+                "input depth 4 is not a multiple of block_size^2 = 4611686014132420609");
+}
+
+// TRANSPOSE_CONV of a [1, 2, 2, 1] float input by a 2x2 filter of ones, VALID padding.
+ModelBuilder TransposeConv(std::vector<int32_t> output_shape, std::vector<int32_t> out_shape,
+                           int32_t stride) {
+  ModelBuilder b;
+  int shape = b.AddConstant<int32_t>("shape", DataType::kInt32, {4}, std::move(output_shape));
+  int filter =
+      b.AddConstant<float>("filter", DataType::kFloat32, {1, 2, 2, 1}, std::vector<float>(4, 1));
+  int in = b.AddTensor("in", DataType::kFloat32, {1, 2, 2, 1});
+  int out = b.AddTensor("out", DataType::kFloat32, out_shape);
+  tfl::TransposeConvOptionsT o;
+  o.padding = tfl::Padding::VALID;
+  o.stride_h = o.stride_w = stride;
+  b.AddOperator(Op::TRANSPOSE_CONV, {shape, filter, in}, {out}, Union(o));
+  b.SetInputs({in});
+  b.SetOutputs({out});
+  return b;
+}
+
+TEST(HostileOpsTest, TransposeConvWhoseOutputShapeDisagreesIsRefused) {
+  ExpectRefused(TransposeConv({1, 4, 4, 1}, {1, 3, 3, 1}, 1), "TRANSPOSE_CONV",
+                "output float32 [1, 3, 3, 1] should have shape [1, 4, 4, 1]");
+}
+
+TEST(HostileOpsTest, TransposeConvWithHugeStrideScattersOnlyTheFirstPixel) {
+  Result<ModelPtr> model = Load(TransposeConv({1, 2, 2, 1}, {1, 2, 2, 1}, kIntMax));
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  Result<std::unique_ptr<Interpreter>> interpreter = Interpreter::Create(*model);
+  ASSERT_TRUE(interpreter.ok()) << interpreter.status().message();
+  float values[] = {1, 2, 3, 4};
+  std::memcpy((*interpreter)->input(0).data, values, sizeof(values));
+  ASSERT_TRUE((*interpreter)->Invoke().ok());
+  // Every other input pixel lands 2^31 - 1 pixels away, outside the output.
+  for (int i = 0; i < 4; ++i) EXPECT_EQ((*interpreter)->output(0).as<float>()[i], 1.0f);
+}
+
+TEST(HostileOpsTest, PosenetDecoderWithNaNOffsetsStaysOnTheGrid) {
+  ModelBuilder b;
+  int heat = b.AddTensor("heat", DataType::kFloat32, {1, 2, 2, 17});
+  int offsets = b.AddTensor("short", DataType::kFloat32, {1, 2, 2, 34});
+  int mid = b.AddTensor("mid", DataType::kFloat32, {1, 2, 2, 64});
+  std::vector<int> outputs;
+  for (const char* name : {"keypoints", "keypoint_scores", "pose_scores", "count"})
+    outputs.push_back(b.AddTensor(name, DataType::kFloat32, {}));
+  flexbuffers::Builder f;
+  f.Map([&] {
+    f.Int("max_detections", 2);
+    f.Float("score_threshold", 0.1f);
+    f.Int("stride", 16);
+    f.Float("nms_radius", 1.0f);
+  });
+  f.Finish();
+  b.AddCustomOperator("PosenetDecoderOp", {heat, offsets, mid}, outputs, f.GetBuffer());
+  b.SetInputs({heat, offsets, mid});
+  b.SetOutputs(outputs);
+  Result<ModelPtr> model = Load(b);
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  Result<std::unique_ptr<Interpreter>> interpreter = Interpreter::Create(*model);
+  ASSERT_TRUE(interpreter.ok()) << interpreter.status().message();
+  Interpreter& run = **interpreter;
+  std::memset(run.input(0).data, 0, run.input(0).byte_size());  // every cell a candidate
+  for (int i : {1, 2}) {
+    float* v = run.input(i).as<float>();
+    std::fill(v, v + run.input(i).element_count(), std::numeric_limits<float>::quiet_NaN());
+  }
+  ASSERT_TRUE(run.Invoke().ok());
+  const Tensor& keypoints = run.output(0);
+  EXPECT_GT(run.output(3).as<float>()[0], 0.0f);
+  for (size_t i = 0; i < keypoints.element_count(); ++i) {
+    EXPECT_GE(keypoints.as<float>()[i], 0.0f);
+    EXPECT_LE(keypoints.as<float>()[i], 16.0f);  // (2 - 1) cells of stride 16
+  }
 }
 
 // Moves buffer `index` out of the flatbuffer to an odd offset past its end (buffers may live at

@@ -13,6 +13,12 @@ size_t ChannelOf(const TensorSpec& spec, size_t i) {
   return (i / inner) % spec.shape[spec.q.axis];
 }
 
+// Model bytes loaded into an interpreter (Prepare run), or the error on the way.
+Result<std::unique_ptr<Interpreter>> Load(const std::vector<uint8_t>& bytes) {
+  TPUFLEET_ASSIGN_OR_RETURN(ModelPtr model, Model::FromBuffer(bytes, "single-op"));
+  return Interpreter::Create(model);
+}
+
 }  // namespace
 
 std::vector<uint8_t> Encode(const TensorSpec& spec) {
@@ -168,6 +174,39 @@ std::vector<uint8_t> BuildSingleOp(tfl::BuiltinOperator op, const std::vector<Te
   return b.Finish();
 }
 
+Result<std::unique_ptr<Interpreter>> CreateSingleOp(tfl::BuiltinOperator op,
+                                                    const std::vector<TensorSpec>& inputs,
+                                                    const std::vector<TensorSpec>& outputs,
+                                                    tfl::BuiltinOptionsUnion options,
+                                                    const std::string& custom_code,
+                                                    std::vector<uint8_t> custom_options) {
+  return Load(BuildSingleOp(op, inputs, outputs, std::move(options), custom_code,
+                            std::move(custom_options)));
+}
+
+Status InvokeWith(Interpreter& interpreter, const std::vector<TensorSpec>& inputs) {
+  size_t fed = 0;
+  for (const TensorSpec& s : inputs) {
+    if (s.constant) continue;
+    std::vector<uint8_t> bytes = Encode(s);
+    Tensor& t = interpreter.input(fed++);
+    if (bytes.size() != t.byte_size())
+      return InvalidArgumentError("input " + std::to_string(fed - 1) + " has the wrong size");
+    std::memcpy(t.data, bytes.data(), bytes.size());
+  }
+  return interpreter.Invoke();
+}
+
+std::unique_ptr<Interpreter> RunModel(const std::vector<uint8_t>& bytes,
+                                      const std::vector<TensorSpec>& inputs) {
+  Result<std::unique_ptr<Interpreter>> interpreter = Load(bytes);
+  EXPECT_TRUE(interpreter.ok()) << interpreter.status().ToString();
+  if (!interpreter.ok()) return nullptr;
+  Status status = InvokeWith(*interpreter.value(), inputs);
+  EXPECT_TRUE(status.ok()) << status.ToString();
+  return std::move(interpreter).value();
+}
+
 std::unique_ptr<Interpreter> RunSingleOp(tfl::BuiltinOperator op,
                                          const std::vector<TensorSpec>& inputs,
                                          const std::vector<TensorSpec>& outputs,
@@ -177,27 +216,6 @@ std::unique_ptr<Interpreter> RunSingleOp(tfl::BuiltinOperator op,
   return RunModel(BuildSingleOp(op, inputs, outputs, std::move(options), custom_code,
                                 std::move(custom_options)),
                   inputs);
-}
-
-std::unique_ptr<Interpreter> RunModel(const std::vector<uint8_t>& bytes,
-                                      const std::vector<TensorSpec>& inputs) {
-  Result<ModelPtr> model = Model::FromBuffer(bytes, "single-op");
-  EXPECT_TRUE(model.ok()) << model.status().ToString();
-  if (!model.ok()) return nullptr;
-  Result<std::unique_ptr<Interpreter>> interpreter = Interpreter::Create(model.value());
-  EXPECT_TRUE(interpreter.ok()) << interpreter.status().ToString();
-  if (!interpreter.ok()) return nullptr;
-  size_t fed = 0;
-  for (const TensorSpec& s : inputs) {
-    if (s.constant) continue;
-    std::vector<uint8_t> bytes = Encode(s);
-    Tensor& t = interpreter.value()->input(fed++);
-    EXPECT_EQ(bytes.size(), t.byte_size());
-    std::memcpy(t.data, bytes.data(), std::min(bytes.size(), t.byte_size()));
-  }
-  Status status = interpreter.value()->Invoke();
-  EXPECT_TRUE(status.ok()) << status.ToString();
-  return std::move(interpreter).value();
 }
 
 void ExpectNear(const std::vector<float>& actual, const std::vector<float>& expected,

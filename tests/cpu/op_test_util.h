@@ -60,6 +60,16 @@ std::vector<uint8_t> BuildSingleOp(tfl::BuiltinOperator op, const std::vector<Te
                                    const std::string& custom_code = "",
                                    std::vector<uint8_t> custom_options = {});
 
+// The single-operator model loaded into an interpreter (Prepare run), or the error on the way.
+Result<std::unique_ptr<Interpreter>> CreateSingleOp(tfl::BuiltinOperator op,
+                                                    const std::vector<TensorSpec>& inputs,
+                                                    const std::vector<TensorSpec>& outputs,
+                                                    tfl::BuiltinOptionsUnion options = {},
+                                                    const std::string& custom_code = "",
+                                                    std::vector<uint8_t> custom_options = {});
+// Feeds the non-constant specs' values as the graph inputs, in order, and invokes.
+Status InvokeWith(Interpreter& interpreter, const std::vector<TensorSpec>& inputs);
+
 // Runs model bytes once with the non-constant `inputs` fed in order, and returns the
 // interpreter for inspection; fails the test on any error.
 std::unique_ptr<Interpreter> RunModel(const std::vector<uint8_t>& bytes,

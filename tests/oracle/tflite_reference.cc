@@ -27,23 +27,36 @@ Result<std::unique_ptr<TfLiteReference>> TfLiteReference::Create(const std::stri
   std::unique_ptr<TfLiteReference> ref(new TfLiteReference());
   ref->model_ = TfLiteModelCreateFromFile(model_path.c_str());
   if (ref->model_ == nullptr) return InvalidArgumentError("TFLite cannot load " + model_path);
+  TPUFLEET_RETURN_IF_ERROR(ref->CreateInterpreter(model_path, threads, xnnpack));
+  return ref;
+}
+
+Result<std::unique_ptr<TfLiteReference>> TfLiteReference::FromBuffer(std::vector<uint8_t> model) {
+  std::unique_ptr<TfLiteReference> ref(new TfLiteReference());
+  ref->buffer_ = std::move(model);
+  ref->model_ = TfLiteModelCreate(ref->buffer_.data(), ref->buffer_.size());
+  if (ref->model_ == nullptr) return InvalidArgumentError("TFLite cannot load the model buffer");
+  TPUFLEET_RETURN_IF_ERROR(ref->CreateInterpreter("the model buffer", 1, false));
+  return ref;
+}
+
+Status TfLiteReference::CreateInterpreter(const std::string& what, int threads, bool xnnpack) {
   TfLiteInterpreterOptions* options = TfLiteInterpreterOptionsCreate();
   TfLiteInterpreterOptionsSetNumThreads(options, threads);
   if (xnnpack) {
     TfLiteXNNPackDelegateOptions xnnpack_options = TfLiteXNNPackDelegateOptionsDefault();
     xnnpack_options.num_threads = threads;
     xnnpack_options.flags |= kXnnpackFlagQs8 | kXnnpackFlagQu8;
-    ref->delegate_ = TfLiteXNNPackDelegateCreate(&xnnpack_options);
-    TfLiteInterpreterOptionsAddDelegate(options, ref->delegate_);
+    delegate_ = TfLiteXNNPackDelegateCreate(&xnnpack_options);
+    TfLiteInterpreterOptionsAddDelegate(options, delegate_);
   }
-  ref->interpreter_ = TfLiteInterpreterCreate(ref->model_, options);
+  interpreter_ = TfLiteInterpreterCreate(model_, options);
   TfLiteInterpreterOptionsDelete(options);
-  if (ref->interpreter_ == nullptr)
-    return UnimplementedError("TFLite cannot create an interpreter for " + model_path);
-  if (TfLiteInterpreterAllocateTensors(ref->interpreter_) != kTfLiteOk) {
-    return UnimplementedError("TFLite cannot allocate tensors for " + model_path);
-  }
-  return ref;
+  if (interpreter_ == nullptr)
+    return UnimplementedError("TFLite cannot create an interpreter for " + what);
+  if (TfLiteInterpreterAllocateTensors(interpreter_) != kTfLiteOk)
+    return UnimplementedError("TFLite cannot allocate tensors for " + what);
+  return OkStatus();
 }
 
 TfLiteReference::~TfLiteReference() {

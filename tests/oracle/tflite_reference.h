@@ -20,6 +20,8 @@ class TfLiteReference {
  public:
   static Result<std::unique_ptr<TfLiteReference>> Create(const std::string& model_path,
                                                          int threads = 1, bool xnnpack = false);
+  // The same for a model held in memory (built-in kernels, one thread).
+  static Result<std::unique_ptr<TfLiteReference>> FromBuffer(std::vector<uint8_t> model);
   ~TfLiteReference();
 
   size_t input_count() const;
@@ -30,6 +32,10 @@ class TfLiteReference {
 
  private:
   TfLiteReference() = default;
+  // Creates the interpreter for model_, with or without the XNNPACK delegate.
+  Status CreateInterpreter(const std::string& what, int threads, bool xnnpack);
+
+  std::vector<uint8_t> buffer_;  // the model's bytes when it came from memory
   TfLiteModel* model_ = nullptr;
   TfLiteInterpreter* interpreter_ = nullptr;
   TfLiteDelegate* delegate_ = nullptr;

@@ -69,10 +69,10 @@ float FloorModFloat(float a, float b) {
   return (r != 0 && ((b < 0) != (r < 0))) ? r + b : r;
 }
 
+// One instantiation per operator, so that the element loops hold no switch of their own.
+template <Arith kKind>
 class ArithmeticKernel : public Kernel {
  public:
-  explicit ArithmeticKernel(Arith kind) : kind_(kind) {}
-
   Status Prepare(OpContext& c) override {
     TPUFLEET_RETURN_IF_ERROR(c.ExpectCounts(2, 2, 1));
     const Tensor& a = c.input(0);
@@ -82,11 +82,11 @@ class ArithmeticKernel : public Kernel {
       return c.Unsupported(
           fmt::format("mixed types {} and {} -> {}", Describe(a), Describe(b), Describe(out)));
     }
-    if (!Supports(kind_, out.type)) {
+    if (!Supports(kKind, out.type)) {
       return c.Unsupported(
-          fmt::format("type {} (it runs {})", DataTypeName(out.type), SupportedTypes(kind_)));
+          fmt::format("type {} (it runs {})", DataTypeName(out.type), SupportedTypes(kKind)));
     }
-    if (kind_ == Arith::kDiv) {
+    if (kKind == Arith::kDiv) {
       if (const tfl::DivOptions* o = c.op->builtin_options_as_DivOptions())
         activation_ = o->fused_activation_function();
       if (!IsSupportedActivation(activation_)) return c.Unsupported("this fused activation");
@@ -116,7 +116,7 @@ class ArithmeticKernel : public Kernel {
     const Tensor& a = c.input(0);
     const Tensor& b = c.input(1);
     const Tensor& out = c.output(0);
-    if (kind_ == Arith::kMaximum || kind_ == Arith::kMinimum) {
+    if (kKind == Arith::kMaximum || kKind == Arith::kMinimum) {
       if (!SameQuantization(a, out) || !SameQuantization(b, out)) {
         return c.Unsupported(fmt::format(
             "inputs quantized unlike the output (scales {}, {} -> {}, zero points {}, "
@@ -127,7 +127,7 @@ class ArithmeticKernel : public Kernel {
     }
     for (const Tensor* t : {&a, &b, &out}) TPUFLEET_RETURN_IF_ERROR(c.ExpectPositiveScale(*t));
     range_ = ActivationRange(activation_, out);
-    if (kind_ == Arith::kDiv) {
+    if (kKind == Arith::kDiv) {
       // TFLite computes the ratio in float before widening it.
       output_ = fixed::QuantizeMultiplier(a.scale() / (b.scale() * out.scale()));
       return OkStatus();
@@ -156,7 +156,7 @@ class ArithmeticKernel : public Kernel {
     const float max = std::min(hi, std::numeric_limits<float>::max());
     ForEachBroadcast(broadcast_, [&](size_t i, size_t ia, size_t ib) {
       float x = pa[ia], y = pb[ib];
-      switch (kind_) {
+      switch (kKind) {
         case Arith::kDiv: po[i] = std::min(std::max(x / y, min), max); break;
         case Arith::kFloorDiv:
           po[i] = static_cast<float>(std::floor(static_cast<double>(x) / static_cast<double>(y)));
@@ -176,7 +176,7 @@ class ArithmeticKernel : public Kernel {
     T* po = out.as<T>();
     bool divided_by_zero = false;
     const bool divides =
-        kind_ == Arith::kDiv || kind_ == Arith::kFloorDiv || kind_ == Arith::kFloorMod;
+        kKind == Arith::kDiv || kKind == Arith::kFloorDiv || kKind == Arith::kFloorMod;
     const ClampRange range = IntActivationRange();
     ForEachBroadcast(broadcast_, [&](size_t i, size_t ia, size_t ib) {
       T x = pa[ia], y = pb[ib];
@@ -185,7 +185,7 @@ class ArithmeticKernel : public Kernel {
         po[i] = 0;
         return;
       }
-      switch (kind_) {
+      switch (kKind) {
         case Arith::kDiv: {
           // INT_MIN / -1 is computed in 64 bits and clamped, not trapped.
           int64_t q = static_cast<int64_t>(x) / static_cast<int64_t>(y);
@@ -224,13 +224,13 @@ class ArithmeticKernel : public Kernel {
 
   template <typename T>
   Status EvalQuantized(const OpContext& c, const Tensor& a, const Tensor& b, Tensor& out) {
-    if (kind_ == Arith::kMaximum || kind_ == Arith::kMinimum) return EvalInt<T>(c, a, b, out);
+    if (kKind == Arith::kMaximum || kKind == Arith::kMinimum) return EvalInt<T>(c, a, b, out);
     const T* pa = a.as<T>();
     const T* pb = b.as<T>();
     T* po = out.as<T>();
     const int32_t za = a.zero_point(), zb = b.zero_point(), zo = out.zero_point();
     bool divided_by_zero = false;
-    if (kind_ == Arith::kDiv) {
+    if (kKind == Arith::kDiv) {
       ForEachBroadcast(broadcast_, [&](size_t i, size_t ia, size_t ib) {
         int32_t x = pa[ia] - za, y = pb[ib] - zb;
         if (y == 0) {
@@ -271,7 +271,6 @@ class ArithmeticKernel : public Kernel {
   }
 
   static constexpr int kLeftShift = 7;
-  Arith kind_;
   tfl::ActivationFunctionType activation_ = tfl::ActivationFunctionType::NONE;
   Broadcast<2> broadcast_;
   ClampRange range_{0, 0};
@@ -280,21 +279,21 @@ class ArithmeticKernel : public Kernel {
 
 }  // namespace
 
-std::unique_ptr<Kernel> MakeDiv() { return std::make_unique<ArithmeticKernel>(Arith::kDiv); }
+std::unique_ptr<Kernel> MakeDiv() { return std::make_unique<ArithmeticKernel<Arith::kDiv>>(); }
 std::unique_ptr<Kernel> MakeFloorDiv() {
-  return std::make_unique<ArithmeticKernel>(Arith::kFloorDiv);
+  return std::make_unique<ArithmeticKernel<Arith::kFloorDiv>>();
 }
 std::unique_ptr<Kernel> MakeFloorMod() {
-  return std::make_unique<ArithmeticKernel>(Arith::kFloorMod);
+  return std::make_unique<ArithmeticKernel<Arith::kFloorMod>>();
 }
 std::unique_ptr<Kernel> MakeMaximum() {
-  return std::make_unique<ArithmeticKernel>(Arith::kMaximum);
+  return std::make_unique<ArithmeticKernel<Arith::kMaximum>>();
 }
 std::unique_ptr<Kernel> MakeMinimum() {
-  return std::make_unique<ArithmeticKernel>(Arith::kMinimum);
+  return std::make_unique<ArithmeticKernel<Arith::kMinimum>>();
 }
 std::unique_ptr<Kernel> MakeSquaredDifference() {
-  return std::make_unique<ArithmeticKernel>(Arith::kSquaredDifference);
+  return std::make_unique<ArithmeticKernel<Arith::kSquaredDifference>>();
 }
 
 }  // namespace tpufleet::cpu

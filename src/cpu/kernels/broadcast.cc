@@ -27,7 +27,7 @@ Result<Broadcast<N>> Make(const OpContext& c, const std::array<const Tensor*, N>
   }
   if (out.rank() > kMaxBroadcastRank)
     return c.Unsupported(fmt::format("broadcasting tensors of rank above {}", kMaxBroadcastRank));
-  Broadcast<N> bc;
+  Broadcast<N> full;  // one dimension per aligned dimension, before merging
   std::array<size_t, N> step;
   step.fill(1);
   for (int i = kMaxBroadcastRank - 1; i >= 0; --i) {
@@ -38,17 +38,33 @@ Result<Broadcast<N>> Make(const OpContext& c, const std::array<const Tensor*, N>
         return c.Invalid(fmt::format("cannot broadcast {} to {}", describe_all(), Describe(out)));
       }
       if (d != 1) broadcast = d;
-      bc.strides[k][i] = d == 1 ? 0 : step[k];
+      full.strides[k][i] = d == 1 ? 0 : step[k];
       step[k] *= d;
     }
     if (broadcast != dout) {
       return c.Invalid(fmt::format("broadcasting {} gives dimension {} where the output {} has {}",
                                    describe_all(), broadcast, Describe(out), dout));
     }
-    bc.out[i] = dout;
+    full.out[i] = dout;
   }
-  bc.same_shapes = true;
-  for (const Tensor* t : inputs) bc.same_shapes = bc.same_shapes && t->shape == out.shape;
+  // From the innermost dimension out, dimensions of 1 are dropped and a dimension folds into the
+  // merged one inside it when every input's stride continues that one's walk (or both are 0).
+  Broadcast<N> bc;
+  bc.out.fill(1);
+  int at = kMaxBroadcastRank;  // the outermost merged dimension so far
+  for (int i = kMaxBroadcastRank - 1; i >= 0; --i) {
+    if (full.out[i] == 1) continue;
+    bool folds = at < kMaxBroadcastRank;
+    for (size_t k = 0; folds && k < N; ++k)
+      folds = full.strides[k][i] == bc.strides[k][at] * bc.out[at];
+    if (folds) {
+      bc.out[at] *= full.out[i];
+      continue;
+    }
+    --at;
+    bc.out[at] = full.out[i];
+    for (size_t k = 0; k < N; ++k) bc.strides[k][at] = full.strides[k][i];
+  }
   return bc;
 }
 

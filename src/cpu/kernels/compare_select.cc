@@ -35,16 +35,16 @@ bool Apply(Compare kind, T a, T b) {
   return false;
 }
 
+// One instantiation per comparison, so that the element loops hold no switch of their own.
+template <Compare kKind>
 class CompareKernel : public Kernel {
  public:
-  explicit CompareKernel(Compare kind) : kind_(kind) {}
-
   Status Prepare(OpContext& c) override {
     TPUFLEET_RETURN_IF_ERROR(c.ExpectCounts(2, 2, 1));
     const Tensor& a = c.input(0);
     const Tensor& b = c.input(1);
     const Tensor& out = c.output(0);
-    const bool equality = kind_ == Compare::kEqual || kind_ == Compare::kNotEqual;
+    const bool equality = kKind == Compare::kEqual || kKind == Compare::kNotEqual;
     const DataType t = a.type;
     const bool supported = t == DataType::kFloat32 || t == DataType::kInt32 ||
                            t == DataType::kInt64 || IsQuantized8(t) ||
@@ -94,7 +94,7 @@ class CompareKernel : public Kernel {
     const T* pa = a.as<T>();
     const T* pb = b.as<T>();
     ForEachBroadcast(broadcast_, [&](size_t i, size_t ia, size_t ib) {
-      out[i] = Apply(kind_, static_cast<Compared>(pa[ia]), static_cast<Compared>(pb[ib]));
+      out[i] = Apply(kKind, static_cast<Compared>(pa[ia]), static_cast<Compared>(pb[ib]));
     });
   }
 
@@ -110,11 +110,10 @@ class CompareKernel : public Kernel {
     };
     ForEachBroadcast(broadcast_, [&](size_t i, size_t ia, size_t ib) {
       out[i] =
-          Apply(kind_, rescale(pa[ia] - za, a_multiplier_), rescale(pb[ib] - zb, b_multiplier_));
+          Apply(kKind, rescale(pa[ia] - za, a_multiplier_), rescale(pb[ib] - zb, b_multiplier_));
     });
   }
 
-  Compare kind_;
   Broadcast<2> broadcast_;
   fixed::QuantizedMultiplier a_multiplier_, b_multiplier_;
 };
@@ -205,17 +204,19 @@ class SelectKernel : public Kernel {
 
 }  // namespace
 
-std::unique_ptr<Kernel> MakeEqual() { return std::make_unique<CompareKernel>(Compare::kEqual); }
+std::unique_ptr<Kernel> MakeEqual() { return std::make_unique<CompareKernel<Compare::kEqual>>(); }
 std::unique_ptr<Kernel> MakeNotEqual() {
-  return std::make_unique<CompareKernel>(Compare::kNotEqual);
+  return std::make_unique<CompareKernel<Compare::kNotEqual>>();
 }
-std::unique_ptr<Kernel> MakeLess() { return std::make_unique<CompareKernel>(Compare::kLess); }
+std::unique_ptr<Kernel> MakeLess() { return std::make_unique<CompareKernel<Compare::kLess>>(); }
 std::unique_ptr<Kernel> MakeLessEqual() {
-  return std::make_unique<CompareKernel>(Compare::kLessEqual);
+  return std::make_unique<CompareKernel<Compare::kLessEqual>>();
 }
-std::unique_ptr<Kernel> MakeGreater() { return std::make_unique<CompareKernel>(Compare::kGreater); }
+std::unique_ptr<Kernel> MakeGreater() {
+  return std::make_unique<CompareKernel<Compare::kGreater>>();
+}
 std::unique_ptr<Kernel> MakeGreaterEqual() {
-  return std::make_unique<CompareKernel>(Compare::kGreaterEqual);
+  return std::make_unique<CompareKernel<Compare::kGreaterEqual>>();
 }
 std::unique_ptr<Kernel> MakeSelect() { return std::make_unique<SelectKernel>(false); }
 std::unique_ptr<Kernel> MakeSelectV2() { return std::make_unique<SelectKernel>(true); }

@@ -57,5 +57,18 @@ std::unique_ptr<Kernel> MakeSelect();
 std::unique_ptr<Kernel> MakeSelectV2();
 std::unique_ptr<Kernel> MakeSum();
 std::unique_ptr<Kernel> MakeReduceMax();
+std::unique_ptr<Kernel> MakeGather();
+std::unique_ptr<Kernel> MakeGatherNd();
+std::unique_ptr<Kernel> MakeSlice();
+std::unique_ptr<Kernel> MakeTile();
+std::unique_ptr<Kernel> MakeSplit();
+std::unique_ptr<Kernel> MakeSplitV();
+std::unique_ptr<Kernel> MakePack();
+std::unique_ptr<Kernel> MakeUnpack();
+std::unique_ptr<Kernel> MakeSpaceToBatchNd();
+std::unique_ptr<Kernel> MakeBatchToSpaceNd();
+std::unique_ptr<Kernel> MakeDepthToSpace();
+std::unique_ptr<Kernel> MakeTransposeConv();
+std::unique_ptr<Kernel> MakePosenetDecoder();
 
 }  // namespace tpufleet::cpu

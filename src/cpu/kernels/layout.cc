@@ -5,6 +5,7 @@
 #include <cstring>
 #include <optional>
 
+#include "cpu/kernels/index_values.h"
 #include "cpu/kernels/kernels.h"
 #include "cpu/quantization.h"
 
@@ -13,22 +14,6 @@ namespace {
 
 bool SameQuantization(const Tensor& a, const Tensor& b) {
   return !IsQuantized8(a.type) || (a.scale() == b.scale() && a.zero_point() == b.zero_point());
-}
-
-// Reads a constant int32 (or int64) tensor's values.
-Result<std::vector<int64_t>> ConstantInts(const OpContext& c, const Tensor& t, const char* what) {
-  if (!t.is_constant) return c.Unsupported(fmt::format("{} must be a constant", what));
-  std::vector<int64_t> values(t.element_count());
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (t.type == DataType::kInt32) {
-      values[i] = t.as<int32_t>()[i];
-    } else if (t.type == DataType::kInt64) {
-      values[i] = t.as<int64_t>()[i];
-    } else {
-      return c.Unsupported(fmt::format("{} of type {}", what, DataTypeName(t.type)));
-    }
-  }
-  return values;
 }
 
 class ConcatenationKernel : public Kernel {
