@@ -16,10 +16,10 @@ scripts/fetch_tflite.sh
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DTPUFLEET_TESTS=ON -DTPUFLEET_FUZZ=ON -DTPUFLEET_SANITIZE=ON \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-fuzz -j2 --target model_fuzzer interpreter_fuzzer sim_fuzzer \
-  edgetpu_package_fuzzer selector_fuzzer config_fuzzer write_package_seeds tpufleet
+  edgetpu_package_fuzzer selector_fuzzer config_fuzzer channel_fuzzer write_package_seeds tpufleet
 
 corpus=build-fuzz/corpus
-mkdir -p "$corpus/model" "$corpus/package" "$corpus/selector" "$corpus/config"
+mkdir -p "$corpus/model" "$corpus/package" "$corpus/selector" "$corpus/config" "$corpus/channel"
 for s in usb pci :0 usb:1 pci:0 "#0" usb#1 cpu sim:3 usb@2-1.3 pci@/dev/apex_0 USB m.tflite@usb@2-1; do
   printf "%s" "$s" > "$corpus/selector/$(printf "%s" "$s" | md5sum | cut -c1-8)"
 done
@@ -28,6 +28,31 @@ printf '\0{"models": [{"model": "a.tflite", "rate": 10}], "devices": ["sim:0"], 
 printf '\1time,model\n0.001,a.tflite\n0.002,1\n# note\n0.5,zoo:b\n' > "$corpus/config/trace"
 printf '\2{"devices": [{"link": "usb2", "bus": 3, "faults": {"disconnect_after": 4, "recover_after_probes": 2}}, {}]}' > "$corpus/config/topology"
 printf '\3Performance=High,Usb.AlwaysDfu=False,Usb.MaxBulkInQueueLength=32' > "$corpus/config/options"
+# Channel seeds: what a well-behaved child answers (backends/isolation/channel.h), in the channel
+# fuzzer's framing: shared memory size (2 bytes), where the inputs end (2), outputs (1), then
+# packets: descriptors (1), length (2), a header (kind 4, code 4, id 8, count 8, seconds 8) and
+# a payload.
+le() {  # le BYTES VALUE: VALUE as BYTES little-endian bytes, escaped for printf
+  local i
+  for ((i = 0; i < $1; i++)); do printf '\\x%02x' $((($2 >> (8 * i)) & 255)); done
+}
+packet() {  # packet FDS KIND CODE COUNT SECONDS_BITS PAYLOAD_BYTES PAYLOAD_ESCAPED
+  le 1 "$1"
+  le 2 $((32 + $6))
+  le 4 "$2"; le 4 "$3"; le 8 0; le 8 "$4"; le 8 "$5"
+  printf '%s' "$7"
+}
+frame="$(le 2 4096)$(le 2 64)$(le 1 2)"
+quarter=$((0x3fd0000000000000))  # 0.25 s
+sizes="$(le 8 16)$(le 8 8)"
+# shellcheck disable=SC2059
+{
+  printf "$frame$(packet 0 1 0 0 0 0 '')" >"$corpus/channel/opened"
+  printf "$frame$(packet 0 1 5 0 0 9 'in use by')" >"$corpus/channel/open_failed"
+  printf "$frame$(packet 0 5 0 0 0 0 '')$(packet 0 5 0 0 $quarter 16 "$sizes")" >"$corpus/channel/run"
+  printf "$frame$(packet 0 5 6 100000 0 4 'more')" >"$corpus/channel/grow"
+  printf "$frame$(packet 1 2 0 4096 0 0 '')" >"$corpus/channel/with_fd"
+}
 if [ -d ../shared/models ]; then cp -f ../shared/models/*.tflite "$corpus/model/"; fi
 cp -f tests/fixtures/hostile/*.tflite "$corpus/model/"
 # Every zoo architecture at its smallest of 32x32 or 96x96 with 10 classes (and width 0.25 where it
@@ -64,4 +89,5 @@ run sim_fuzzer "$seconds" corpus/model -max_len=5000000 -rss_limit_mb=4096
 run edgetpu_package_fuzzer "$seconds" corpus/package
 run selector_fuzzer "$((seconds / 2))" corpus/selector
 run config_fuzzer "$((seconds / 2))" corpus/config
+run channel_fuzzer "$((seconds / 2))" corpus/channel
 cat fuzz-summary.txt

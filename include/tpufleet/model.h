@@ -173,6 +173,8 @@ class Model {
   // Elements and bytes of all constant tensors (each buffer counted once).
   uint64_t parameter_count() const;
   uint64_t parameter_bytes() const;
+  // Estimated multiply-accumulates of one invocation, summed over the operators; saturates at
+  // the largest uint64_t rather than wrapping.
   uint64_t total_macs() const;
 
   // One package per `edgetpu-custom-op` operator, in operator order.

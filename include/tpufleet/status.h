@@ -131,10 +131,12 @@ class [[nodiscard]] Result {
 
 #define TPUFLEET_CONCAT_INNER_(a, b) a##b
 #define TPUFLEET_CONCAT_(a, b) TPUFLEET_CONCAT_INNER_(a, b)
+// NOLINTBEGIN(bugprone-macro-parentheses): `lhs` is a declaration ("auto x"), `result` a name
 #define TPUFLEET_ASSIGN_OR_RETURN_IMPL_(result, lhs, expr) \
   auto result = (expr);                                    \
   if (!result.ok()) return result.status();                \
   lhs = std::move(result).value()
+// NOLINTEND(bugprone-macro-parentheses)
 
 // `TPUFLEET_ASSIGN_OR_RETURN(auto x, MakeX());` assigns the value or returns
 // the error.

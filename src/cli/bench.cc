@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/files.h"
 #include "cli/progress.h"
+#include "devices/selector.h"
 #include "model/edgetpu_package.h"
 #include "model/zoo/zoo.h"
 #include "sim/sim_device.h"
@@ -169,9 +170,10 @@ int Run(const BenchArgs& args) {
   const std::vector<sim::SimDeviceConfig>& rig = loaded_rig.value();
   std::vector<sim::SimDeviceConfig> chosen;
   for (const std::string& d : devices) {
-    if (!d.starts_with("sim:"))
+    Result<Selector> selector = ParseSelector(d);
+    if (!selector.ok() || selector->type != DeviceType::kSim || !selector->index)
       return ReportFailure(UnimplementedError("bench runs on simulated devices (sim:N); got " + d));
-    size_t index = std::stoul(d.substr(4));
+    size_t index = *selector->index;
     if (index >= rig.size()) {
       return ReportFailure(
           InvalidArgumentError(fmt::format("{}: the simulated rig has {} devices", d, rig.size())));

@@ -31,13 +31,8 @@ struct DevicesArgs {
 
 // The simulated devices of a rig (the default one, or a topology file), as `sim:N`.
 Result<std::vector<DeviceInfo>> SimulatedDevices(const std::string& topology_file) {
-  std::vector<sim::SimDeviceConfig> rig = sim::DefaultTopology();
-  if (!topology_file.empty()) {
-    TPUFLEET_ASSIGN_OR_RETURN(std::string text, ReadTextFile(topology_file, "the topology file"));
-    Result<std::vector<sim::SimDeviceConfig>> parsed = sim::ParseTopology(text);
-    if (!parsed.ok()) return parsed.status().WithContext(topology_file);
-    rig = std::move(parsed).value();
-  }
+  TPUFLEET_ASSIGN_OR_RETURN(std::string text, ReadTopologyFile(topology_file));
+  TPUFLEET_ASSIGN_OR_RETURN(std::vector<sim::SimDeviceConfig> rig, LoadRig(text));
   std::vector<DeviceInfo> devices;
   for (size_t i = 0; i < rig.size(); ++i) {
     devices.push_back(

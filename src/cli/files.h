@@ -31,13 +31,18 @@ inline Result<ModelPtr> LoadModel(const std::string& spec) {
   return Model::FromFile(spec);
 }
 
-// The text of a --topology file; empty (the default rig) when no file is given.
+// The text of a --topology file, checked here so that an error names the file as well as the
+// field ("rig.json: devices[0].bus is -1; it must be ..."); empty (the default rig) when no file
+// is given.
 inline Result<std::string> ReadTopologyFile(const std::string& path) {
   if (path.empty()) return std::string();
-  return ReadTextFile(path, "the topology file");
+  TPUFLEET_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path, "the topology file"));
+  TPUFLEET_RETURN_IF_ERROR(sim::ParseTopology(text).status().WithContext(path));
+  return text;
 }
 
-// The simulated rig a topology file describes (its text; empty: the default rig).
+// The simulated rig a topology file describes (its text, from ReadTopologyFile; empty: the
+// default rig).
 inline Result<std::vector<sim::SimDeviceConfig>> LoadRig(const std::string& topology_json) {
   if (topology_json.empty()) return sim::DefaultTopology();
   return sim::ParseTopology(topology_json);

@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "common/text.h"
 #include "model/caching_groups.h"
+#include "model/op_cost.h"
 #include "tpufleet/model.h"
 
 namespace tpufleet::cli {
@@ -17,7 +18,9 @@ using nlohmann::json;
 
 std::map<std::string, uint64_t> MacsByOperatorName(const Model& model) {
   std::map<std::string, uint64_t> macs;
-  for (const OperatorInfo& op : model.operators()) macs[op.name] += op.macs;
+  for (const OperatorInfo& op : model.operators()) {
+    macs[op.name] = SaturatingAdd(macs[op.name], op.macs);
+  }
   return macs;
 }
 

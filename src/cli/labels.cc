@@ -18,7 +18,7 @@ Result<Labels> Labels::Load(const std::string& path) {
     // it.
     size_t digits = 0;
     while (digits < line.size() && std::isdigit(static_cast<unsigned char>(line[digits]))) ++digits;
-    if (digits > 0 && digits < line.size() &&
+    if (digits > 0 && digits <= 9 && digits < line.size() &&  // 9 digits fit an int
         (line[digits] == ' ' || line[digits] == ':' || line[digits] == '\t')) {
       size_t start = line.find_first_not_of(" :\t", digits);
       if (start != std::string::npos) {

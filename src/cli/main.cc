@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 
+// NOLINTNEXTLINE(bugprone-exception-escape): errors are statuses; an exception (bad_alloc) ends it
 int main(int argc, char** argv) {
   CLI::App app{
       "tpufleet runs many TensorFlow Lite models on many Coral Edge "

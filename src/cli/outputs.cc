@@ -62,9 +62,11 @@ std::vector<Detection> Detections(const Model& model, const TensorList& outputs,
   std::vector<float> boxes = RealValues(model, outputs, 0), classes = RealValues(model, outputs, 1),
                      scores = RealValues(model, outputs, 2);
   int count = static_cast<int>(RealValues(model, outputs, 3)[0]);
-  count = std::clamp(count, 0, static_cast<int>(scores.size()));
+  // A model's outputs may disagree in length: no more detections than each has room for.
+  size_t room = std::min({scores.size(), classes.size(), boxes.size() / 4});
+  count = std::clamp(count, 0, static_cast<int>(room));
   std::vector<Detection> found;
-  for (int i = 0; i < count && static_cast<int>(found.size()) < k; ++i) {
+  for (size_t i = 0; i < static_cast<size_t>(count) && static_cast<int>(found.size()) < k; ++i) {
     if (scores[i] < threshold) break;
     found.push_back({static_cast<int>(classes[i]),
                      scores[i],

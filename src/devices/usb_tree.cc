@@ -50,7 +50,7 @@ class TreeWriter {
     std::sort(children.begin(), children.end(),
               [](const UsbNode* a, const UsbNode* b) { return a->ports.back() < b->ports.back(); });
     for (const UsbNode* child : children) {
-      std::string indent(4 * depth, ' ');
+      std::string indent(4 * static_cast<size_t>(depth), ' ');
       out_ +=
           fmt::format("{}|__ Port {}: {}\n", indent, child->ports.back(), Describe(*child, depth));
       for (const Finding* f : Marks(*child)) {

@@ -87,7 +87,7 @@ Status Model::State::Describe() {
   for (size_t t = 0; t < tensor_count; ++t) {
     uint32_t buffer = main.tensors()->Get(t)->buffer();
     if (s.tensors[t].is_constant && counted_buffers.insert(buffer).second) {
-      s.parameter_count += s.tensors[t].element_count;
+      s.parameter_count = SaturatingAdd(s.parameter_count, s.tensors[t].element_count);
       s.parameter_bytes += s.buffer_data[buffer].size();
     }
   }
@@ -104,7 +104,7 @@ Status Model::State::Describe() {
     info.inputs = IndicesOf(op.inputs());
     info.outputs = IndicesOf(op.outputs());
     info.macs = EstimateMacs(info, s.tensors);
-    s.total_macs += info.macs;
+    s.total_macs = SaturatingAdd(s.total_macs, info.macs);
 
     if (info.is_custom && info.name == kEdgeTpuCustomCode) {
       std::span<const uint8_t> options;

@@ -88,6 +88,7 @@ std::vector<TraceRequest> PoissonTrace(const PlanInputs& inputs, double seconds,
   std::vector<TraceRequest> trace;
   for (size_t m = 0; m < inputs.models.size(); ++m) {
     std::exponential_distribution<double> gap(inputs.models[m].rate * scale);
+    // NOLINTNEXTLINE(cert-flp30-c): t is a time, not a counter; the loop ends when it passes
     for (double t = gap(random); t < seconds; t += gap(random)) {
       trace.push_back({t, static_cast<int>(m)});
     }

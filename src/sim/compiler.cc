@@ -60,22 +60,24 @@ void Account(const Model& model, const OperatorInfo& op, EdgeTpuProgram& program
   const TensorInfo* weights = OperandOf(op.inputs, 1, model.tensors());
   uint64_t weight_bytes = weights && weights->is_constant ? weights->element_count : 0;  // 1 each
   auto parameters = [&](uint64_t channels) {
-    program.parameter_bytes += weight_bytes + kCompiledBytesPerChannel * channels;
+    program.parameter_bytes =
+        SaturatingAdd(program.parameter_bytes, weight_bytes + kCompiledBytesPerChannel * channels);
   };
   switch (static_cast<Op>(op.builtin_code)) {
     case Op::CONV_2D: {  // filter [O, KH, KW, I]
       bool pointwise =
           weights && weights->shape.size() == 4 && DimOf(weights, 1) == 1 && DimOf(weights, 2) == 1;
-      (pointwise ? program.macs.pointwise : program.macs.spatial) += op.macs;
+      uint64_t& kind = pointwise ? program.macs.pointwise : program.macs.spatial;
+      kind = SaturatingAdd(kind, op.macs);
       parameters(DimOf(weights, 0));
       break;
     }
     case Op::DEPTHWISE_CONV_2D:  // filter [1, KH, KW, O]
-      program.macs.depthwise += op.macs;
+      program.macs.depthwise = SaturatingAdd(program.macs.depthwise, op.macs);
       parameters(DimOf(weights, -1));
       break;
     case Op::FULLY_CONNECTED:  // weights [O, I]
-      program.macs.fully_connected += op.macs;
+      program.macs.fully_connected = SaturatingAdd(program.macs.fully_connected, op.macs);
       parameters(DimOf(weights, 0));
       break;
     default: break;

@@ -11,18 +11,23 @@
 #include <string>
 #include <vector>
 
+#include "model/op_cost.h"
 #include "tpufleet/model.h"
 #include "tpufleet/status.h"
 
 namespace tpufleet::sim {
 
 // Multiply-accumulates on the Edge TPU, by kind of layer (the kinds run at different speeds).
+// Sums saturate at the largest uint64_t (a hostile model's operators could wrap them).
 struct MacBreakdown {
   uint64_t pointwise = 0;
   uint64_t spatial = 0;
   uint64_t depthwise = 0;
   uint64_t fully_connected = 0;
-  uint64_t total() const { return pointwise + spatial + depthwise + fully_connected; }
+  uint64_t total() const {
+    return SaturatingAdd(SaturatingAdd(pointwise, spatial),
+                         SaturatingAdd(depthwise, fully_connected));
+  }
 };
 
 struct EdgeTpuProgram {

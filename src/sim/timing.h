@@ -20,7 +20,7 @@ const char* LinkName(Link link);
 const char* ClockName(Clock clock);
 
 // An Edge TPU's on-chip memory for parameters, as Coral's devices have it.
-inline constexpr uint64_t kEdgeTpuSramBytes = 8 * 1024 * 1024;
+inline constexpr uint64_t kEdgeTpuSramBytes = uint64_t{8} << 20;
 
 struct DeviceConfig {
   Link link = Link::kUsb3;

@@ -168,8 +168,35 @@ TEST(EdgeTpuOptionsTest, ParsedAndCheckedBeforeTheRuntimeSeesThem) {
   EXPECT_THAT(ParseEdgeTpuOptions("Usb.MaxBulkInQueueLength=300").status().message(),
               HasSubstr("an integer from 0 to 256"));
   EXPECT_THAT(ParseEdgeTpuOptions("Usb.AlwaysDfu").status().message(), HasSubstr("NAME=VALUE"));
+  EXPECT_EQ(ParseEdgeTpuOptions("").value().size(), 0u);
   EXPECT_EQ(ParseRuntimeVersion("BuildLabel(COMPILER=6.3.0), RuntimeVersion(13)"), 13);
   EXPECT_EQ(ParseRuntimeVersion("unknown"), 0);
+}
+
+TEST(EdgeTpuOptionsTest, HostileTextIsRefusedNamingTheOptionAndWhatItTakes) {
+  auto message = [](const std::string& text) {
+    Result<std::vector<EdgeTpuOption>> parsed = ParseEdgeTpuOptions(text);
+    EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument) << text;
+    return parsed.status().message();
+  };
+  EXPECT_THAT(message("Speed=Max"),
+              HasSubstr("unknown Edge TPU option 'Speed'; the runtime takes "
+                        "Performance=Low|Medium|High|Max, Usb.AlwaysDfu=True|False, "
+                        "Usb.MaxBulkInQueueLength=0..256"));
+  for (const char* number : {"-1", "257", "+3", " 3", "3 ", "0x10", "99999999999999999999", ""}) {
+    EXPECT_THAT(message(fmt::format("Usb.MaxBulkInQueueLength={}", number)),
+                HasSubstr(fmt::format("Usb.MaxBulkInQueueLength={}: the value must be an integer "
+                                      "from 0 to 256",
+                                      number)));
+  }
+  EXPECT_THAT(message("Usb.AlwaysDfu=true"),
+              HasSubstr("Usb.AlwaysDfu=true: the value must be one of True, False"));
+  EXPECT_THAT(message("Performance=High,Performance=Low"),
+              HasSubstr("Edge TPU option Performance is given twice (High, then Low)"));
+  EXPECT_THAT(message("Performance=High,,Usb.AlwaysDfu=True"), HasSubstr("write NAME=VALUE"));
+  EXPECT_THAT(message("=High"), HasSubstr("unknown Edge TPU option ''"));
+  EXPECT_EQ(ParseEdgeTpuOptions("Usb.MaxBulkInQueueLength=0,Usb.AlwaysDfu=False")->size(), 2u);
+  EXPECT_EQ(ParseEdgeTpuOptions("Usb.MaxBulkInQueueLength=256").value()[0].second, "256");
 }
 
 }  // namespace

@@ -351,6 +351,38 @@ TEST(CliTest, DevicesListsSimulatedDevices) {
   EXPECT_THAT(missing.output, HasSubstr("/nonexistent/rig.json: cannot read the topology file"));
 }
 
+TEST(CliTest, TopologyErrorsNameTheFileAndTheField) {
+  std::string rig = TempPath("hostile_rig.json");
+  std::ofstream(rig) << R"({"devices": [{"link": "usb3"}, {"bus": 1e30}]})";
+  const std::string field = rig + ": devices[1].bus is ";
+  const std::string range = "; it must be an integer from 0 to 65535";
+  std::string image = (testing::SharedDir() / "images" / "cat.bmp").string();
+  for (const std::string& command :
+       {"devices --sim " + rig,
+        "run zoo:mobilenet_v1 --devices sim:0 -i " + image + " --topology " + rig,
+        "plan --model zoo:mobilenet_v1 --topology " + rig,
+        "bench --model zoo:mobilenet_v1 --model zoo:squeezenet_1.0 --topology " + rig}) {
+    CommandResult run = Tpufleet(command);
+    EXPECT_NE(run.exit_code, 0) << command << "\n" << run.output;
+    EXPECT_THAT(run.output, HasSubstr(field)) << command;
+    EXPECT_THAT(run.output, HasSubstr(range)) << command;
+  }
+}
+
+TEST(CliTest, HostileDeviceStringsAndLabelIdsGetAMessageNotACrash) {
+  CommandResult bench = Tpufleet(
+      "bench --model zoo:mobilenet_v1 --model zoo:squeezenet_1.0 "
+      "--devices sim:0,sim:x");
+  EXPECT_EQ(bench.exit_code, 1) << bench.output;
+  EXPECT_THAT(bench.output, HasSubstr("bench runs on simulated devices (sim:N); got sim:x"));
+  std::string labels = TempPath("hostile_labels.txt");
+  std::ofstream(labels) << "99999999999999999999 cat\n";
+  std::string image = (testing::SharedDir() / "images" / "cat.bmp").string();
+  CommandResult run =
+      Tpufleet("run zoo:mobilenet_v1 --devices cpu -i " + image + " --labels " + labels);
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+}
+
 TEST(CliTest, DevicesRejectsBadOptions) {
   CommandResult order = Tpufleet("devices --order libusb");
   EXPECT_EQ(order.exit_code, 2);

@@ -128,6 +128,28 @@ TEST(CompilerTest, OperatorsMissingTheirWeightsCountNothing) {
   EXPECT_EQ(p.parameter_bytes, 1u);  // the scalar's one byte, and no channels
 }
 
+TEST(CompilerTest, MacSumsOfAHostileModelSaturateInsteadOfWrapping) {
+  // 5000 FULLY_CONNECTED operators of 2^52 MACs each (the most one operator counts): their sum
+  // passes 2^64. The tensors have no data, so the model stays small.
+  ModelBuilder b;
+  Quantization q{{0.5f}, {0}, 0};
+  int in = b.AddTensor("in", DataType::kUInt8, {4096, 1 << 19}, q);
+  int weights = b.AddTensor("weights", DataType::kUInt8, {1 << 21, 1 << 19}, q);
+  int out = b.AddTensor("out", DataType::kUInt8, {4096, 1 << 21}, q);
+  for (int i = 0; i < 5000; ++i) {
+    b.AddOperator(tfl::BuiltinOperator::FULLY_CONNECTED, {in, weights}, {out});
+  }
+  b.SetInputs({in});
+  b.SetOutputs({out});
+  Result<ModelPtr> model = Model::FromBuffer(b.Finish(), "huge");
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  EXPECT_EQ(model.value()->operators()[0].macs, kMaxOperatorMacs);
+  EXPECT_EQ(model.value()->total_macs(), UINT64_MAX);
+  EdgeTpuProgram p = CompileOrDie(*model.value());
+  EXPECT_EQ(p.macs.fully_connected, UINT64_MAX);
+  EXPECT_EQ(p.macs.total(), UINT64_MAX);
+}
+
 TEST(CompilerTest, FloatModelsAreRefused) {
   zoo::ZooOptions options;
   options.precision = zoo::Precision::kFloat32;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <mutex>
 #include <optional>
 
@@ -13,6 +14,12 @@ struct OptionRule {
   const char* name;
   std::vector<std::string> values;  // empty: an integer in [low, high]
   int low = 0, high = 0;
+
+  // "Performance=Low|Medium|High|Max", "Usb.MaxBulkInQueueLength=0..256".
+  std::string Accepted() const {
+    if (values.empty()) return fmt::format("{}={}..{}", name, low, high);
+    return fmt::format("{}={}", name, fmt::join(values, "|"));
+  }
 };
 
 const std::vector<OptionRule>& Rules() {
@@ -24,19 +31,36 @@ const std::vector<OptionRule>& Rules() {
   return rules;
 }
 
+// Plain ASCII digits within [rule.low, rule.high]: no sign, space or other characters.
+bool InRange(const OptionRule& rule, const std::string& value) {
+  int number = 0;
+  auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
+  return !value.empty() && value[0] != '-' && error == std::errc() &&
+         end == value.data() + value.size() && number >= rule.low && number <= rule.high;
+}
+
 }  // namespace
 
 Status ValidateEdgeTpuOptions(const std::vector<EdgeTpuOption>& options) {
-  for (const EdgeTpuOption& option : options) {
-    const std::string& name = option.first;  // a plain reference: lambdas capture it
-    const std::string& value = option.second;
+  std::vector<std::string> accepted;
+  for (const OptionRule& r : Rules()) accepted.push_back(r.Accepted());
+  for (size_t i = 0; i < options.size(); ++i) {
+    const std::string& name = options[i].first;  // plain references: lambdas capture them
+    const std::string& value = options[i].second;
     auto rule = std::find_if(Rules().begin(), Rules().end(),
                              [&](const OptionRule& r) { return name == r.name; });
     if (rule == Rules().end()) {
-      return InvalidArgumentError(fmt::format(
-          "unknown Edge TPU option '{}'; the runtime takes Performance, Usb.AlwaysDfu and "
-          "Usb.MaxBulkInQueueLength (names are case-sensitive)",
-          name));
+      return InvalidArgumentError(
+          fmt::format("unknown Edge TPU option '{}'; the runtime takes {} (names are "
+                      "case-sensitive)",
+                      name, fmt::join(accepted, ", ")));
+    }
+    for (size_t earlier = 0; earlier < i; ++earlier) {
+      if (options[earlier].first == name) {
+        return InvalidArgumentError(
+            fmt::format("Edge TPU option {} is given twice ({}, then {}); give it once: {}", name,
+                        options[earlier].second, value, rule->Accepted()));
+      }
     }
     if (!rule->values.empty()) {
       if (std::find(rule->values.begin(), rule->values.end(), value) == rule->values.end()) {
@@ -44,11 +68,7 @@ Status ValidateEdgeTpuOptions(const std::vector<EdgeTpuOption>& options) {
             fmt::format("Edge TPU option {}={}: the value must be one of {}", name, value,
                         fmt::join(rule->values, ", ")));
       }
-      continue;
-    }
-    bool digits = !value.empty() && value.size() <= 4 &&
-                  value.find_first_not_of("0123456789") == std::string::npos;
-    if (!digits || std::stoi(value) < rule->low || std::stoi(value) > rule->high) {
+    } else if (!InRange(*rule, value)) {
       return InvalidArgumentError(
           fmt::format("Edge TPU option {}={}: the value must be an integer from {} to {}", name,
                       value, rule->low, rule->high));

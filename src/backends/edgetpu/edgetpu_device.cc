@@ -16,7 +16,7 @@ struct ErrorLog {
   std::string text;
   static void Report(void* self, const char* format, va_list args) {
     char line[1024];
-    std::vsnprintf(line, sizeof(line), format, args);
+    (void)std::vsnprintf(line, sizeof(line), format, args);  // a longer line is cut
     std::string& text = static_cast<ErrorLog*>(self)->text;
     if (!text.empty()) text += "; ";
     text += line;

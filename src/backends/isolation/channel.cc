@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 
 namespace tpufleet::backends::isolation {
@@ -145,6 +146,44 @@ Status FromReply(const Message& reply) {
   }
   return Status(static_cast<StatusCode>(reply.header.code),
                 std::string(reply.payload.begin(), reply.payload.end()));
+}
+
+Status CheckReply(const Message& reply) {
+  if (reply.header.kind != Kind::kReply) return DataLossError("a message that is no reply");
+  if (reply.fd.get() >= 0) return DataLossError("a reply with a file descriptor");
+  return OkStatus();
+}
+
+Result<RunReply> DecodeRunReply(const Message& reply, std::span<const uint8_t> memory,
+                                uint64_t inputs_end, size_t outputs, uint64_t max_memory) {
+  RunReply run;
+  run.status = FromReply(reply);
+  if (run.status.code() == StatusCode::kDataLoss) return run.status;
+  if (run.status.code() == StatusCode::kResourceExhausted && reply.header.count > memory.size()) {
+    if (reply.header.count > max_memory) {
+      return DataLossError(fmt::format("a request for {} bytes of shared memory (at most {})",
+                                       reply.header.count, max_memory));
+    }
+    run.needed_memory = reply.header.count;
+    return run;
+  }
+  if (!run.status.ok()) return run;
+  if (!(reply.header.seconds >= 0) || !std::isfinite(reply.header.seconds)) {
+    return DataLossError(fmt::format("a device time of {} s", reply.header.seconds));
+  }
+  run.seconds = reply.header.seconds;
+  TPUFLEET_ASSIGN_OR_RETURN(std::vector<uint64_t> sizes,
+                            DecodeSizes(reply.payload, inputs_end, memory.size()));
+  if (sizes.size() != outputs) {
+    return DataLossError(fmt::format("{} outputs for a model with {}", sizes.size(), outputs));
+  }
+  uint64_t offset = inputs_end;
+  for (uint64_t size : sizes) {
+    std::span<const uint8_t> output = memory.subspan(offset, size);
+    run.outputs.emplace_back(output.begin(), output.end());
+    offset += size;
+  }
+  return run;
 }
 
 Result<SharedMemory> SharedMemory::Create(size_t size) {

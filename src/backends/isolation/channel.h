@@ -64,9 +64,31 @@ Result<Message> Receive(int socket,
 std::vector<uint8_t> EncodeSizes(const std::vector<uint64_t>& sizes);
 Result<std::vector<uint64_t>> DecodeSizes(std::span<const uint8_t> payload, uint64_t offset,
                                           uint64_t limit);
-// A status as a reply (or kOpen message) and back.
+// A status as a reply (or kOpen message) and back. FromReply says DATA_LOSS for a status code
+// that does not exist.
 void ToReply(const Status& status, Header& header, std::vector<uint8_t>& payload);
 Status FromReply(const Message& reply);
+
+// The parent's reading of what a child answers; the child is not trusted. Every error is
+// DATA_LOSS and says what the child sent: the parent kills a child that sends it.
+//
+// An answer to kPrepare or kRun must be a kReply without a descriptor.
+Status CheckReply(const Message& reply);
+
+// A child's answer to kRun: what the run did, or how much shared memory its outputs need.
+struct RunReply {
+  Status status;               // the run's own outcome: OK, or the device's error
+  uint64_t needed_memory = 0;  // > 0: the outputs need a region this large; grow it, run again
+  double seconds = 0;          // device time of a run that was OK
+  std::vector<std::vector<uint8_t>> outputs;  // of a run that was OK, copied out of the memory
+};
+// Decodes a reply (already through CheckReply) to a kRun whose inputs fill `memory` up to
+// `inputs_end`, for a model with `outputs` outputs. Refuses an unknown status code or a DATA_LOSS
+// from the child, a request for more than `max_memory` bytes, a device time that is negative or
+// not finite, output sizes that are not whole or pass the end of `memory`, and a number of
+// outputs other than `outputs`.
+Result<RunReply> DecodeRunReply(const Message& reply, std::span<const uint8_t> memory,
+                                uint64_t inputs_end, size_t outputs, uint64_t max_memory);
 
 // A region both processes map (memfd). Moves, never copies.
 class SharedMemory {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -31,19 +32,27 @@ struct HostArgs {
   EdgeTpuDeviceOptions options;
 };
 
+// A non-negative decimal number, or -1.
+int Number(const std::string& text) {
+  int value = -1;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return error == std::errc() && end == text.data() + text.size() && value >= 0 ? value : -1;
+}
+
 Result<HostArgs> ParseArgs(int argc, char** argv) {
   HostArgs args;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--socket") {
-      args.socket = std::atoi(value.c_str());
+      args.socket = Number(value);
     } else if (flag == "--type") {
       args.info.type = value == "pci" ? DeviceType::kPci : DeviceType::kUsb;
     } else if (flag == "--path") {
       args.info.path = value;
       args.info.name = value.substr(value.find_last_of('/') + 1);
     } else if (flag == "--threads") {
-      args.options.cpu_threads = std::atoi(value.c_str());
+      args.options.cpu_threads = Number(value);
+      if (args.options.cpu_threads < 0) return InvalidArgumentError("--threads takes a number");
     } else if (flag == "--option") {
       size_t equals = value.find('=');
       args.options.options.emplace_back(
@@ -87,8 +96,9 @@ int Serve(int socket, EdgeTpuDevice& device) {
               : Result<ModelPtr>(DataLossError("model beyond shared memory"));
       Result<std::unique_ptr<Program>> program =
           model.ok() ? device.Prepare(model.value()) : model.status();
-      if (program.ok()) programs[h.id] = std::move(program).value();
-      if (!Reply(socket, program.status()).ok()) return 0;
+      const Status prepared = program.status();
+      if (prepared.ok()) programs[h.id] = std::move(program).value();
+      if (!Reply(socket, prepared).ok()) return 0;
     } else if (h.kind == Kind::kRun) {
       Result<std::vector<uint64_t>> sizes = DecodeSizes(message->payload, 0, memory.size());
       std::vector<TensorBytes> inputs;
@@ -168,4 +178,5 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace tpufleet::backends::isolation
 
+// NOLINTNEXTLINE(bugprone-exception-escape): the child ending on one is a death the parent reports
 int main(int argc, char** argv) { return tpufleet::backends::isolation::Main(argc, argv); }

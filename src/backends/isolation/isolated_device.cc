@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cmath>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
@@ -216,8 +215,9 @@ Result<isolation::Message> IsolatedDevice::Exchange(const Header& header,
   if (socket_ < 0) return Died(during);
   if (!isolation::Send(socket_, header, payload).ok()) return Died(during);
   TPUFLEET_ASSIGN_OR_RETURN(isolation::Message reply, Await(options_.reply_timeout, during));
-  if (reply.header.kind != Kind::kReply) return Misbehaved("a message that is no reply", during);
-  if (reply.fd.get() >= 0) return Misbehaved("a reply with a file descriptor", during);
+  if (Status checked = isolation::CheckReply(reply); !checked.ok()) {
+    return Misbehaved(checked.message(), during);
+  }
   return reply;
 }
 
@@ -286,36 +286,18 @@ Result<RunResult> IsolatedDevice::Run(Program& base, const std::vector<TensorByt
     }
     TPUFLEET_ASSIGN_OR_RETURN(isolation::Message reply,
                               Exchange(header, payload, "running " + base.model().name()));
-    const std::string during = "running " + base.model().name();
-    Status status = isolation::FromReply(reply);
-    if (status.code() == StatusCode::kDataLoss) return Misbehaved(status.message(), during);
-    if (status.code() == StatusCode::kResourceExhausted && reply.header.count > memory_.size()) {
-      if (reply.header.count > kMaxMemory) {
-        return Misbehaved(fmt::format("a request for {} bytes of shared memory (at most {})",
-                                      reply.header.count, kMaxMemory),
-                          during);
-      }
-      needed = reply.header.count;  // outputs larger than the model declares: grow, run again
+    Result<isolation::RunReply> run =
+        isolation::DecodeRunReply(reply, {memory_.data(), memory_.size()}, offset,
+                                  base.model().output_indices().size(), kMaxMemory);
+    if (!run.ok()) return Misbehaved(run.status().message(), "running " + base.model().name());
+    if (run->needed_memory > 0) {
+      needed = run->needed_memory;  // outputs larger than the model declares: grow, run again
       continue;
     }
-    TPUFLEET_RETURN_IF_ERROR(status);
-    if (!(reply.header.seconds >= 0) || !std::isfinite(reply.header.seconds)) {
-      return Misbehaved(fmt::format("a device time of {} s", reply.header.seconds), during);
-    }
-    Result<std::vector<uint64_t>> sizes =
-        isolation::DecodeSizes(reply.payload, offset, memory_.size());
-    if (!sizes.ok()) return Misbehaved(sizes.status().message(), during);
-    if (sizes->size() != base.model().output_indices().size()) {
-      return Misbehaved(fmt::format("{} outputs for a model with {}", sizes->size(),
-                                    base.model().output_indices().size()),
-                        during);
-    }
+    TPUFLEET_RETURN_IF_ERROR(run->status);
     RunResult result;
-    result.device_seconds = reply.header.seconds;
-    for (uint64_t size : sizes.value()) {
-      result.outputs.emplace_back(memory_.data() + offset, memory_.data() + offset + size);
-      offset += size;
-    }
+    result.device_seconds = run->seconds;
+    result.outputs = std::move(run->outputs);
     return result;
   }
 }

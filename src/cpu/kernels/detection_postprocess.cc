@@ -210,7 +210,7 @@ class DetectionPostProcessKernel : public Kernel {
     // Each kept box also reports its next best classes, as TFLite does.
     std::vector<Detection> expanded;
     for (const Detection& d : kept) {
-      const float* s = &scores[d.anchor * options_.num_classes];
+      const float* s = &scores[static_cast<size_t>(d.anchor) * options_.num_classes];
       std::vector<int> order(options_.num_classes);
       std::iota(order.begin(), order.end(), 0);
       std::partial_sort(order.begin(), order.begin() + options_.max_classes_per_detection,

@@ -144,7 +144,8 @@ class PadKernel : public Kernel {
     }
     before_.resize(in.rank());
     for (int d = 0; d < in.rank(); ++d) {
-      int64_t before = pads[2 * d], after = pads[2 * d + 1];
+      int64_t before = pads[2 * static_cast<size_t>(d)],
+              after = pads[2 * static_cast<size_t>(d) + 1];
       if (before < 0 || after < 0) return c.Invalid("negative padding");
       // Each padding is at most the output's size, so the sum cannot overflow.
       if (before > out.dim(d) || after > out.dim(d) || in.dim(d) + before + after != out.dim(d)) {

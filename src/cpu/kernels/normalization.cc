@@ -88,6 +88,7 @@ class LogSoftmaxKernel : public Kernel {
     const size_t rows = depth ? in.element_count() / depth : 0;
     const float in_scale = in.scale(), out_scale = out.scale();
     const int32_t zero = out.zero_point();
+    // NOLINTNEXTLINE(bugprone-signed-char-misuse,cert-str34-c): int8 limits, not characters
     constexpr int32_t kMin = std::numeric_limits<T>::min(), kMax = std::numeric_limits<T>::max();
     for (size_t r = 0; r < rows; ++r) {
       const T* x = in.as<T>() + r * depth;
