@@ -118,38 +118,40 @@ FleetOptions FleetOptionsFrom(py::dict options) {
   return out;
 }
 
+// The counters DeviceMetrics and ModelMetrics both have.
+template <typename Metrics>
+py::dict CommonMetrics(const Metrics& m) {
+  py::dict x;
+  x["requests"] = m.requests;
+  x["errors"] = m.errors;
+  x["reloads"] = m.reloads;
+  x["reloaded_bytes"] = m.reloaded_bytes;
+  x["queue_depth"] = m.queue_depth;
+  x["p50_ms"] = m.p50_ms;
+  x["p95_ms"] = m.p95_ms;
+  x["p99_ms"] = m.p99_ms;
+  x["latency_sum_seconds"] = m.latency_sum_seconds;
+  return x;
+}
+
 py::dict MetricsDict(const FleetMetrics& metrics) {
   py::list devices, models;
   for (const DeviceMetrics& d : metrics.devices) {
-    py::dict x;
+    py::dict x = CommonMetrics(d);
     x["device"] = d.device;
     x["healthy"] = d.healthy;
     x["down_reason"] = d.down_reason;
-    x["requests"] = d.requests;
-    x["errors"] = d.errors;
-    x["reloads"] = d.reloads;
-    x["reloaded_bytes"] = d.reloaded_bytes;
     x["failures"] = d.failures;
     x["rejoins"] = d.rejoins;
+    x["flaps"] = d.flaps;
     x["busy_seconds"] = d.busy_seconds;
     x["busy_fraction"] = d.busy_fraction;
-    x["queue_depth"] = d.queue_depth;
-    x["p50_ms"] = d.p50_ms;
-    x["p95_ms"] = d.p95_ms;
-    x["p99_ms"] = d.p99_ms;
     devices.append(x);
   }
   for (const ModelMetrics& m : metrics.models) {
-    py::dict x;
+    py::dict x = CommonMetrics(m);
     x["model"] = m.model;
     x["devices"] = m.devices;
-    x["requests"] = m.requests;
-    x["errors"] = m.errors;
-    x["reloads"] = m.reloads;
-    x["queue_depth"] = m.queue_depth;
-    x["p50_ms"] = m.p50_ms;
-    x["p95_ms"] = m.p95_ms;
-    x["p99_ms"] = m.p99_ms;
     models.append(x);
   }
   py::dict d;

@@ -204,6 +204,12 @@ class Interpreter:
             self._native.invoke()
         except tpufleet.Error as e:
             raise RuntimeError(str(e)) from None
+        if self._native.last_invocation["timing_only"]:
+            raise RuntimeError(
+                "the simulated Edge TPU could only time this model, not compute its outputs: it "
+                "computes a compiled model through its uncompiled twin beside the file "
+                "(m_edgetpu.tflite -> m.tflite), which a model given as bytes or without its "
+                "twin does not have; pass model_path= with the twin beside it")
 
     def _check_index(self, tensor_index):
         count = len(self._model.tensors)

@@ -133,22 +133,47 @@ def test_make_interpreter_errors():
         edgetpu.make_interpreter("/no/such.tflite")
 
 
-def test_make_interpreter_from_bytes_and_shared_delegate():
-    with open(model("mobilenet_v1_0.25_128_quant_edgetpu.tflite"), "rb") as f:
-        content = f.read()
+def test_shared_delegate_and_model_bytes():
+    compiled = model("mobilenet_v1_0.25_128_quant_edgetpu.tflite")
     delegate = edgetpu.load_edgetpu_delegate({"device": ":1"})
-    a = edgetpu.make_interpreter(content, delegate=delegate)
-    b = edgetpu.make_interpreter(model("mobilenet_v1_0.25_128_quant_edgetpu.tflite"),
-                                 delegate=delegate)
+    a = edgetpu.make_interpreter(compiled, delegate=delegate)
+    b = edgetpu.make_interpreter(compiled, delegate=delegate)
+    with open(model("mobilenet_v1_0.25_128_quant.tflite"), "rb") as f:
+        c = edgetpu.make_interpreter(f.read(), delegate=delegate)  # CPU model, as bytes
     pixels = image("cat.bmp", (128, 128))
-    for interpreter in (a, b):
+    for interpreter in (a, b, c):
         interpreter.allocate_tensors()
         common.set_input(interpreter, pixels)
         interpreter.invoke()
     assert np.array_equal(classify.get_scores(a), classify.get_scores(b))
+    assert np.array_equal(classify.get_scores(a), classify.get_scores(c))
+    assert classify.get_scores(a).max() > 0
+
+
+def test_compiled_model_as_bytes_cannot_be_computed_by_the_simulator():
+    with open(model("mobilenet_v1_0.25_128_quant_edgetpu.tflite"), "rb") as f:
+        interpreter = edgetpu.make_interpreter(f.read())
+    with pytest.raises(RuntimeError, match="uncompiled twin"):
+        interpreter.allocate_tensors()
+        interpreter.invoke()
 
 
 def test_runtime_version_and_verbosity():
     assert "RuntimeVersion(" in edgetpu.get_runtime_version()
     assert edgetpu.set_verbosity(10) and edgetpu.set_verbosity(0)
     assert not edgetpu.set_verbosity(11)
+
+
+def test_classify_image_example_prints_the_label():
+    import os
+    import subprocess
+    import sys
+    script = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "python",
+                          "classify_image.py")
+    printed = subprocess.run(
+        [sys.executable, script, "-m",
+         model("mobilenet_v2_1.0_224_quant_edgetpu.tflite") + "@usb:1",
+         "-l", shared_file("labels", "imagenet_labels.txt"),
+         "-i", shared_file("images", "cat.bmp"), "-c", "2"],
+        check=True, capture_output=True, text=True).stdout
+    assert printed.splitlines()[-1].startswith("Egyptian cat: 0.")
