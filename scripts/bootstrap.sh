@@ -12,6 +12,8 @@ packages=(
   libcli11-dev nlohmann-json3-dev libfmt-dev libstb-dev
   libxnnpack-dev libpthreadpool-dev libcpuinfo-dev libfp16-dev
   libarmnn-dev libarmnntfliteparser-dev libarmnn-cpuref-backend22
+  pybind11-dev python3-dev python3-venv python3-pip python3-build python3-setuptools
+  python3-wheel python3-numpy python3-pil python3-pytest
 )
 
 missing=()

@@ -1,0 +1,2 @@
+"""PyCoral's API, run by tpufleet: existing PyCoral programs run unchanged (docs/python.md)."""
+__version__ = "2.0.0"
