@@ -93,11 +93,11 @@ std::map<const DeviceInfo*, std::string> IndexNames(const std::vector<DeviceInfo
   return names;
 }
 
+}  // namespace
+
 bool IsEdgeTpu(const DeviceInfo& d) {
   return d.type == DeviceType::kUsb || d.type == DeviceType::kPci;
 }
-
-}  // namespace
 
 Result<Selector> ParseSelector(std::string_view text) {
   Selector selector;

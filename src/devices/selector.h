@@ -52,6 +52,9 @@ std::string DescribeDevices(const std::vector<DeviceInfo>& devices);
 // "pci@apex_0"; "sim:N" and "cpu" for the others.
 std::string StableDeviceString(const DeviceInfo& device);
 
+// A real Edge TPU (USB or PCIe), not a simulated or CPU device.
+bool IsEdgeTpu(const DeviceInfo& device);
+
 // A model with the device it should run on: "model.tflite", "model.tflite@usb:1",
 // "model.tflite@usb@2-1.3", "dir@host/model.tflite@sim:0". The device is what follows the first
 // '@' that a valid device string follows, so device strings may hold '@' themselves. A file name

@@ -15,10 +15,6 @@
 namespace tpufleet::fleet {
 namespace {
 
-bool IsEdgeTpu(const DeviceInfo& info) {
-  return info.type == DeviceType::kUsb || info.type == DeviceType::kPci;
-}
-
 // The real Edge TPUs open in this process, by (type, path). Guarded by OpenDevicesMutex().
 std::map<std::pair<DeviceType, std::string>, std::weak_ptr<DeviceHandle>>& OpenEdgeTpus() {
   static auto* open = new std::map<std::pair<DeviceType, std::string>, std::weak_ptr<DeviceHandle>>;

@@ -24,8 +24,7 @@ Result<std::vector<std::string>> DevicesToOpen(const std::vector<std::string>& n
   if (!named.empty()) return named;
   std::vector<std::string> edgetpus;
   for (const DeviceInfo& d : available) {
-    if (d.type == DeviceType::kUsb || d.type == DeviceType::kPci)
-      edgetpus.push_back(StableDeviceString(d));
+    if (IsEdgeTpu(d)) edgetpus.push_back(StableDeviceString(d));
   }
   if (edgetpus.empty()) {
     return NotFoundError(
