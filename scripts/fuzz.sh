@@ -1,24 +1,24 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets with clang + ASan/UBSan and runs each for a while.
+# Builds the libFuzzer targets in the clang + ASan/UBSan build (build-asan/, the one
+# scripts/test.sh --sanitize tests) and runs each for a while.
 #   scripts/fuzz.sh [SECONDS_PER_TARGET]   (default 60; the selector and config targets get half)
 # Targets: the model loader, the CPU backend past it (prepare and invoke), the simulator's
 # compiler and timing, the Edge TPU package parser, device strings, configuration parsers.
-# Seeds: every model in ../shared/models, every zoo architecture (small), the hostile models in
-# tests/fixtures/hostile, their Edge TPU packages, device strings, and configuration texts
-# (plans, traces, topologies, Edge TPU options). Crashes are saved in build-fuzz/. Prints each
-# target's executions per second and total executions at the end.
+# Seeds: the models of ../shared/models and the zoo's architectures at their smallest, up to
+# 1 MiB each, the hostile models in tests/fixtures/hostile, the Edge TPU packages of all of
+# them, device strings, and configuration texts (plans, traces, topologies, Edge TPU options).
+# Crashes are saved in build-asan/. Prints each target's executions per second and total
+# executions at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 
-scripts/bootstrap.sh
-scripts/fetch_tflite.sh
-CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DTPUFLEET_TESTS=ON -DTPUFLEET_FUZZ=ON -DTPUFLEET_SANITIZE=ON \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build-fuzz -j2 --target model_fuzzer interpreter_fuzzer sim_fuzzer \
+# The ASan + UBSan build of scripts/test.sh --sanitize: after it, only the fuzz targets are left.
+build_dir=$(scripts/configure.sh --sanitize)
+cmake --build "$build_dir" -j2 --target model_fuzzer interpreter_fuzzer sim_fuzzer \
   edgetpu_package_fuzzer selector_fuzzer config_fuzzer channel_fuzzer write_package_seeds tpufleet
 
-corpus=build-fuzz/corpus
+corpus=$build_dir/corpus
 mkdir -p "$corpus/model" "$corpus/package" "$corpus/selector" "$corpus/config" "$corpus/channel"
 for s in usb pci :0 usb:1 pci:0 "#0" usb#1 cpu sim:3 usb@2-1.3 pci@/dev/apex_0 USB m.tflite@usb@2-1; do
   printf "%s" "$s" > "$corpus/selector/$(printf "%s" "$s" | md5sum | cut -c1-8)"
@@ -57,7 +57,7 @@ if [ -d ../shared/models ]; then cp -f ../shared/models/*.tflite "$corpus/model/
 cp -f tests/fixtures/hostile/*.tflite "$corpus/model/"
 # Every zoo architecture at its smallest of 32x32 or 96x96 with 10 classes (and width 0.25 where it
 # has one), so most fit the interpreter target's budget.
-zoo=build-fuzz/src/tpufleet
+zoo=$build_dir/src/tpufleet
 for arch in $($zoo zoo --list --json | sed -n 's/.*"name": "\([^"]*\)".*/\1/p'); do
   for dtype in uint8 int8; do
     out="$corpus/model/zoo_${arch}_${dtype}.tflite"
@@ -68,9 +68,14 @@ for arch in $($zoo zoo --list --json | sed -n 's/.*"name": "\([^"]*\)".*/\1/p');
     done
   done
 done
-build-fuzz/tests/write_package_seeds "$corpus/package" "$corpus"/model/*.tflite
+"$build_dir"/tests/write_package_seeds "$corpus/package" "$corpus"/model/*.tflite
+# Seeds over the length limit would reach the targets truncated, and large seeds take most of a
+# short run: the model targets see inputs up to 1 MiB, so larger models (the big real ones and
+# the zoo's largest architectures) stay out; their operators appear in the smaller ones.
+max_len=1048576
+find "$corpus/model" -type f -size +"$((max_len / 1024))"k -delete
 
-cd build-fuzz
+cd "$build_dir"
 # run TARGET SECONDS CORPUS [FLAGS]: fuzzes, then prints "TARGET: N executions, M/s".
 run() {
   local target=$1 seconds=$2 dir=$3
@@ -82,10 +87,10 @@ run() {
   echo "$target: ${runs:-0} executions in ${seconds}s, $(( ${runs:-0} / (seconds > 0 ? seconds : 1) ))/s" >>fuzz-summary.txt
 }
 rm -f fuzz-summary.txt
-# -rss_limit_mb leaves room for ASan with the larger seeds; crashes land in build-fuzz/.
-run model_fuzzer "$seconds" corpus/model -max_len=5000000 -rss_limit_mb=4096
-run interpreter_fuzzer "$seconds" corpus/model -max_len=5000000 -rss_limit_mb=4096
-run sim_fuzzer "$seconds" corpus/model -max_len=5000000 -rss_limit_mb=4096
+# -rss_limit_mb leaves room for ASan with the larger models; crashes land in build-asan/.
+run model_fuzzer "$seconds" corpus/model -max_len="$max_len" -rss_limit_mb=4096
+run interpreter_fuzzer "$seconds" corpus/model -max_len="$max_len" -rss_limit_mb=4096
+run sim_fuzzer "$seconds" corpus/model -max_len="$max_len" -rss_limit_mb=4096
 run edgetpu_package_fuzzer "$seconds" corpus/package
 run selector_fuzzer "$((seconds / 2))" corpus/selector
 run config_fuzzer "$((seconds / 2))" corpus/config

@@ -48,9 +48,9 @@ int ParseRuntimeVersion(const std::string& version) {
 std::vector<RuntimeDevice> EdgeTpuApi::List() const {
   std::vector<RuntimeDevice> devices;
   size_t count = 0;
-  EdgeTpuDeviceRecord* records = ListDevices(&count);
+  edgetpu_device* records = ListDevices(&count);
   for (size_t i = 0; records != nullptr && i < count; ++i) {
-    devices.push_back({records[i].type == 0 ? DeviceType::kPci : DeviceType::kUsb,
+    devices.push_back({records[i].type == EDGETPU_APEX_PCI ? DeviceType::kPci : DeviceType::kUsb,
                        records[i].path ? records[i].path : ""});
   }
   if (records != nullptr) FreeDevices(records);

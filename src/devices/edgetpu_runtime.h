@@ -10,21 +10,22 @@
 #include "tpufleet/device.h"
 #include "tpufleet/status.h"
 
+// edgetpu_c.h's types, with its names, so that a function called through a pointer below has
+// exactly the type the library defined it with.
 extern "C" {
 struct TfLiteDelegate;  // TensorFlow Lite's delegate, opaque here
-}
-
-namespace tpufleet {
-
-// Binary layouts of edgetpu_c.h's structs.
-struct EdgeTpuDeviceRecord {
-  int type;  // 0: EDGETPU_APEX_PCI, 1: EDGETPU_APEX_USB
+enum edgetpu_device_type { EDGETPU_APEX_PCI = 0, EDGETPU_APEX_USB = 1 };
+struct edgetpu_device {
+  enum edgetpu_device_type type;
   const char* path;
 };
-struct EdgeTpuOptionRecord {
+struct edgetpu_option {
   const char* name;
   const char* value;
 };
+}
+
+namespace tpufleet {
 
 struct RuntimeDevice {
   DeviceType type = DeviceType::kUsb;
@@ -37,10 +38,10 @@ struct EdgeTpuApi {
   std::string version;      // edgetpu_version(), e.g. "BuildLabel(...), RuntimeVersion(14)"
   int runtime_version = 0;  // the N of RuntimeVersion(N); 0 when the text does not say
 
-  EdgeTpuDeviceRecord* (*ListDevices)(size_t* count) = nullptr;
-  void (*FreeDevices)(EdgeTpuDeviceRecord* devices) = nullptr;
-  TfLiteDelegate* (*CreateDelegate)(int type, const char* path, const EdgeTpuOptionRecord* options,
-                                    size_t count) = nullptr;
+  edgetpu_device* (*ListDevices)(size_t* count) = nullptr;
+  void (*FreeDevices)(edgetpu_device* devices) = nullptr;
+  TfLiteDelegate* (*CreateDelegate)(edgetpu_device_type type, const char* path,
+                                    const edgetpu_option* options, size_t count) = nullptr;
   void (*FreeDelegate)(TfLiteDelegate* delegate) = nullptr;
   const char* (*Version)() = nullptr;
 

@@ -28,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "devices/edgetpu_runtime.h"
 #include "model/model_internal.h"
 #include "sim/sim_device.h"
 
@@ -229,16 +230,6 @@ TfLiteStatus DelegatePrepare(TfLiteContext* context, TfLiteDelegate* delegate) {
 }  // namespace
 
 extern "C" {
-
-enum edgetpu_device_type { EDGETPU_APEX_PCI = 0, EDGETPU_APEX_USB = 1 };
-struct edgetpu_device {
-  enum edgetpu_device_type type;
-  const char* path;
-};
-struct edgetpu_option {
-  const char* name;
-  const char* value;
-};
 
 struct edgetpu_device* edgetpu_list_devices(size_t* num_devices) {
   std::vector<ListedDevice> devices = Listed();

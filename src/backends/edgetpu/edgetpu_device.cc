@@ -88,11 +88,12 @@ Status EdgeTpuDevice::Listed() const {
 }
 
 Status EdgeTpuDevice::CreateDelegate() {
-  std::vector<EdgeTpuOptionRecord> records;
+  std::vector<edgetpu_option> records;
   for (const auto& [name, value] : options_.options)
     records.push_back({name.c_str(), value.c_str()});
-  delegate_ = runtime_.edgetpu.CreateDelegate(info_.type == DeviceType::kPci ? 0 : 1,
-                                              info_.path.c_str(), records.data(), records.size());
+  delegate_ = runtime_.edgetpu.CreateDelegate(
+      info_.type == DeviceType::kPci ? EDGETPU_APEX_PCI : EDGETPU_APEX_USB, info_.path.c_str(),
+      records.data(), records.size());
   if (delegate_ == nullptr) {
     return UnavailableError(fmt::format(
         "edgetpu_create_delegate failed for {} {} (libedgetpu {}, {}); the runtime prints its "
