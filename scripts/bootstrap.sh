@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config
+  build-essential cmake ninja-build pkg-config systemd
   clang libclang-rt-dev clang-format
   libflatbuffers-dev flatbuffers-compiler
   googletest libgtest-dev libgmock-dev libbenchmark-dev
