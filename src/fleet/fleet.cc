@@ -46,6 +46,19 @@ bool RunsOnVirtualRig(const FleetOptions& options, const fleet::DeviceFactory& f
   });
 }
 
+fleet::WorkerOptions WorkerOptionsFrom(const FleetOptions& options) {
+  fleet::WorkerOptions worker;
+  worker.queue_capacity = options.queue_capacity;
+  worker.max_batch = options.max_batch;
+  worker.invocation_timeout_seconds = options.invocation_timeout_seconds;
+  worker.max_deadline_misses = options.max_deadline_misses;
+  worker.max_retries = options.max_retries;
+  worker.max_failures_served_elsewhere = options.max_failures_served_elsewhere;
+  worker.probe_interval = options.probe_interval;
+  worker.spin_wait = options.spin_wait;
+  return worker;
+}
+
 Status UnknownModelError(int model, size_t models) {
   return InvalidArgumentError(fmt::format(
       "unknown model id {}; the fleet has {} models (ids from AddModel)", model, models));
@@ -63,15 +76,7 @@ Result<std::unique_ptr<Fleet>> Fleet::Create(const FleetOptions& options) {
   impl->options = options;
   Impl* raw = impl.get();
   fleet::DeviceFactory* factory = impl->factory.get();
-  fleet::WorkerOptions worker_options;
-  worker_options.queue_capacity = options.queue_capacity;
-  worker_options.max_batch = options.max_batch;
-  worker_options.invocation_timeout_seconds = options.invocation_timeout_seconds;
-  worker_options.max_deadline_misses = options.max_deadline_misses;
-  worker_options.max_retries = options.max_retries;
-  worker_options.max_failures_served_elsewhere = options.max_failures_served_elsewhere;
-  worker_options.probe_interval = options.probe_interval;
-  worker_options.spin_wait = options.spin_wait;
+  fleet::WorkerOptions worker_options = WorkerOptionsFrom(options);
   int threads = options.preparation_threads > 0
                     ? options.preparation_threads
                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

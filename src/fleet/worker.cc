@@ -330,30 +330,34 @@ void Worker::Serve(RequestPtr request) {
       },
       timed_out);
   // A call that answered is never taken for a hang, however close to the timeout it came.
-  if (!run.ok()) {
-    const Status& failure = run.status();
-    if (!timed_out && !PutsDeviceInDoubt(failure)) {
-      return Answer(std::move(request), failure.WithContext(name_), {});
-    }
-    std::string down = DiagnoseFailure(failure, timed_out);
-    if (down.empty()) return RetryElsewhere(std::move(request), failure.WithContext(name_));
-    if (request->attempts <= options_.max_retries) return GoDown(down, std::move(request));
-    // Past its retries, a request that took devices down is not handed to another one.
-    GoDown(down, nullptr);
-    if (request->first_error.ok()) request->first_error = UnavailableError(down);
-    Status first = request->first_error;
-    return Answer(std::move(request), first, {});
-  }
+  if (!run.ok()) return ServeFailure(std::move(request), run.status(), timed_out);
+  ServeSuccess(std::move(request), std::move(run).value());
+}
 
-  Outcome outcome{true, run->reloaded, run->reloaded_bytes};
-  double seconds = run->device_seconds;
+void Worker::ServeFailure(RequestPtr request, const Status& failure, bool timed_out) {
+  if (!timed_out && !PutsDeviceInDoubt(failure)) {
+    return Answer(std::move(request), failure.WithContext(name_), {});
+  }
+  std::string down = DiagnoseFailure(failure, timed_out);
+  if (down.empty()) return RetryElsewhere(std::move(request), failure.WithContext(name_));
+  if (request->attempts <= options_.max_retries) return GoDown(down, std::move(request));
+  // Past its retries, a request that took devices down is not handed to another one.
+  GoDown(down, nullptr);
+  if (request->first_error.ok()) request->first_error = UnavailableError(down);
+  Status first = request->first_error;
+  Answer(std::move(request), first, {});
+}
+
+void Worker::ServeSuccess(RequestPtr request, backends::RunResult run) {
+  Outcome outcome{true, run.reloaded, run.reloaded_bytes};
+  double seconds = run.device_seconds;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     metrics_.busy_seconds += seconds;
-    service_seconds_ = UpdateServiceSeconds(service_seconds_, seconds, run->reloaded);
-    if (run->reloaded) {
+    service_seconds_ = UpdateServiceSeconds(service_seconds_, seconds, run.reloaded);
+    if (run.reloaded) {
       ++metrics_.reloads;
-      metrics_.reloaded_bytes += run->reloaded_bytes;
+      metrics_.reloaded_bytes += run.reloaded_bytes;
     }
     resident_token_ = TokenLocked(request->model);
   }
@@ -379,14 +383,12 @@ void Worker::Serve(RequestPtr request) {
   } else {
     deadline_misses_ = 0;
     RecordSuccess();
-    answer->outputs = std::move(run->outputs);
+    answer->outputs = std::move(run.outputs);
     answer->device = name_;
     answer->device_seconds = seconds;
-    answer->timing_only = run->timing_only;
+    answer->timing_only = run.timing_only;
     answer->attempts = request->attempts;
-  }
-  // Those it failed before now look like devices that fail what others can do.
-  if (answer.ok()) {
+    // Those it failed before now look like devices that fail what others can do.
     for (Worker* failed : request->failed_on) {
       if (failed != this) failed->FailedWhatAnotherServed();
     }

@@ -96,6 +96,10 @@ class Worker {
   // The caching token `model` was prepared with here; 0 before it is prepared.
   uint64_t TokenLocked(int model) const;
   void Serve(RequestPtr request);
+  // After the device call: the request's own error, a retry elsewhere, or the device down.
+  void ServeFailure(RequestPtr request, const Status& failure, bool timed_out);
+  // After the device answered: metrics, the modeled-hang and deadline checks, the answer.
+  void ServeSuccess(RequestPtr request, backends::RunResult run);
   void ServePrepare(RequestPtr request);
   Result<backends::Program*> ProgramFor(int model);
   // Runs one blocking device call under the watchdog; `timed_out` says whether it interrupted.
