@@ -101,11 +101,15 @@ struct ModelMetrics {
 };
 
 struct FleetMetrics {
-  // "wall" or "virtual". Latencies are always wall time. Device times (busy_seconds, the
-  // fraction, InferenceResult::device_seconds) are measured on real devices and modeled on
-  // simulated ones; in virtual time elapsed_seconds is modeled too.
+  // "wall", or "virtual" for a fleet of simulated devices in virtual time, which runs as one
+  // discrete-event simulation on its rig's clock: there every figure is modeled (the same
+  // requests give the same figures bit for bit), latencies included, from each request's
+  // modeled arrival to its modeled answer. On the wall clock, latencies and elapsed_seconds are
+  // wall time and device times (busy_seconds, the fraction, InferenceResult::device_seconds) are
+  // measured on real devices and modeled on simulated ones.
   std::string clock = "wall";
-  // Wall time since the fleet started; in virtual time, the longest device timeline.
+  std::string latency_clock = "wall";  // what latencies are measured in: "wall" or "modeled"
+  // Wall time since the fleet started; in virtual time, the rig's modeled time now.
   double elapsed_seconds = 0;
   std::vector<DeviceMetrics> devices;
   std::vector<ModelMetrics> models;
@@ -163,6 +167,9 @@ class Fleet {
   // after it, UNAVAILABLE when every device is down or the fleet is shutting down, the model's
   // AddModel error if it could not be prepared, or the device's error. A request whose device
   // fails is retried on another before it is answered (InferenceResult::attempts).
+  // In virtual time the future is deferred (waiting on it lets modeled time pass until the
+  // answer is due) and the request arrives at the calling thread's modeled time: 0, then the
+  // modeled time of the last answer it waited for (docs/fleet.md).
   std::future<Result<InferenceResult>> Submit(
       int model, TensorList inputs,
       std::optional<std::chrono::steady_clock::time_point> deadline = {});
@@ -176,6 +183,13 @@ class Fleet {
   std::future<Result<InferenceResult>> SubmitImage(
       int model, std::string image_path,
       std::optional<std::chrono::steady_clock::time_point> deadline = {});
+  // In virtual time (FleetMetrics::clock "virtual"): Submit at a modeled arrival time, in
+  // seconds on the rig's clock, as a trace replays. A time the rig has passed already means its
+  // present. The future is deferred, as every future of a virtual-time fleet: waiting on it lets
+  // modeled time pass until its answer is due (docs/fleet.md). FAILED_PRECONDITION on the wall
+  // clock, INVALID_ARGUMENT for a negative or infinite time; otherwise as Submit.
+  std::future<Result<InferenceResult>> SubmitAt(double modeled_seconds, int model,
+                                                TensorList inputs);
   // Submit and wait: blocks until the answer, which takes the queue ahead of it and, when a
   // device hangs, up to invocation_timeout_seconds before another device retries it.
   Result<InferenceResult> Run(int model, TensorList inputs);

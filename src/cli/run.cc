@@ -178,45 +178,38 @@ std::vector<std::string> SplitCommas(const std::string& text) {
   return parts;
 }
 
-int Run(const RunArgs& args) {
-  std::optional<planner::PlanFile> plan;
-  if (!args.plan.empty()) {
-    if (!args.models.empty() || !args.devices.empty() || !args.topology.empty()) {
-      return ReportFailure(InvalidArgumentError(
-          "--plan gives the models, devices and topology; leave out models, --devices and "
-          "--topology"));
-    }
-    Result<std::string> text = ReadTextFile(args.plan, "the plan");
-    Result<planner::PlanFile> parsed =
-        text.ok() ? planner::ParsePlanFile(text.value()) : Result<planner::PlanFile>(text.status());
-    if (!parsed.ok()) return ReportFailure(parsed.status().WithContext(args.plan));
-    plan = std::move(parsed).value();
-  } else if (args.models.empty()) {
-    return ReportFailure(InvalidArgumentError("give models to run, or --plan FILE"));
+// The plan file --plan names, checked against the other arguments; none without --plan.
+Result<std::optional<planner::PlanFile>> ReadPlan(const RunArgs& args) {
+  if (args.plan.empty()) {
+    if (args.models.empty()) return InvalidArgumentError("give models to run, or --plan FILE");
+    return std::optional<planner::PlanFile>();
   }
-  std::vector<std::string> specs = args.models;
-  if (plan) {
-    specs.clear();
-    for (const auto& [name, rate] : plan->models) specs.push_back(name);
+  if (!args.models.empty() || !args.devices.empty() || !args.topology.empty()) {
+    return InvalidArgumentError(
+        "--plan gives the models, devices and topology; leave out models, --devices and "
+        "--topology");
   }
-  Result<std::vector<Placed>> loaded = LoadModels(specs, args.labels);
-  if (!loaded.ok()) return ReportFailure(loaded.status());
-  std::vector<Placed>& placed = loaded.value();
+  Result<std::string> text = ReadTextFile(args.plan, "the plan");
+  Result<planner::PlanFile> parsed =
+      text.ok() ? planner::ParsePlanFile(text.value()) : Result<planner::PlanFile>(text.status());
+  if (!parsed.ok()) return parsed.status().WithContext(args.plan);
+  return std::optional<planner::PlanFile>(std::move(parsed).value());
+}
+
+// The fleet the arguments (or the plan) describe, for `total` requests submitted at once.
+Result<FleetOptions> RunFleetOptions(const RunArgs& args,
+                                     const std::optional<planner::PlanFile>& plan,
+                                     const std::vector<Placed>& placed, size_t total) {
   FleetOptions options;
   if (plan) {
     options.sim_topology_json = plan->topology_json;
   } else {
-    Result<std::string> read = ReadTopologyFile(args.topology);
-    if (!read.ok()) return ReportFailure(read.status());
-    options.sim_topology_json = std::move(read).value();
+    TPUFLEET_ASSIGN_OR_RETURN(options.sim_topology_json, ReadTopologyFile(args.topology));
   }
   options.devices = plan ? plan->devices : SplitCommas(args.devices);
   if (options.devices.empty()) {
-    Result<std::vector<std::string>> devices = DefaultDevices(placed, options.sim_topology_json);
-    if (!devices.ok()) return ReportFailure(devices.status());
-    options.devices = std::move(devices).value();
+    TPUFLEET_ASSIGN_OR_RETURN(options.devices, DefaultDevices(placed, options.sim_topology_json));
   }
-  const size_t total = static_cast<size_t>(args.count) * placed.size() * args.inputs.size();
   options.queue_capacity = std::max<size_t>(options.queue_capacity, total);  // no back-pressure
   options.real_time = args.real_time;
   options.strict = args.strict;
@@ -224,18 +217,21 @@ int Run(const RunArgs& args) {
   options.isolate = args.isolate;
   options.allow_timing_only = true;  // answers say so, and the command prints it
   for (const std::string& option : args.edgetpu_options) {
-    Result<std::vector<backends::EdgeTpuOption>> parsed = backends::ParseEdgeTpuOptions(option);
-    if (!parsed.ok()) return ReportFailure(parsed.status());
-    options.edgetpu_options.insert(options.edgetpu_options.end(), parsed->begin(), parsed->end());
+    TPUFLEET_ASSIGN_OR_RETURN(std::vector<backends::EdgeTpuOption> parsed,
+                              backends::ParseEdgeTpuOptions(option));
+    options.edgetpu_options.insert(options.edgetpu_options.end(), parsed.begin(), parsed.end());
   }
-  Result<std::unique_ptr<Fleet>> created = Fleet::Create(options);
-  if (!created.ok()) return ReportFailure(created.status());
-  Fleet& fleet = *created.value();
-  Status added = plan ? PlaceFromPlan(*plan, placed, fleet) : Place(placed, fleet);
-  if (!added.ok()) return ReportFailure(added);
+  return options;
+}
 
-  // Every repetition of every model on every image, submitted at once; the fleet's preparation
-  // threads decode and resize while the devices run.
+// The first answer of each (model, image) pair, the one shown.
+using ShownAnswers = std::map<std::pair<size_t, size_t>, Result<InferenceResult>>;
+
+// Every repetition of every model on every image, submitted at once (the fleet's preparation
+// threads decode and resize while the devices run), then awaited. `failures` counts the
+// answers that failed.
+ShownAnswers SubmitAndAwait(const RunArgs& args, const std::vector<Placed>& placed, Fleet& fleet,
+                            size_t total, int& failures) {
   struct Job {
     size_t model, input;
     std::future<Result<InferenceResult>> answer;
@@ -249,18 +245,23 @@ int Run(const RunArgs& args) {
     }
   }
   Progress progress(static_cast<int>(total), !args.json && total >= 100);
-  // The first answer of each (model, image) pair is the one shown; any failure makes exit 1.
-  std::map<std::pair<size_t, size_t>, Result<InferenceResult>> shown;
-  int failures = 0;
+  ShownAnswers shown;
+  failures = 0;
   for (Job& job : jobs) {
     Result<InferenceResult> answer = job.answer.get();
     failures += answer.ok() ? 0 : 1;
     shown.try_emplace({job.model, job.input}, std::move(answer));
     progress.Step("running");
   }
+  return shown;
+}
 
+// Prints each shown answer as Coral's examples do (unless --json or --quiet); returns them as
+// JSON entries.
+json PrintAnswers(const RunArgs& args, const std::vector<Placed>& placed,
+                  const ShownAnswers& shown) {
   json results = json::array();
-  for (auto& [key, answer] : shown) {
+  for (const auto& [key, answer] : shown) {
     const Placed& p = placed[key.first];
     std::string image = args.inputs[key.second];
     json entry = {{"model", p.model->name()}, {"input", image}};
@@ -290,7 +291,13 @@ int Run(const RunArgs& args) {
     if (!args.json && !args.quiet) std::cout << text << "\n";
     results.push_back(entry);
   }
-  FleetMetrics metrics = fleet.Metrics();
+  return results;
+}
+
+// The results as JSON with the metrics (--json), or the metrics as --metrics asks; then the
+// profiles --profile asks for.
+void PrintReport(const RunArgs& args, const std::vector<Placed>& placed, const json& results,
+                 const FleetMetrics& metrics) {
   if (args.json) {
     std::cout << json{{"results", results}, {"metrics", json::parse(MetricsJson(metrics))}}.dump(2)
               << "\n";
@@ -301,16 +308,40 @@ int Run(const RunArgs& args) {
   } else if (args.metrics == "prometheus") {
     std::cout << MetricsPrometheus(metrics);
   }
-  if (args.profile && !args.json) {
-    for (const Placed& p : placed) {
-      // A model the CPU cannot run (compiled for the Edge TPU, say) has no profile; that is
-      // said, and does not fail the run.
-      if (Status s = Profile(p, args.inputs[0], args.threads); !s.ok()) {
-        std::cout << fmt::format("-------PROFILE-------- {}: none ({})\n", p.model->name(),
-                                 s.message());
-      }
+  if (!args.profile || args.json) return;
+  for (const Placed& p : placed) {
+    // A model the CPU cannot run (compiled for the Edge TPU, say) has no profile; that is said,
+    // and does not fail the run.
+    if (Status s = Profile(p, args.inputs[0], args.threads); !s.ok()) {
+      std::cout << fmt::format("-------PROFILE-------- {}: none ({})\n", p.model->name(),
+                               s.message());
     }
   }
+}
+
+int Run(const RunArgs& args) {
+  Result<std::optional<planner::PlanFile>> read_plan = ReadPlan(args);
+  if (!read_plan.ok()) return ReportFailure(read_plan.status());
+  const std::optional<planner::PlanFile>& plan = read_plan.value();
+  std::vector<std::string> specs = args.models;
+  if (plan) {
+    specs.clear();
+    for (const auto& [name, rate] : plan->models) specs.push_back(name);
+  }
+  Result<std::vector<Placed>> loaded = LoadModels(specs, args.labels);
+  if (!loaded.ok()) return ReportFailure(loaded.status());
+  std::vector<Placed>& placed = loaded.value();
+  const size_t total = static_cast<size_t>(args.count) * placed.size() * args.inputs.size();
+  Result<FleetOptions> options = RunFleetOptions(args, plan, placed, total);
+  if (!options.ok()) return ReportFailure(options.status());
+  Result<std::unique_ptr<Fleet>> created = Fleet::Create(options.value());
+  if (!created.ok()) return ReportFailure(created.status());
+  Fleet& fleet = *created.value();
+  Status added = plan ? PlaceFromPlan(*plan, placed, fleet) : Place(placed, fleet);
+  if (!added.ok()) return ReportFailure(added);
+  int failures = 0;
+  ShownAnswers shown = SubmitAndAwait(args, placed, fleet, total, failures);
+  PrintReport(args, placed, PrintAnswers(args, placed, shown), fleet.Metrics());
   return failures == 0 ? 0 : 1;
 }
 

@@ -127,8 +127,13 @@ Result<std::unique_ptr<backends::Device>> DeviceFactory::OpenNew(const DeviceInf
   config.allow_timing_only = options_.allow_timing_only;
   std::shared_ptr<sim::SimBus>& bus = buses_[config.hardware.bus];
   if (!bus) bus = std::make_shared<sim::SimBus>();
-  return std::unique_ptr<backends::Device>(
-      new sim::SimDevice(index, config, wall_clock_ ? wall_clock_ : sim::MakeVirtualClock(), bus));
+  std::shared_ptr<sim::SimClock> clock = wall_clock_;
+  if (!clock) clock = rig_clock_ ? rig_clock_->AddLane() : sim::MakeVirtualClock();
+  return std::unique_ptr<backends::Device>(new sim::SimDevice(index, config, clock, bus));
+}
+
+void DeviceFactory::UseRigClock() {
+  if (!wall_clock_ && !rig_clock_) rig_clock_ = std::make_shared<sim::RigClock>();
 }
 
 Result<std::unique_ptr<backends::Device>> DeviceFactory::OpenEdgeTpu(const DeviceInfo& info) {

@@ -2,7 +2,8 @@
 // (found in sysfs and by libedgetpu, `:N` indexed in libedgetpu's order, `#N` in the stable one;
 // opened in this process or isolated in a child, once per process and shared), simulated Edge
 // TPUs from a rig (devices on one bus share it; in real time they share one wall clock, in
-// virtual time each has its own timeline), and the CPU.
+// virtual time each has its own timeline, or with UseRigClock a lane of the rig's one clock), and
+// the CPU.
 #pragma once
 
 #include <map>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "backends/device.h"
+#include "sim/rig_clock.h"
 #include "sim/sim_device.h"
 #include "tpufleet/device.h"
 
@@ -37,6 +39,11 @@ class DeviceFactory {
   Result<DevicePtr> OpenShared(const std::string& device_string);
   Result<DevicePtr> OpenShared(const DeviceInfo& info);
 
+  // In virtual time, simulated devices opened from now on get lanes of one clock (in the order
+  // opened) for whoever steps the rig (a fleet's VirtualRig); null until then.
+  void UseRigClock();
+  const std::shared_ptr<sim::RigClock>& rig_clock() const { return rig_clock_; }
+
  private:
   DeviceFactory() = default;
   Result<std::unique_ptr<backends::Device>> OpenNew(const DeviceInfo& info);
@@ -47,6 +54,7 @@ class DeviceFactory {
   std::vector<DeviceInfo> available_;
   std::map<int, std::shared_ptr<sim::SimBus>> buses_;
   std::shared_ptr<sim::SimClock> wall_clock_;  // real time only
+  std::shared_ptr<sim::RigClock> rig_clock_;
 };
 
 }  // namespace tpufleet::fleet

@@ -60,7 +60,7 @@ std::vector<int> Fleet::Impl::CurrentDevicesLocked(const ModelEntry& entry) cons
   return current.empty() ? entry.home : current;
 }
 
-Status Fleet::Impl::Dispatch(RequestPtr& request, bool admitted) {
+Status Fleet::Impl::Dispatch(RequestPtr& request, bool admitted, int* chosen) {
   // A device may go down between choosing it and queueing on it: then choose again. Each round
   // either queues the request or sees one more device down, so this ends.
   Status last;
@@ -106,6 +106,7 @@ Status Fleet::Impl::Dispatch(RequestPtr& request, bool admitted) {
     bool only_down = true;
     for (size_t i : fleet::DispatchOrder(loads, options.max_batch)) {
       last = workers[candidates[i]]->Enqueue(request, admitted);
+      if (last.ok() && chosen != nullptr) *chosen = candidates[i];
       if (last.ok()) return last;
       only_down = only_down && last.code() == StatusCode::kUnavailable;
     }
@@ -114,17 +115,23 @@ Status Fleet::Impl::Dispatch(RequestPtr& request, bool admitted) {
   return last;
 }
 
-void Fleet::Impl::DispatchOrAnswer(RequestPtr request, bool admitted) {
-  Status dispatched = Dispatch(request, admitted);
-  if (dispatched.ok()) return;
+int Fleet::Impl::DispatchOrAnswer(RequestPtr request, bool admitted) {
+  int chosen = -1;
+  Status dispatched = Dispatch(request, admitted, &chosen);
+  if (dispatched.ok()) return chosen;
   OnAnswer(*request, {});
   AnswerUnserved(request, dispatched);
+  return -1;
 }
 
 void Fleet::Impl::OnRedispatch(std::vector<RequestPtr> requests) {
   {
     std::lock_guard<std::mutex> lock(redispatch_mutex);
-    for (RequestPtr& request : requests) redispatch_queue.push_back(std::move(request));
+    for (RequestPtr& request : requests) {
+      // On a virtual-time rig it arrives again at the modeled instant it was handed back.
+      if (rig && !request->prepare_only && rig->Arrive(request, /*admitted=*/true)) continue;
+      redispatch_queue.push_back(std::move(request));
+    }
   }
   redispatch_wake.notify_one();
 }

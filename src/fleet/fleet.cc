@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <thread>
 
 #include "common/image.h"
@@ -35,6 +36,29 @@ Result<std::vector<std::string>> DevicesToOpen(const std::vector<std::string>& n
   return edgetpus;
 }
 
+// A fleet runs on one virtual-time rig when time is virtual and every device is simulated.
+bool RunsOnVirtualRig(const FleetOptions& options, const fleet::DeviceFactory& factory,
+                      const std::vector<std::string>& devices) {
+  if (options.real_time) return false;
+  return std::all_of(devices.begin(), devices.end(), [&](const std::string& text) {
+    Result<const DeviceInfo*> info = factory.Resolve(text);
+    return info.ok() && info.value()->type == DeviceType::kSim;
+  });
+}
+
+fleet::WorkerOptions WorkerOptionsFrom(const FleetOptions& options) {
+  fleet::WorkerOptions worker;
+  worker.queue_capacity = options.queue_capacity;
+  worker.max_batch = options.max_batch;
+  worker.invocation_timeout_seconds = options.invocation_timeout_seconds;
+  worker.max_deadline_misses = options.max_deadline_misses;
+  worker.max_retries = options.max_retries;
+  worker.max_failures_served_elsewhere = options.max_failures_served_elsewhere;
+  worker.probe_interval = options.probe_interval;
+  worker.spin_wait = options.spin_wait;
+  return worker;
+}
+
 Status UnknownModelError(int model, size_t models) {
   return InvalidArgumentError(fmt::format(
       "unknown model id {}; the fleet has {} models (ids from AddModel)", model, models));
@@ -52,15 +76,7 @@ Result<std::unique_ptr<Fleet>> Fleet::Create(const FleetOptions& options) {
   impl->options = options;
   Impl* raw = impl.get();
   fleet::DeviceFactory* factory = impl->factory.get();
-  fleet::WorkerOptions worker_options;
-  worker_options.queue_capacity = options.queue_capacity;
-  worker_options.max_batch = options.max_batch;
-  worker_options.invocation_timeout_seconds = options.invocation_timeout_seconds;
-  worker_options.max_deadline_misses = options.max_deadline_misses;
-  worker_options.max_retries = options.max_retries;
-  worker_options.max_failures_served_elsewhere = options.max_failures_served_elsewhere;
-  worker_options.probe_interval = options.probe_interval;
-  worker_options.spin_wait = options.spin_wait;
+  fleet::WorkerOptions worker_options = WorkerOptionsFrom(options);
   int threads = options.preparation_threads > 0
                     ? options.preparation_threads
                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -68,6 +84,8 @@ Result<std::unique_ptr<Fleet>> Fleet::Create(const FleetOptions& options) {
   std::unique_ptr<Fleet> fleet(new Fleet(std::move(impl)));  // stops the threads on any error
   TPUFLEET_ASSIGN_OR_RETURN(std::vector<std::string> devices,
                             DevicesToOpen(options.devices, factory->available()));
+  if (RunsOnVirtualRig(options, *factory, devices)) factory->UseRigClock();
+  std::vector<std::unique_ptr<backends::Device>> opened;
   for (const std::string& text : devices) {
     TPUFLEET_ASSIGN_OR_RETURN(std::unique_ptr<backends::Device> device, factory->Open(text));
     const std::string& name = device->info().name;
@@ -77,14 +95,25 @@ Result<std::unique_ptr<Fleet>> Fleet::Create(const FleetOptions& options) {
           fmt::format("device {} is listed twice", StableDeviceString(device->info())));
     }
     raw->infos.push_back(device->info());
-    raw->workers.push_back(std::make_unique<Worker>(
-        std::move(device), worker_options,
-        [raw](std::vector<RequestPtr> requests) { raw->OnRedispatch(std::move(requests)); },
-        [raw](const fleet::Request& r, const fleet::Outcome& o) { raw->OnAnswer(r, o); }));
+    opened.push_back(std::move(device));
   }
-  if (raw->workers.empty()) return InvalidArgumentError("a fleet needs at least one device");
+  if (opened.empty()) return InvalidArgumentError("a fleet needs at least one device");
+  if (factory->rig_clock()) {  // lane i is the i-th device opened
+    raw->rig = std::make_shared<fleet::VirtualRig>(
+        factory->rig_clock(), [raw](RequestPtr request, bool admitted) {
+          return raw->DispatchOrAnswer(std::move(request), admitted);
+        });
+  }
+  for (size_t d = 0; d < opened.size(); ++d) {
+    raw->workers.push_back(std::make_unique<Worker>(
+        std::move(opened[d]), worker_options,
+        [raw](std::vector<RequestPtr> requests) { raw->OnRedispatch(std::move(requests)); },
+        [raw](const fleet::Request& r, const fleet::Outcome& o) { raw->OnAnswer(r, o); },
+        raw->rig.get(), d));
+  }
   // Once the workers are all there (these threads read the list), and before any model, so
   // before any worker can hand a request back.
+  if (raw->rig) raw->rig->Start();
   raw->redispatcher = std::thread([raw] { raw->RedispatchLoop(); });
   if (options.invocation_timeout_seconds > 0) {
     raw->watchdog = std::thread([raw] { raw->WatchTimeouts(); });
@@ -96,6 +125,8 @@ Fleet::Fleet(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Fleet::~Fleet() {
   impl_->preparation->Drain();  // prepared requests are dispatched like any other
+  // Modeled time runs to the end: every arrival is served on the rig's clock.
+  if (impl_->rig) impl_->rig->Close();
   {
     std::lock_guard<std::mutex> lock(impl_->mutex);
     impl_->closing = true;
@@ -168,14 +199,50 @@ RequestPtr Fleet::Impl::NewRequest(int model, std::optional<Clock::time_point> d
   return request;
 }
 
+std::future<Result<InferenceResult>> Fleet::Impl::Admit(RequestPtr request,
+                                                        std::future<Result<InferenceResult>> answer,
+                                                        std::optional<double> at) {
+  if (!rig) {
+    DispatchOrAnswer(std::move(request), /*admitted=*/false);
+    return answer;
+  }
+  auto ticket = std::make_shared<fleet::RigTicket>();
+  request->ticket = ticket;
+  rig->Stamp(*request, at);
+  if (!rig->Arrive(request, /*admitted=*/false)) {  // the rig runs freely only from ~Fleet
+    DispatchOrAnswer(std::move(request), /*admitted=*/false);
+  }
+  return rig->Deferred(std::move(answer), std::move(ticket));
+}
+
 std::future<Result<InferenceResult>> Fleet::Submit(int model, TensorList inputs,
                                                    std::optional<Clock::time_point> deadline) {
   std::future<Result<InferenceResult>> future;
   RequestPtr request = impl_->NewRequest(model, deadline, future);
   if (!request) return future;
   request->inputs = std::move(inputs);
-  impl_->DispatchOrAnswer(std::move(request), /*admitted=*/false);
-  return future;
+  return impl_->Admit(std::move(request), std::move(future), std::nullopt);
+}
+
+std::future<Result<InferenceResult>> Fleet::SubmitAt(double modeled_seconds, int model,
+                                                     TensorList inputs) {
+  std::future<Result<InferenceResult>> future;
+  if (!impl_->rig || !std::isfinite(modeled_seconds) || modeled_seconds < 0) {
+    std::promise<Result<InferenceResult>> refused;
+    future = refused.get_future();
+    refused.set_value(impl_->rig
+                          ? InvalidArgumentError(fmt::format(
+                                "modeled arrival time {} must be a finite number of seconds >= 0",
+                                modeled_seconds))
+                          : FailedPreconditionError(
+                                "SubmitAt needs a fleet in virtual time: simulated devices only, "
+                                "real_time off; use Submit"));
+    return future;
+  }
+  RequestPtr request = impl_->NewRequest(model, std::nullopt, future);
+  if (!request) return future;
+  request->inputs = std::move(inputs);
+  return impl_->Admit(std::move(request), std::move(future), modeled_seconds);
 }
 
 std::future<Result<InferenceResult>> Fleet::Submit(int model, Preparation prepare,
@@ -188,6 +255,12 @@ std::future<Result<InferenceResult>> Fleet::Submit(int model, Preparation prepar
     std::lock_guard<std::mutex> lock(impl_->mutex);
     target = impl_->models[model]->model;
   }
+  std::shared_ptr<fleet::RigTicket> ticket;
+  if (impl_->rig) {  // it arrives once prepared
+    ticket = std::make_shared<fleet::RigTicket>();
+    request->ticket = ticket;
+    impl_->rig->Stamp(*request, std::nullopt);
+  }
   auto held = std::make_shared<RequestPtr>(std::move(request));
   Impl* impl = impl_.get();
   impl_->preparation->Post([impl, held, target, prepare = std::move(prepare)] {
@@ -198,9 +271,11 @@ std::future<Result<InferenceResult>> Fleet::Submit(int model, Preparation prepar
       return AnswerUnserved(request, inputs.status());
     }
     request->inputs = std::move(inputs).value();
-    impl->DispatchOrAnswer(std::move(request), /*admitted=*/false);
+    if (!impl->rig || !impl->rig->Arrive(request, /*admitted=*/false)) {
+      impl->DispatchOrAnswer(std::move(request), /*admitted=*/false);
+    }
   });
-  return future;
+  return ticket ? impl_->rig->Deferred(std::move(future), std::move(ticket)) : std::move(future);
 }
 
 std::future<Result<InferenceResult>> Fleet::SubmitImage(int model, std::string image_path,
@@ -216,7 +291,7 @@ std::future<Result<InferenceResult>> Fleet::SubmitImage(int model, std::string i
 
 Result<InferenceResult> Fleet::Run(int model, TensorList inputs) {
   std::future<Result<InferenceResult>> answer = Submit(model, std::move(inputs));
-  if (impl_->options.spin_wait) {
+  if (impl_->options.spin_wait && !impl_->rig) {
     // As the workers do: poll briefly before sleeping, so a quick answer is not delayed by the
     // tens of microseconds it takes to wake a thread whose core went idle.
     Clock::time_point until = Clock::now() + std::chrono::microseconds(50);

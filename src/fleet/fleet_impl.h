@@ -13,6 +13,7 @@
 #include "fleet/device_factory.h"
 #include "fleet/model_stats.h"
 #include "fleet/request.h"
+#include "fleet/virtual_rig.h"
 #include "fleet/worker.h"
 #include "tpufleet/fleet.h"
 
@@ -40,6 +41,8 @@ struct Fleet::Impl {
   std::vector<DeviceInfo> infos;
   std::vector<std::unique_ptr<fleet::Worker>> workers;
   std::unique_ptr<ThreadPool> preparation;
+  // A rig of simulated devices in virtual time: one discrete-event clock (null otherwise).
+  std::shared_ptr<fleet::VirtualRig> rig;
 
   mutable std::mutex mutex;  // models (the vector and each entry's placement), closing
   std::vector<std::unique_ptr<ModelEntry>> models;
@@ -67,9 +70,16 @@ struct Fleet::Impl {
   // dispatch.cc
   // Queues `request` on a device that can run its model; `admitted` requests (handed back by a
   // worker) are queued even past a full queue.
-  Status Dispatch(fleet::RequestPtr& request, bool admitted);
-  // Dispatches, or answers with the reason no device took the request.
-  void DispatchOrAnswer(fleet::RequestPtr request, bool admitted);
+  // `chosen` (optional) gets the index of the worker that queued it.
+  Status Dispatch(fleet::RequestPtr& request, bool admitted, int* chosen = nullptr);
+  // Dispatches, or answers with the reason no device took the request. Returns the index of
+  // the worker that queued it, or -1.
+  int DispatchOrAnswer(fleet::RequestPtr request, bool admitted);
+  // Where a submitted request goes: to its device now, or on a virtual-time rig, into the
+  // rig's arrivals (stamped at `at`, else the submitting thread's modeled time).
+  std::future<Result<InferenceResult>> Admit(fleet::RequestPtr request,
+                                             std::future<Result<InferenceResult>> answer,
+                                             std::optional<double> at);
   // Where requests for `entry` go now: its healthy home devices, else (failover) the healthy
   // devices of the same kind; its home devices when none is healthy.
   std::vector<int> CurrentDevicesLocked(const ModelEntry& entry) const;

@@ -9,27 +9,29 @@ namespace tpufleet {
 
 void Fleet::Impl::OnAnswer(const fleet::Request& request, const fleet::Outcome& outcome) {
   if (request.stats == nullptr) return;  // prepare-only
-  request.stats->RecordAnswer(
-      outcome.ok, outcome.reloaded, outcome.reloaded_bytes,
-      std::chrono::duration<double>(fleet::Clock::now() - request.submitted).count());
+  double latency = 0;
+  if (rig) {
+    double finish = outcome.modeled_finish.value_or(rig->Now());
+    latency = std::max(0.0, finish - request.arrival);
+    rig->Answered(request, finish);
+  } else {
+    latency = outcome.latency_seconds.value_or(
+        std::chrono::duration<double>(fleet::Clock::now() - request.submitted).count());
+  }
+  request.stats->RecordAnswer(outcome.ok, outcome.reloaded, outcome.reloaded_bytes, latency);
 }
 
 FleetMetrics Fleet::Metrics() const {
   FleetMetrics metrics;
-  bool virtual_time = !impl_->options.real_time;
   for (size_t d = 0; d < impl_->workers.size(); ++d) {
     metrics.devices.push_back(impl_->workers[d]->metrics());
-    virtual_time = virtual_time && impl_->infos[d].type == DeviceType::kSim;
   }
+  const bool virtual_time = impl_->rig != nullptr;
   metrics.clock = virtual_time ? "virtual" : "wall";
-  // In virtual time every device's timeline starts at 0 and advances only while it works.
-  for (const DeviceMetrics& d : metrics.devices) {
-    metrics.elapsed_seconds = std::max(metrics.elapsed_seconds, d.busy_seconds);
-  }
-  if (!virtual_time) {
-    metrics.elapsed_seconds =
-        std::chrono::duration<double>(fleet::Clock::now() - impl_->started).count();
-  }
+  metrics.latency_clock = virtual_time ? "modeled" : "wall";
+  metrics.elapsed_seconds =
+      virtual_time ? impl_->rig->Now()
+                   : std::chrono::duration<double>(fleet::Clock::now() - impl_->started).count();
   for (DeviceMetrics& d : metrics.devices) {
     d.busy_fraction = metrics.elapsed_seconds > 0 ? d.busy_seconds / metrics.elapsed_seconds : 0;
   }

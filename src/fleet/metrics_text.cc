@@ -92,6 +92,7 @@ std::string MetricsJson(const FleetMetrics& metrics) {
                       {"latency_sum_seconds", m.latency_sum_seconds}});
   }
   return json{{"clock", metrics.clock},
+              {"latency_clock", metrics.latency_clock},
               {"elapsed_seconds", metrics.elapsed_seconds},
               {"devices", devices},
               {"models", models}}
@@ -101,9 +102,9 @@ std::string MetricsJson(const FleetMetrics& metrics) {
 std::string MetricsPrometheus(const FleetMetrics& metrics) {
   std::string out = fmt::format(
       "# HELP tpufleet_elapsed_seconds Time the fleet has run (wall time; in virtual time, the "
-      "longest modeled device timeline).\n# TYPE tpufleet_elapsed_seconds gauge\n"
-      "tpufleet_elapsed_seconds{{clock=\"{}\"}} {}\n",
-      metrics.clock, metrics.elapsed_seconds);
+      "rig's modeled time).\n# TYPE tpufleet_elapsed_seconds gauge\n"
+      "tpufleet_elapsed_seconds{{clock=\"{}\",latency_clock=\"{}\"}} {}\n",
+      metrics.clock, metrics.latency_clock, metrics.elapsed_seconds);
   using D = DeviceMetrics;
   std::vector<Series<D>> device_series = {
       {"tpufleet_device_up", "gauge", "1 while the device takes requests, 0 while it is down.",

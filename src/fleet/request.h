@@ -17,6 +17,12 @@ using Clock = std::chrono::steady_clock;
 
 class Worker;
 
+// What a waiter on a virtual-time rig learns of its request: its answer's modeled time (-1:
+// not answered yet). Guarded by the rig's lock.
+struct RigTicket {
+  double finish = -1;
+};
+
 struct Request {
   int model = 0;
   TensorList inputs;
@@ -32,6 +38,11 @@ struct Request {
   // Only prepare the model's program (compile, load, check): answered with no outputs and not
   // counted in metrics. Lets AddModel report a model a device cannot run at once.
   bool prepare_only = false;
+  // On a virtual-time rig (fleet/virtual_rig.h): the modeled arrival, the place among arrivals
+  // at one instant, and what the waiter is told.
+  double arrival = 0;
+  unsigned long long sequence = 0;
+  std::shared_ptr<RigTicket> ticket;
   std::promise<Result<InferenceResult>> promise;
 };
 
@@ -42,6 +53,9 @@ struct Outcome {
   bool ok = false;
   bool reloaded = false;  // the device loaded the model's parameters first
   uint64_t reloaded_bytes = 0;
+  // Submit to answer, in seconds: modeled on a virtual-time rig, else wall time.
+  std::optional<double> latency_seconds;
+  std::optional<double> modeled_finish;  // on a virtual-time rig: when the answer came
 };
 
 }  // namespace tpufleet::fleet

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "devices/selector.h"
 #include "fleet/dispatch_order.h"
 
@@ -22,12 +24,14 @@ bool PutsDeviceInDoubt(const Status& s) {
 }  // namespace
 
 Worker::Worker(std::unique_ptr<backends::Device> device, const WorkerOptions& options,
-               RedispatchHandler redispatch, AnswerHandler on_answer)
+               RedispatchHandler redispatch, AnswerHandler on_answer, VirtualRig* rig, size_t lane)
     : name_(StableDeviceString(device->info())),
       device_(std::move(device)),
       options_(options),
       redispatch_(std::move(redispatch)),
       on_answer_(std::move(on_answer)),
+      rig_(rig),
+      lane_(lane),
       probe_interval_(options.probe_interval) {
   metrics_.device = name_;
   thread_ = std::thread([this] { Loop(); });
@@ -162,10 +166,44 @@ void Worker::Loop() {
     wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || !demote_reason_.empty(); });
     if (!demote_reason_.empty()) continue;
     if (queue_.empty()) return;  // stopping with nothing left to do
+    if (RequestPtr prepare = TakePrepareLocked()) {
+      lock.unlock();
+      ServePrepare(std::move(prepare));
+      lock.lock();
+      continue;
+    }
+    ServeNextLocked(lock);
+  }
+}
+
+RequestPtr Worker::TakePrepareLocked() {
+  auto it = std::find_if(queue_.begin(), queue_.end(),
+                         [](const RequestPtr& r) { return r->prepare_only; });
+  if (it == queue_.end()) return nullptr;
+  RequestPtr r = std::move(*it);
+  queue_.erase(it);
+  queued_.store(queue_.size(), std::memory_order_release);
+  return r;
+}
+
+void Worker::ServeNextLocked(std::unique_lock<std::mutex>& lock) {
+  bool turn = false;
+  if (rig_) {
+    lock.unlock();
+    turn = rig_->AwaitTurn(lane_);
+    lock.lock();
+  }
+  if (!queue_.empty() && healthy_) {
     RequestPtr request = PickLocked();
     queued_.store(queue_.size(), std::memory_order_release);
     lock.unlock();
     Serve(std::move(request));
+    lock.lock();
+  }
+  if (turn) {
+    bool more = !queue_.empty();
+    lock.unlock();
+    rig_->EndTurn(lane_, more);
     lock.lock();
   }
 }
@@ -292,30 +330,34 @@ void Worker::Serve(RequestPtr request) {
       },
       timed_out);
   // A call that answered is never taken for a hang, however close to the timeout it came.
-  if (!run.ok()) {
-    const Status& failure = run.status();
-    if (!timed_out && !PutsDeviceInDoubt(failure)) {
-      return Answer(std::move(request), failure.WithContext(name_), {});
-    }
-    std::string down = DiagnoseFailure(failure, timed_out);
-    if (down.empty()) return RetryElsewhere(std::move(request), failure.WithContext(name_));
-    if (request->attempts <= options_.max_retries) return GoDown(down, std::move(request));
-    // Past its retries, a request that took devices down is not handed to another one.
-    GoDown(down, nullptr);
-    if (request->first_error.ok()) request->first_error = UnavailableError(down);
-    Status first = request->first_error;
-    return Answer(std::move(request), first, {});
-  }
+  if (!run.ok()) return ServeFailure(std::move(request), run.status(), timed_out);
+  ServeSuccess(std::move(request), std::move(run).value());
+}
 
-  Outcome outcome{true, run->reloaded, run->reloaded_bytes};
-  double seconds = run->device_seconds;
+void Worker::ServeFailure(RequestPtr request, const Status& failure, bool timed_out) {
+  if (!timed_out && !PutsDeviceInDoubt(failure)) {
+    return Answer(std::move(request), failure.WithContext(name_), {});
+  }
+  std::string down = DiagnoseFailure(failure, timed_out);
+  if (down.empty()) return RetryElsewhere(std::move(request), failure.WithContext(name_));
+  if (request->attempts <= options_.max_retries) return GoDown(down, std::move(request));
+  // Past its retries, a request that took devices down is not handed to another one.
+  GoDown(down, nullptr);
+  if (request->first_error.ok()) request->first_error = UnavailableError(down);
+  Status first = request->first_error;
+  Answer(std::move(request), first, {});
+}
+
+void Worker::ServeSuccess(RequestPtr request, backends::RunResult run) {
+  Outcome outcome{true, run.reloaded, run.reloaded_bytes};
+  double seconds = run.device_seconds;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     metrics_.busy_seconds += seconds;
-    service_seconds_ = UpdateServiceSeconds(service_seconds_, seconds, run->reloaded);
-    if (run->reloaded) {
+    service_seconds_ = UpdateServiceSeconds(service_seconds_, seconds, run.reloaded);
+    if (run.reloaded) {
       ++metrics_.reloads;
-      metrics_.reloaded_bytes += run->reloaded_bytes;
+      metrics_.reloaded_bytes += run.reloaded_bytes;
     }
     resident_token_ = TokenLocked(request->model);
   }
@@ -341,14 +383,12 @@ void Worker::Serve(RequestPtr request) {
   } else {
     deadline_misses_ = 0;
     RecordSuccess();
-    answer->outputs = std::move(run->outputs);
+    answer->outputs = std::move(run.outputs);
     answer->device = name_;
     answer->device_seconds = seconds;
-    answer->timing_only = run->timing_only;
+    answer->timing_only = run.timing_only;
     answer->attempts = request->attempts;
-  }
-  // Those it failed before now look like devices that fail what others can do.
-  if (answer.ok()) {
+    // Those it failed before now look like devices that fail what others can do.
     for (Worker* failed : request->failed_on) {
       if (failed != this) failed->FailedWhatAnotherServed();
     }
@@ -382,11 +422,17 @@ void Worker::RetryElsewhere(RequestPtr request, const Status& failure) {
 void Worker::Answer(RequestPtr request, Result<InferenceResult> result, const Outcome& outcome) {
   Outcome reported = outcome;
   reported.ok = result.ok();
+  if (rig_) {
+    reported.modeled_finish = rig_->LaneTime(lane_);
+    reported.latency_seconds = std::max(0.0, *reported.modeled_finish - request->arrival);
+  } else {
+    reported.latency_seconds = SecondsSince(request->submitted, Clock::now());
+  }
   {
     std::lock_guard<std::mutex> lock(mutex_);
     ++metrics_.requests;
     if (!reported.ok) ++metrics_.errors;
-    latency_.Record(SecondsSince(request->submitted, Clock::now()));
+    latency_.Record(*reported.latency_seconds);
   }
   on_answer_(*request, reported);
   request->promise.set_value(std::move(result));
@@ -420,6 +466,7 @@ void Worker::GoDown(const std::string& why, RequestPtr failed) {
     }
     queued_.store(0, std::memory_order_release);
   }
+  if (rig_) rig_->WorkGone(lane_);
   redispatch_(std::move(orphans));
 }
 

@@ -25,6 +25,7 @@
 #include "backends/device.h"
 #include "fleet/latency_histogram.h"
 #include "fleet/request.h"
+#include "fleet/virtual_rig.h"
 
 namespace tpufleet::fleet {
 
@@ -47,8 +48,11 @@ class Worker {
   // Called on the worker thread just before a request's promise is set (for metrics).
   using AnswerHandler = std::function<void(const Request& request, const Outcome& outcome)>;
 
+  // With a virtual-time `rig` (else null), the device is the rig's lane `lane`: it runs one
+  // request per turn the rig gives it.
   Worker(std::unique_ptr<backends::Device> device, const WorkerOptions& options,
-         RedispatchHandler redispatch, AnswerHandler on_answer);
+         RedispatchHandler redispatch, AnswerHandler on_answer, VirtualRig* rig = nullptr,
+         size_t lane = 0);
   ~Worker();  // Stop()
   // Answers everything queued, then joins the thread. Later Enqueue calls fail.
   void Stop();
@@ -84,9 +88,18 @@ class Worker {
   void SpinForWork(std::unique_lock<std::mutex>& lock);
   void ProbeLocked(std::unique_lock<std::mutex>& lock);
   RequestPtr PickLocked();
+  // A prepare-only request waiting, taken from the queue first (not on the rig's clock); null:
+  // none.
+  RequestPtr TakePrepareLocked();
+  // Serves the request PickLocked() chooses, within a turn of the rig when there is one.
+  void ServeNextLocked(std::unique_lock<std::mutex>& lock);
   // The caching token `model` was prepared with here; 0 before it is prepared.
   uint64_t TokenLocked(int model) const;
   void Serve(RequestPtr request);
+  // After the device call: the request's own error, a retry elsewhere, or the device down.
+  void ServeFailure(RequestPtr request, const Status& failure, bool timed_out);
+  // After the device answered: metrics, the modeled-hang and deadline checks, the answer.
+  void ServeSuccess(RequestPtr request, backends::RunResult run);
   void ServePrepare(RequestPtr request);
   Result<backends::Program*> ProgramFor(int model);
   // Runs one blocking device call under the watchdog; `timed_out` says whether it interrupted.
@@ -106,6 +119,8 @@ class Worker {
   const WorkerOptions options_;
   RedispatchHandler redispatch_;
   AnswerHandler on_answer_;
+  VirtualRig* const rig_;
+  const size_t lane_;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

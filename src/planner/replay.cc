@@ -6,18 +6,21 @@
 #include <deque>
 #include <filesystem>
 #include <limits>
+#include <map>
+#include <memory>
+#include <optional>
 #include <random>
 #include <sstream>
 
 #include "fleet/dispatch_order.h"
+#include "sim/bus.h"
+#include "sim/discrete_events.h"
 
 namespace tpufleet::planner {
 namespace {
 
 struct DeviceState {
   std::deque<size_t> queue;  // trace indices
-  bool busy = false;
-  double finish = 0;
   size_t running = 0;
   uint64_t resident = 0;  // caching token whose parameters are on chip
   int batch = 0;
@@ -110,7 +113,20 @@ class ReplaySimulation {
         trace_(trace),
         unit_of_(inputs_.models.size()),
         program_(inputs_.models.size(), std::vector<sim::EdgeTpuProgram>(inputs_.devices.size())),
-        state_(inputs_.devices.size()) {
+        state_(inputs_.devices.size()),
+        lanes_(inputs_.devices.size()) {
+    // Arrivals at one instant in the fleet's order (sim/discrete_events.h).
+    order_.resize(trace_.size());
+    for (size_t r = 0; r < trace_.size(); ++r) order_[r] = r;
+    std::sort(order_.begin(), order_.end(), [&](size_t a, size_t b) {
+      return sim::ArrivalKey{trace_[a].time, trace_[a].model, a} <
+             sim::ArrivalKey{trace_[b].time, trace_[b].model, b};
+    });
+    for (const PlanDevice& d : inputs_.devices) {
+      std::shared_ptr<sim::SimBus>& bus = buses_[d.hardware.bus];
+      if (!bus) bus = std::make_shared<sim::SimBus>();
+      bus_of_.push_back(bus.get());
+    }
     for (const PlanUnit& unit : placement.units) {
       for (int d : unit.devices) {
         std::vector<sim::EdgeTpuProgram> programs = cost.UnitPrograms(unit, d);
@@ -120,19 +136,21 @@ class ReplaySimulation {
     }
     result_.device_busy_seconds.assign(state_.size(), 0);
     result_.device_requests.assign(state_.size(), 0);
+    result_.device_reloads.assign(state_.size(), 0);
     result_.model_requests.assign(inputs_.models.size(), 0);
   }
 
   ReplayResult Run() {
     size_t next = 0;
     while (true) {
-      size_t done = FirstToFinish();
-      bool arrivals_left = next < trace_.size();
-      if (!arrivals_left && done == state_.size()) break;
-      if (arrivals_left && (done == state_.size() || trace_[next].time <= state_[done].finish)) {
-        Arrive(next++);
+      std::optional<double> arrival;
+      if (next < order_.size()) arrival = trace_[order_[next]].time;
+      sim::NextEvent event = sim::ChooseNextEvent(arrival, lanes_);
+      if (event.kind == sim::NextEvent::kNone) break;
+      if (event.kind == sim::NextEvent::kArrival) {
+        Arrive(order_[next++]);
       } else {
-        Finish(done);
+        Finish(event.lane);
       }
     }
     Summarize();
@@ -142,17 +160,6 @@ class ReplaySimulation {
  private:
   const sim::EdgeTpuProgram& ProgramOf(size_t request, size_t d) const {
     return program_[trace_[request].model][d];
-  }
-
-  // The busy device finishing first; state_.size() when none is busy.
-  size_t FirstToFinish() const {
-    size_t done = state_.size();
-    for (size_t d = 0; d < state_.size(); ++d) {
-      if (state_[d].busy && (done == state_.size() || state_[d].finish < state_[done].finish)) {
-        done = d;
-      }
-    }
-    return done;
   }
 
   // The fleet's dispatch rule on the replayed devices' state.
@@ -167,7 +174,7 @@ class ReplaySimulation {
     }
     int chosen = unit.devices[fleet::DispatchOrder(candidates, inputs_.max_batch)[0]];
     state_[chosen].queue.push_back(request);
-    if (!state_[chosen].busy) Start(chosen, trace_[request].time);
+    if (!lanes_[chosen].busy) Start(chosen, trace_[request].time);
   }
 
   // A worker's choice, then the run, its bus share taken when it starts.
@@ -182,31 +189,28 @@ class ReplaySimulation {
     s.queue.erase(s.queue.begin() + static_cast<std::ptrdiff_t>(pick.index));
     const sim::EdgeTpuProgram& p = ProgramOf(request, d);
     bool reload = sim::NeedsReload(p, s.resident);
-    int others = 0;
-    for (size_t e = 0; e < state_.size(); ++e) {
-      others += e != d && state_[e].busy &&
-                inputs_.devices[e].hardware.bus == inputs_.devices[d].hardware.bus;
-    }
-    double seconds =
-        sim::EstimateInvocation(p, inputs_.devices[d].hardware, reload, sim::BusShare(others))
-            .total();
-    s.busy = true;
+    // The bus as a simulated device shares it: in progress from the start to the finish.
+    double share = bus_of_[d]->ShareForNewTransfer();
+    bus_of_[d]->Begin();
+    double seconds = sim::EstimateInvocation(p, inputs_.devices[d].hardware, reload, share).total();
+    lanes_[d] = {true, now + seconds};
     s.running = request;
-    s.finish = now + seconds;
     s.service = fleet::UpdateServiceSeconds(s.service, seconds, reload);
     s.resident = p.caching_token;
     result_.device_busy_seconds[d] += seconds;
     result_.reloads += reload;
+    result_.device_reloads[d] += reload;
   }
 
   void Finish(size_t d) {
     DeviceState& s = state_[d];
-    double now = s.finish;
+    double now = lanes_[d].finish;
     latencies_.push_back((now - trace_[s.running].time) * 1e3);
     ++result_.device_requests[d];
     ++result_.model_requests[trace_[s.running].model];
     result_.makespan = std::max(result_.makespan, now);
-    s.busy = false;
+    lanes_[d].busy = false;
+    bus_of_[d]->End();
     if (!s.queue.empty()) Start(d, now);
   }
 
@@ -227,6 +231,10 @@ class ReplaySimulation {
   std::vector<const PlanUnit*> unit_of_;                   // where each model runs
   std::vector<std::vector<sim::EdgeTpuProgram>> program_;  // [model][device]
   std::vector<DeviceState> state_;
+  std::vector<sim::LaneState> lanes_;  // busy until the finish, as the stepping sees them
+  std::vector<size_t> order_;          // trace indices in arrival order
+  std::map<int, std::shared_ptr<sim::SimBus>> buses_;
+  std::vector<sim::SimBus*> bus_of_;  // per device
   std::vector<double> latencies_;
   ReplayResult result_;
 };

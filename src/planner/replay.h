@@ -34,6 +34,7 @@ struct ReplayResult {
   uint64_t reloads = 0;
   std::vector<double> device_busy_seconds;
   std::vector<size_t> device_requests;
+  std::vector<uint64_t> device_reloads;
   std::vector<size_t> model_requests;
 };
 

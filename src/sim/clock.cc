@@ -44,6 +44,12 @@ class VirtualClock : public SimClock {
 
 }  // namespace
 
+bool SimClock::Transfer(SimBus* bus, double seconds, const std::atomic<bool>& interrupt) {
+  if (bus == nullptr) return Wait(seconds, interrupt);
+  SimBus::Transfer in_progress(*bus);
+  return Wait(seconds, interrupt);
+}
+
 std::shared_ptr<SimClock> MakeRealTimeClock() { return std::make_shared<RealTimeClock>(); }
 std::shared_ptr<SimClock> MakeVirtualClock() { return std::make_shared<VirtualClock>(); }
 

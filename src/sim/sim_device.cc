@@ -197,15 +197,11 @@ Result<backends::RunResult> SimDevice::RunInPlace(backends::Program& program,
   bool reload = NeedsReload(edgetpu, resident_token_);
 
   backends::RunResult result;
-  {
-    double share = bus_ ? bus_->ShareForNewTransfer() : 1.0;
-    std::optional<SimBus::Transfer> transfer;
-    if (bus_) transfer.emplace(*bus_);
-    InvocationTime time = EstimateInvocation(edgetpu, config_.hardware, reload, share);
-    result.device_seconds = time.total() * std::max(1.0, config_.faults.slowdown);
-    if (!clock_->Wait(result.device_seconds, interrupt_flag())) {
-      return DeadlineExceededError(fmt::format("{}: invocation interrupted", info_.name));
-    }
+  double share = bus_ ? bus_->ShareForNewTransfer() : 1.0;
+  InvocationTime time = EstimateInvocation(edgetpu, config_.hardware, reload, share);
+  result.device_seconds = time.total() * std::max(1.0, config_.faults.slowdown);
+  if (!clock_->Transfer(bus_.get(), result.device_seconds, interrupt_flag())) {
+    return DeadlineExceededError(fmt::format("{}: invocation interrupted", info_.name));
   }
   resident_token_ = edgetpu.caching_token;
   result.reloaded = reload;

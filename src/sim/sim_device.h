@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "backends/device.h"
+#include "sim/bus.h"
 #include "sim/clock.h"
 #include "sim/compiler.h"
 #include "sim/timing.h"
@@ -50,27 +51,6 @@ struct SimDeviceConfig {
   // its uncompiled twin, or one the CPU backend cannot run) is refused at Prepare with
   // FAILED_PRECONDITION; true: it is prepared and its outputs are timing-only.
   bool allow_timing_only = false;
-};
-
-// Devices on one bus share its bandwidth: each transfer gets 1 / (transfers in progress).
-class SimBus {
- public:
-  // Marks a transfer in progress for the guard's lifetime.
-  class Transfer {
-   public:
-    explicit Transfer(SimBus& bus) : bus_(bus) { ++bus_.active_; }
-    ~Transfer() { --bus_.active_; }
-    Transfer(const Transfer&) = delete;
-    Transfer& operator=(const Transfer&) = delete;
-
-   private:
-    SimBus& bus_;
-  };
-  // The share a transfer starting now gets, counting itself.
-  double ShareForNewTransfer() const { return BusShare(active_.load()); }
-
- private:
-  std::atomic<int> active_{0};
 };
 
 struct SimStats {

@@ -70,7 +70,7 @@ TEST(MetricsTextTest, JsonCarriesEveryFigure) {
   EXPECT_EQ(json["devices"][0]["requests"], 10);
   EXPECT_EQ(json["devices"][0]["reloads"], 1);
   // The device's modeled time is what its answers reported, and in virtual time the fleet's
-  // elapsed time is the one busy device's timeline.
+  // elapsed time is the rig's clock: one request after another on the one busy device.
   EXPECT_NEAR(json["devices"][0]["busy_seconds"].get<double>(), answered_seconds, 1e-12);
   EXPECT_NEAR(json["elapsed_seconds"].get<double>(), answered_seconds, 1e-12);
   EXPECT_EQ(json["devices"][1]["requests"], 0);
@@ -111,7 +111,8 @@ TEST(MetricsTextTest, PrometheusTextIsWellFormed) {
   }
   // Per device and per model: its series, then three quantiles, a sum and a count.
   EXPECT_EQ(samples, 2 * (11 + 5) + 1 * (6 + 5));
-  EXPECT_THAT(text, HasSubstr("tpufleet_elapsed_seconds{clock=\"virtual\"} "));
+  EXPECT_THAT(text,
+              HasSubstr("tpufleet_elapsed_seconds{clock=\"virtual\",latency_clock=\"modeled\"} "));
   EXPECT_THAT(text, HasSubstr("tpufleet_device_latency_seconds_count{device=\"sim:0\"} 10\n"));
 }
 
