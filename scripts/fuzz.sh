@@ -3,7 +3,8 @@
 # scripts/test.sh --sanitize tests) and runs each for a while.
 #   scripts/fuzz.sh [SECONDS_PER_TARGET]   (default 60; the selector and config targets get half)
 # Targets: the model loader, the CPU backend past it (prepare and invoke), the simulator's
-# compiler and timing, the Edge TPU package parser, device strings, configuration parsers.
+# compiler and timing, the Edge TPU package parser, device strings, configuration parsers, the
+# daemon's request decoders (KServe v2 bodies, DeepStack forms and uploaded images).
 # Seeds: the models of ../shared/models and the zoo's architectures at their smallest, up to
 # 1 MiB each, the hostile models in tests/fixtures/hostile, the Edge TPU packages of all of
 # them, device strings, and configuration texts (plans, traces, topologies, Edge TPU options).
@@ -16,10 +17,12 @@ seconds=${1:-60}
 # The ASan + UBSan build of scripts/test.sh --sanitize: after it, only the fuzz targets are left.
 build_dir=$(scripts/configure.sh --sanitize)
 cmake --build "$build_dir" -j2 --target model_fuzzer interpreter_fuzzer sim_fuzzer \
-  edgetpu_package_fuzzer selector_fuzzer config_fuzzer channel_fuzzer write_package_seeds tpufleet
+  edgetpu_package_fuzzer selector_fuzzer config_fuzzer channel_fuzzer infer_request_fuzzer \
+  detection_form_fuzzer write_package_seeds tpufleet
 
 corpus=$build_dir/corpus
-mkdir -p "$corpus/model" "$corpus/package" "$corpus/selector" "$corpus/config" "$corpus/channel"
+mkdir -p "$corpus/model" "$corpus/package" "$corpus/selector" "$corpus/config" "$corpus/channel" \
+  "$corpus/infer" "$corpus/detection"
 for s in usb pci :0 usb:1 pci:0 "#0" usb#1 cpu sim:3 usb@2-1.3 pci@/dev/apex_0 USB m.tflite@usb@2-1; do
   printf "%s" "$s" > "$corpus/selector/$(printf "%s" "$s" | md5sum | cut -c1-8)"
 done
@@ -53,6 +56,20 @@ sizes="$(le 8 16)$(le 8 8)"
   printf "$frame$(packet 0 5 6 100000 0 4 'more')" >"$corpus/channel/grow"
   printf "$frame$(packet 1 2 0 4096 0 0 '')" >"$corpus/channel/with_fd"
 }
+# Inference request seeds: the header length (2 bytes, little-endian; ff ff: none), then the
+# body: JSON tensors, nested JSON, and a binary tensor after its JSON header.
+json_a='{"id": "s", "parameters": {"timeout": 5000, "priority": 1}, "inputs": [{"name": "a", "shape": [1, 4], "datatype": "UINT8", "data": [1, 2, 3, 4]}, {"name": "b", "shape": [2], "datatype": "FP32", "data": [0.5, -2]}], "outputs": [{"name": "b_same", "parameters": {"binary_data": true}}]}'
+printf '\xff\xff%s' "$json_a" >"$corpus/infer/json"
+printf '\xff\xff%s' '{"inputs": [{"name": "a", "shape": [1, 4], "datatype": "UINT8", "data": [[1, 2, 3, 4]]}, {"name": "b", "shape": [2], "datatype": "FP32", "data": [[1], [2]]}]}' >"$corpus/infer/nested"
+binary_header='{"inputs": [{"name": "a", "shape": [1, 4], "datatype": "UINT8", "parameters": {"binary_data_size": 4}}, {"name": "b", "shape": [2], "datatype": "FP32", "parameters": {"binary_data_size": 8}}], "parameters": {"binary_data_output": true}}'
+# shellcheck disable=SC2059
+printf "$(le 2 ${#binary_header})%s\x01\x02\x03\x04\x00\x00\x80\x3f\x00\x00\x00\x40" "$binary_header" \
+  >"$corpus/infer/binary"
+# Detection seeds: the length of min_confidence (1 byte), its text, then an image file.
+for image in ../shared/images/cat.bmp ../shared/images/kite_and_cold.jpg; do
+  if [ -f "$image" ]; then { printf '\x03%s' "0.5"; cat "$image"; } >"$corpus/detection/$(basename "$image")"; fi
+done
+printf '\x04%s' "high" >"$corpus/detection/bad_confidence"
 if [ -d ../shared/models ]; then cp -f ../shared/models/*.tflite "$corpus/model/"; fi
 cp -f tests/fixtures/hostile/*.tflite "$corpus/model/"
 # Every zoo architecture at its smallest of 32x32 or 96x96 with 10 classes (and width 0.25 where it
@@ -95,4 +112,6 @@ run edgetpu_package_fuzzer "$seconds" corpus/package
 run selector_fuzzer "$((seconds / 2))" corpus/selector
 run config_fuzzer "$((seconds / 2))" corpus/config
 run channel_fuzzer "$((seconds / 2))" corpus/channel
+run infer_request_fuzzer "$((seconds / 2))" corpus/infer
+run detection_form_fuzzer "$((seconds / 2))" corpus/detection -max_len=2000000 -rss_limit_mb=4096
 cat fuzz-summary.txt

@@ -23,5 +23,6 @@ void AddRunCommand(CLI::App& root, int& exit_code);
 void AddSimulateCommand(CLI::App& root, int& exit_code);
 void AddBenchCommand(CLI::App& root, int& exit_code);
 void AddPlanCommand(CLI::App& root, int& exit_code);
+void AddServeCommand(CLI::App& root, int& exit_code);
 
 }  // namespace tpufleet::cli

@@ -1,10 +1,11 @@
 // Inputs commands read: whole text files (errors name the file and what it was for), models
-// from files or the zoo, and the simulated rig.
+// from files or the zoo, the simulated rig, comma-separated lists.
 #pragma once
 
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "model/zoo/zoo.h"
 #include "sim/topology.h"
@@ -20,6 +21,16 @@ inline Result<std::string> ReadTextFile(const std::string& path, const std::stri
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+// "a,b,,c" as {"a", "b", "c"}: a comma-separated option's values.
+inline std::vector<std::string> SplitCommas(const std::string& text) {
+  std::vector<std::string> parts;
+  std::stringstream list(text);
+  for (std::string part; std::getline(list, part, ',');) {
+    if (!part.empty()) parts.push_back(part);
+  }
+  return parts;
 }
 
 // A model file, or "zoo:NAME" for a zoo architecture at its default size.

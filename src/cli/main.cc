@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   tpufleet::cli::AddBenchCommand(app, exit_code);
   tpufleet::cli::AddPlanCommand(app, exit_code);
   tpufleet::cli::AddDevicesCommand(app, exit_code);
+  tpufleet::cli::AddServeCommand(app, exit_code);
 
   if (argc == 1) {
     std::cout << app.help();

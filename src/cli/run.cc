@@ -12,11 +12,11 @@
 #include "backends/edgetpu/edgetpu_api.h"
 #include "cli/commands.h"
 #include "cli/files.h"
-#include "cli/labels.h"
 #include "cli/metrics_table.h"
 #include "cli/outputs.h"
 #include "cli/progress.h"
 #include "common/image.h"
+#include "common/labels.h"
 #include "cpu/interpreter.h"
 #include "devices/selector.h"
 #include "planner/plan_file.h"
@@ -167,15 +167,6 @@ Status PlaceFromPlan(const planner::PlanFile& plan, std::vector<Placed>& placed,
     for (size_t k = 0; k < members.size(); ++k) placed[members[k]].id = ids[k];
   }
   return OkStatus();
-}
-
-std::vector<std::string> SplitCommas(const std::string& text) {
-  std::vector<std::string> parts;
-  std::stringstream list(text);
-  for (std::string part; std::getline(list, part, ',');) {
-    if (!part.empty()) parts.push_back(part);
-  }
-  return parts;
 }
 
 // The plan file --plan names, checked against the other arguments; none without --plan.

@@ -12,15 +12,15 @@
 
 namespace tpufleet {
 
-Result<Image> LoadImage(const std::string& path, int channels) {
-  if (channels != 1 && channels != 3)
-    return InvalidArgumentError("images are decoded to 1 or 3 channels");
-  int width = 0, height = 0, original = 0;
-  std::unique_ptr<uint8_t, void (*)(void*)> data(
-      stbi_load(path.c_str(), &width, &height, &original, channels), stbi_image_free);
+namespace {
+
+// What stb decoded (owned here, freed on return) as an Image, or why it did not decode.
+Result<Image> FromStb(stbi_uc* decoded, int width, int height, int channels,
+                      const std::string& source) {
+  std::unique_ptr<uint8_t, void (*)(void*)> data(decoded, stbi_image_free);
   if (!data) {
     const char* reason = stbi_failure_reason();
-    return InvalidArgumentError(path + ": cannot decode image (" +
+    return InvalidArgumentError(source + ": cannot decode image (" +
                                 (reason ? reason : "unknown reason") +
                                 "); BMP, JPEG and PNG files are supported");
   }
@@ -30,6 +30,39 @@ Result<Image> LoadImage(const std::string& path, int channels) {
   image.channels = channels;
   image.pixels.assign(data.get(), data.get() + static_cast<size_t>(width) * height * channels);
   return image;
+}
+
+Status CheckChannels(int channels) {
+  if (channels != 1 && channels != 3)
+    return InvalidArgumentError("images are decoded to 1 or 3 channels");
+  return OkStatus();
+}
+
+}  // namespace
+
+Result<Image> LoadImage(const std::string& path, int channels) {
+  TPUFLEET_RETURN_IF_ERROR(CheckChannels(channels));
+  int width = 0, height = 0, original = 0;
+  stbi_uc* data = stbi_load(path.c_str(), &width, &height, &original, channels);
+  return FromStb(data, width, height, channels, path);
+}
+
+Result<Image> DecodeImage(std::span<const uint8_t> bytes, int channels, const std::string& source,
+                          uint64_t max_pixels) {
+  TPUFLEET_RETURN_IF_ERROR(CheckChannels(channels));
+  if (bytes.empty()) return InvalidArgumentError(source + ": the image is empty");
+  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
+    return InvalidArgumentError(source + ": the image is larger than 2 GiB");
+  }
+  int width = 0, height = 0, original = 0;
+  const int size = static_cast<int>(bytes.size());
+  if (stbi_info_from_memory(bytes.data(), size, &width, &height, &original) &&
+      static_cast<uint64_t>(width) * static_cast<uint64_t>(height) > max_pixels) {
+    return InvalidArgumentError(fmt::format("{}: the image is {}x{} pixels; at most {} are decoded",
+                                            source, width, height, max_pixels));
+  }
+  stbi_uc* data = stbi_load_from_memory(bytes.data(), size, &width, &height, &original, channels);
+  return FromStb(data, width, height, channels, source);
 }
 
 Image ResizeBilinear(const Image& image, int width, int height) {

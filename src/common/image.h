@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,12 @@ struct Image {
 
 // Decodes a BMP, JPEG or PNG file into `channels` channels (1 grey, 3 RGB), converting as needed.
 Result<Image> LoadImage(const std::string& path, int channels = 3);
+
+// Decodes a BMP, JPEG or PNG image held in memory (a request's upload, say), as LoadImage does.
+// `source` names it in errors. Images of more than `max_pixels` pixels are refused before they
+// are decoded (INVALID_ARGUMENT), as are empty ones. Thread-safe.
+Result<Image> DecodeImage(std::span<const uint8_t> bytes, int channels, const std::string& source,
+                          uint64_t max_pixels);
 
 // Bilinear resize with pixel centres aligned (half-pixel), each channel rounded to nearest.
 Image ResizeBilinear(const Image& image, int width, int height);

@@ -6,7 +6,7 @@
 
 #include "tpufleet/status.h"
 
-namespace tpufleet::cli {
+namespace tpufleet {
 
 class Labels {
  public:
@@ -19,4 +19,4 @@ class Labels {
   std::map<int, std::string> names_;
 };
 
-}  // namespace tpufleet::cli
+}  // namespace tpufleet

@@ -1,9 +1,9 @@
-#include "cli/labels.h"
+#include "common/labels.h"
 
 #include <cctype>
 #include <fstream>
 
-namespace tpufleet::cli {
+namespace tpufleet {
 
 Result<Labels> Labels::Load(const std::string& path) {
   std::ifstream in(path);
@@ -36,4 +36,4 @@ std::string Labels::Name(int id) const {
   return it == names_.end() ? "class " + std::to_string(id) : it->second;
 }
 
-}  // namespace tpufleet::cli
+}  // namespace tpufleet
