@@ -4,6 +4,9 @@ outputs of every dtype sized in elements, queue sizes and blocking, shutdown, er
 The compiled SSD segments run on simulated sticks for their timing only (a segment has no
 uncompiled twin to compute it through), so results are checked on pipelines of CPU models,
 which run the same runner code: each segment on its own thread, tensors passed on by name."""
+import os
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -141,3 +144,23 @@ def test_compiled_ssd_segments_chain_but_cannot_compute_on_simulated_sticks(simu
     with pytest.raises(RuntimeError, match="a simulated Edge TPU can time this model but not "
                                            "compute its outputs"):
         segments[0].allocate_tensors()
+
+
+def test_a_program_that_never_stops_its_pipeline_still_exits():
+    script = f"""
+import numpy as np
+from pycoral.pipeline.pipelined_model_runner import PipelinedModelRunner
+from tflite_runtime.interpreter import Interpreter
+interpreters = [Interpreter(model_path={model(CLASSIFIER)!r}) for _ in range(2)]
+for interpreter in interpreters:
+    interpreter.allocate_tensors()
+runner = PipelinedModelRunner(interpreters)
+name = interpreters[0].get_input_details()[0]["name"]
+for _ in range(3):
+    runner.push({{name: np.zeros((1, 128, 128, 3), np.uint8)}})
+print("pushed")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300, env=os.environ)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("pushed")

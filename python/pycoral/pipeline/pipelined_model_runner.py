@@ -9,7 +9,9 @@ pipeline. Unlike PyCoral, pop() gives outputs of every dtype with their element 
 sizes them in bytes, so multi-byte outputs fail to reshape), and push() matches inputs by name
 in any order. The GIL is released while a segment invokes and while push or pop waits.
 """
+import atexit
 import threading
+import weakref
 
 import numpy as np
 
@@ -89,6 +91,13 @@ class _Pipeline:
         for thread in self.threads:
             thread.start()
 
+    def stop(self):
+        """Stops the segments now, dropping what is queued."""
+        for queue in self.queues:
+            queue.close()
+        for thread in self.threads:
+            thread.join()
+
     def fail(self, segment, message):
         with self._error_lock:
             if self.error is None:
@@ -132,6 +141,18 @@ def _invoke(segment, tensors):
     return {name: native.output(i).copy() for i, name in enumerate(segment.output_names)}
 
 
+_running = weakref.WeakSet()  # runners whose segments may still run
+
+
+@atexit.register
+def _stop_at_exit():
+    # The segment threads are daemons, which stop running while Python finalises: a runner
+    # still running then would wait for them for ever in __del__. Stop them while they can run.
+    for runner in list(_running):
+        runner._turned_off = True
+        runner._pipeline.stop()
+
+
 class PipelinedModelRunner:
     """Runs `interpreters` (allocated, one per segment, in order) as a pipeline."""
 
@@ -156,6 +177,7 @@ class PipelinedModelRunner:
         self._turned_off = False
         self._drained = False
         self._pipeline = _Pipeline(interpreters, needed_later)
+        _running.add(self)
 
     def set_input_queue_size(self, size):
         """Pushes block while `size` requests wait for the first segment."""
