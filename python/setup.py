@@ -6,7 +6,7 @@ file is copied to; setup.py only carries it into the wheel, which is therefore p
 import glob
 import os
 
-from setuptools import setup
+from setuptools import find_packages, setup
 from setuptools.dist import Distribution
 
 here = os.path.dirname(os.path.abspath(__file__))
@@ -25,13 +25,7 @@ class BinaryDistribution(Distribution):
 
 
 setup(
-    packages=[
-        "tpufleet",
-        "tflite_runtime",
-        "pycoral",
-        "pycoral.utils",
-        "pycoral.adapters",
-    ],
+    packages=find_packages(include=["tpufleet*", "tflite_runtime*", "pycoral*", "edgetpu*"]),
     package_data={"tpufleet": ["_native*.so"]},
     distclass=BinaryDistribution,
 )

@@ -13,6 +13,7 @@ import weakref
 import numpy as np
 
 import tpufleet
+from tflite_runtime.signatures import read_signatures
 from tpufleet import _native, coral_devices
 
 _EDGETPU_LIBRARIES = ("libedgetpu.so.1", "libedgetpu.so", "libedgetpu.1.dylib", "edgetpu.dll")
@@ -132,7 +133,9 @@ class Interpreter:
                 raise ValueError("num_threads should >= -1")
         self._cpu_threads = num_threads if num_threads and num_threads > 0 else 1
         self._model = self._load(model_path, model_content)
+        self._model_path = model_path
         self._model_content = model_content
+        self._signatures = None  # read on first use
         self._delegates = list(experimental_delegates or [])
         for delegate in self._delegates:
             if not isinstance(delegate, Delegate):
@@ -302,16 +305,39 @@ class Interpreter:
                 f"tpufleet runs a model at the shapes it was converted with: input "
                 f"{input_index} is {current.tolist()}, it cannot become {wanted.tolist()}")
 
+    def _signature_defs(self):
+        if self._signatures is None:
+            if self._model_content is not None:
+                data = bytes(self._model_content)
+            else:
+                with open(str(self._model_path), "rb") as f:
+                    data = f.read()
+            self._signatures = read_signatures(data)
+        return self._signatures
+
     def get_signature_list(self):
-        return {}
+        """{signature_key: {'inputs': [names], 'outputs': [names]}}."""
+        return {key: {"inputs": sorted(s["inputs"]), "outputs": sorted(s["outputs"])}
+                for key, s in self._signature_defs().items()}
 
     def _get_full_signature_list(self):
-        return {}
+        """{signature_key: {'inputs': {name: tensor index}, 'outputs': {...}}}."""
+        return {key: {"inputs": dict(s["inputs"]), "outputs": dict(s["outputs"])}
+                for key, s in self._signature_defs().items()}
 
     def get_signature_runner(self, signature_key=None, method_name=None):
-        raise ValueError(
-            "SignatureDef signature_key is None and model has 0 Signatures. None is only "
-            "allowed when the model has 1 SignatureDef")
+        """A SignatureRunner for `signature_key` (None: the model's only signature)."""
+        key = signature_key if signature_key is not None else method_name
+        signatures = self._signature_defs()
+        if key is None:
+            if len(signatures) != 1:
+                raise ValueError(
+                    f"SignatureDef signature_key is None and model has {len(signatures)} "
+                    "Signatures. None is only allowed when the model has 1 SignatureDef")
+            key = next(iter(signatures))
+        if key not in signatures:
+            raise ValueError("Invalid signature_key provided.")
+        return SignatureRunner(self, key, signatures[key])
 
     def reset_all_variables(self):
         """Nothing to reset: tpufleet runs models without resource variables."""
@@ -327,3 +353,40 @@ class Interpreter:
 
     def _tpufleet_edgetpu_delegate(self):
         return self._delegates[0] if self._delegates else None
+
+
+class SignatureRunner:
+    """Runs an Interpreter by one of its SignatureDefs: inputs and outputs by name."""
+
+    def __init__(self, interpreter, signature_key, signature):
+        if signature["subgraph_index"] != 0:
+            raise ValueError(
+                f"signature '{signature_key}' runs subgraph {signature['subgraph_index']}; "
+                "tpufleet runs a model's main subgraph (0) only")
+        self._interpreter = interpreter
+        self._inputs = signature["inputs"]
+        self._outputs = signature["outputs"]
+
+    def get_input_details(self):
+        return {name: self._interpreter._get_tensor_details(index)
+                for name, index in self._inputs.items()}
+
+    def get_output_details(self):
+        return {name: self._interpreter._get_tensor_details(index)
+                for name, index in self._outputs.items()}
+
+    def __call__(self, **kwargs):
+        """{output name: array} for the inputs given by name."""
+        if len(kwargs) != len(self._inputs):
+            raise ValueError(
+                "Invalid number of inputs provided for running a SignatureDef, expected "
+                f"{len(self._inputs)} vs provided {len(kwargs)}")
+        for name in kwargs:
+            if name not in self._inputs:
+                raise ValueError(f"Invalid Input name ({name}) for SignatureDef")
+        self._interpreter.allocate_tensors()
+        for name, value in kwargs.items():
+            self._interpreter.set_tensor(self._inputs[name], value)
+        self._interpreter.invoke()
+        return {name: self._interpreter.get_tensor(index)
+                for name, index in self._outputs.items()}

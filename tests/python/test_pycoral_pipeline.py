@@ -1,0 +1,166 @@
+"""pycoral.pipeline's PipelinedModelRunner over tpufleet: results against the unsegmented run,
+outputs of every dtype sized in elements, queue sizes and blocking, shutdown, errors.
+
+The compiled SSD segments run on simulated sticks for their timing only (a segment has no
+uncompiled twin to compute it through), so results are checked on pipelines of CPU models,
+which run the same runner code: each segment on its own thread, tensors passed on by name."""
+import os
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+from conftest import image, model
+from pycoral.pipeline.pipelined_model_runner import PipelinedModelRunner
+from pycoral.utils import edgetpu
+from tflite_runtime.interpreter import Interpreter
+
+CLASSIFIER = "mobilenet_v1_0.25_128_quant.tflite"
+DETECTOR = "ssd_mobilenet_v1_coco_quant_postprocess_2018_06_29.tflite"
+SEGMENTS = [f"ssd_mobilenet_v1_coco_quant_postprocess_segment_{i}_of_2_edgetpu.tflite"
+            for i in range(2)]
+
+
+def allocated(name, **kwargs):
+    interpreter = Interpreter(model_path=model(name), **kwargs)
+    interpreter.allocate_tensors()
+    return interpreter
+
+
+def direct_outputs(name, pixels):
+    interpreter = allocated(name)
+    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], pixels[np.newaxis])
+    interpreter.invoke()
+    return {d["name"]: interpreter.get_tensor(d["index"])
+            for d in interpreter.get_output_details()}
+
+
+def request(interpreter, pixels):
+    return {interpreter.get_input_details()[0]["name"]: pixels[np.newaxis]}
+
+
+def test_detector_outputs_are_float32_arrays_of_their_shapes():
+    pixels = image("cat.bmp", (300, 300))
+    runner = PipelinedModelRunner([allocated(DETECTOR)])
+    runner.push(request(runner.interpreters()[0], pixels))
+    runner.push({})
+    result = runner.pop()
+    assert runner.pop() is None and runner.pop() is None
+    expected = direct_outputs(DETECTOR, pixels)
+    assert set(result) == set(expected)
+    for name, array in expected.items():
+        assert result[name].dtype == array.dtype == np.float32
+        assert result[name].shape == array.shape
+        assert np.array_equal(result[name], array)
+
+
+def test_two_segments_on_two_threads_give_each_request_its_result_in_order():
+    # Segment 1 reads the pipeline's input (a name interpreter 0 takes), passed on to it.
+    segments = [allocated(CLASSIFIER), allocated(CLASSIFIER)]
+    runner = PipelinedModelRunner(segments)
+    images = [image(name, (128, 128)) for name in ("cat.bmp", "bird.bmp", "grace_hopper.bmp")]
+    results = []
+    consumer = threading.Thread(target=lambda: results.extend(iter(runner.pop, None)))
+    consumer.start()
+    for pixels in images * 3:
+        runner.push(request(segments[0], pixels))
+    runner.push({})
+    consumer.join()
+    assert len(results) == 9
+    for pixels, result in zip(images * 3, results):
+        assert all(np.array_equal(result[k], v)
+                   for k, v in direct_outputs(CLASSIFIER, pixels).items())
+
+
+def test_buffering_with_queues_of_one_is_two_per_segment_plus_one():
+    segments = [allocated(CLASSIFIER), allocated(CLASSIFIER)]
+    runner = PipelinedModelRunner(segments)
+    runner.set_input_queue_size(1)
+    runner.set_output_queue_size(1)
+    one = request(segments[0], image("cat.bmp", (128, 128)))
+    for _ in range(5):
+        runner.push(one)  # would hang the test if it blocked
+    sixth = threading.Thread(target=runner.push, args=(one,))
+    sixth.start()
+    sixth.join(timeout=1.0)
+    assert sixth.is_alive(), "the 6th push did not block with every queue full"
+    assert runner.pop() is not None
+    sixth.join()
+    drained = []
+    stopper = threading.Thread(target=runner.push, args=({},))
+    stopper.start()
+    drained.extend(iter(runner.pop, None))
+    stopper.join()
+    assert len(drained) == 5
+
+
+def test_constructor_errors():
+    with pytest.raises(ValueError, match="^At least one interpreter expected$"):
+        PipelinedModelRunner([])
+    with pytest.raises(ValueError, match="^Interpreter 1 can not get its input tensors$"):
+        PipelinedModelRunner([allocated(CLASSIFIER), allocated(DETECTOR)])
+
+
+def test_push_errors_and_shutdown():
+    interpreter = allocated(CLASSIFIER)
+    runner = PipelinedModelRunner([interpreter])
+    name = interpreter.get_input_details()[0]["name"]
+    with pytest.raises(ValueError, match="^Expected input of length 1, but got 2$"):
+        runner.push({name: np.zeros((1, 128, 128, 3), np.uint8), "other": np.zeros(1)})
+    with pytest.raises(ValueError, match="Input should be a list of numpy array of type "
+                                         "<class 'numpy.uint8'>"):
+        runner.push({name: np.zeros((1, 128, 128, 3), np.float32)})
+    with pytest.raises(KeyError):
+        runner.push({"not an input": np.zeros((1, 128, 128, 3), np.uint8)})
+    runner.push({})
+    with pytest.raises(RuntimeError, match="^Pipeline was turned off before.$"):
+        runner.push({})
+    assert runner.pop() is None
+
+
+def test_unallocated_interpreters_fail_in_segment_0():
+    interpreter = Interpreter(model_path=model(CLASSIFIER))
+    runner = PipelinedModelRunner([interpreter])
+    runner.push({interpreter.get_input_details()[0]["name"]: np.zeros((1, 128, 128, 3), np.uint8)})
+    with pytest.raises(RuntimeError) as failure:
+        runner.pop()
+    assert str(failure.value) == ("Segment 0 runner error: Invoke called on model that is not "
+                                  "ready.")
+    with pytest.raises(RuntimeError, match="^Segment 0 runner error"):
+        runner.push({})
+
+
+def test_compiled_ssd_segments_chain_but_cannot_compute_on_simulated_sticks(simulated):
+    segments = [edgetpu.make_interpreter(model(SEGMENTS[i]), device=f":{i}") for i in range(2)]
+    # Segment 1's inputs are segment 0's outputs: the runner accepts the chain.
+    assert ({d["name"] for d in segments[1].get_input_details()}
+            <= {d["name"] for d in segments[0].get_output_details()})
+    runner = PipelinedModelRunner(segments)
+    runner.push({})
+    assert runner.pop() is None
+    # A compiled segment has no uncompiled twin: the simulator refuses to give made-up outputs.
+    with pytest.raises(RuntimeError, match="a simulated Edge TPU can time this model but not "
+                                           "compute its outputs"):
+        segments[0].allocate_tensors()
+
+
+def test_a_program_that_never_stops_its_pipeline_still_exits():
+    script = f"""
+import numpy as np
+from pycoral.pipeline.pipelined_model_runner import PipelinedModelRunner
+from tflite_runtime.interpreter import Interpreter
+interpreters = [Interpreter(model_path={model(CLASSIFIER)!r}) for _ in range(2)]
+for interpreter in interpreters:
+    interpreter.allocate_tensors()
+runner = PipelinedModelRunner(interpreters)
+name = interpreters[0].get_input_details()[0]["name"]
+for _ in range(3):
+    runner.push({{name: np.zeros((1, 128, 128, 3), np.uint8)}})
+print("pushed")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300, env=os.environ)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("pushed")
