@@ -14,7 +14,7 @@ packages=(
   libarmnn-dev libarmnntfliteparser-dev libarmnn-cpuref-backend22
   pybind11-dev python3-dev python3-venv python3-pip python3-build python3-setuptools
   python3-wheel python3-numpy python3-pil python3-pytest
-  libcpp-httplib-dev curl python3-requests
+  libcpp-httplib-dev curl python3-requests nginx
 )
 
 missing=()

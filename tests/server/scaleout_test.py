@@ -1,0 +1,186 @@
+"""Scale-out: three `tpufleet serve` daemons behind Debian's nginx with the shipped configuration
+(deploy/nginx/), all on loopback. Each model stays on one host; a host killed with SIGKILL under
+load costs no client an error and moves only its own models; restarted, it gets them back.
+
+    scaleout_test.py --binary build/src/tpufleet --shared ../shared --nginx /usr/sbin/nginx
+"""
+import argparse
+import concurrent.futures
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import numpy as np
+import requests
+
+import serve_test
+
+ARGS = None
+DEPLOY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "deploy", "nginx")
+MODELS = ["m%d" % i for i in range(6)]  # one real model under six names: six hash keys
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Nginx:
+    """nginx in a prefix of its own, with deploy/nginx/tpufleet.conf as shipped but for its
+    listen address, and upstreams.conf naming the given daemons."""
+
+    def __init__(self, prefix, daemon_ports):
+        self.prefix = prefix
+        self.port = free_port()
+        with open(os.path.join(DEPLOY, "upstreams.conf")) as f:
+            upstreams = f.read()
+        examples = sorted(set(l.split()[1] for l in upstreams.splitlines()
+                              if l.strip().startswith("server ")))
+        for example, port in zip(examples, daemon_ports):
+            upstreams = upstreams.replace(example, "127.0.0.1:%d" % port)
+        with open(os.path.join(DEPLOY, "tpufleet.conf")) as f:
+            site = f.read().replace("listen 127.0.0.1:8000;", "listen 127.0.0.1:%d;" % self.port)
+        for name, text in [("upstreams.conf", upstreams), ("tpufleet.conf", site)]:
+            with open(os.path.join(prefix, name), "w") as f:
+                f.write(text)
+        temp = " ".join("%s_temp_path %s/%s;" % (kind, prefix, kind)
+                        for kind in ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"])
+        with open(os.path.join(prefix, "nginx.conf"), "w") as f:
+            f.write("worker_processes 1;\ndaemon off;\npid %s/nginx.pid;\n"
+                    "error_log %s/error.log info;\nevents { worker_connections 512; }\n"
+                    "http { access_log off; %s include %s/upstreams.conf; "
+                    "include %s/tpufleet.conf; }\n" % (prefix, prefix, temp, prefix, prefix))
+        check = subprocess.run([ARGS.nginx, "-t", "-p", prefix, "-c", prefix + "/nginx.conf"],
+                               capture_output=True, text=True)
+        if check.returncode != 0:
+            raise RuntimeError("nginx -t rejects the configuration:\n" + check.stderr)
+        self.process = subprocess.Popen([ARGS.nginx, "-p", prefix, "-c", prefix + "/nginx.conf"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.url = "http://127.0.0.1:%d" % self.port
+        for _ in range(100):  # bounded: 10 s
+            try:
+                requests.get(self.url + "/v2/health/live", timeout=1)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("nginx did not start listening on %s" % self.url)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(30)
+
+
+def make_repository(directory):
+    os.makedirs(directory)
+    model = os.path.join(ARGS.shared, "models", "mobilenet_v1_0.25_128_quant.tflite")
+    for name in MODELS:
+        shutil.copy(model, os.path.join(directory, name + ".tflite"))
+
+
+PIXELS = np.zeros((1, 128, 128, 3), dtype=np.uint8)
+
+
+def infer(url, model):
+    """One binary-tensor inference through nginx: (status, the daemon that answered)."""
+    header = json.dumps({"inputs": [{"name": "input", "shape": list(PIXELS.shape),
+                                     "datatype": "UINT8",
+                                     "parameters": {"binary_data_size": PIXELS.size}}]}).encode()
+    reply = requests.post(url + "/v2/models/%s/infer" % model, data=header + PIXELS.tobytes(),
+                          headers={"Inference-Header-Content-Length": str(len(header))},
+                          timeout=30)
+    # nginx lists every upstream it tried; the last one answered.
+    return reply.status_code, reply.headers.get("X-Tpufleet-Upstream", "").split(", ")[-1]
+
+
+class ScaleOutTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="scaleout_test_")
+        self.repository = os.path.join(self.tmp, "models")
+        make_repository(self.repository)
+        self.daemons = []
+        self.nginx = None
+        for _ in range(3):
+            self.daemons.append(serve_test.Daemon(self.repository, "--virtual-time"))
+        self.nginx = Nginx(self.tmp, [d.port for d in self.daemons])
+
+    def tearDown(self):
+        if self.nginx:
+            self.nginx.stop()
+        for daemon in self.daemons:
+            daemon.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def hosts(self, rounds=3):
+        """model -> the one daemon address that served all its requests."""
+        seen = {}
+        for model in MODELS:
+            for _ in range(rounds):
+                status, host = infer(self.nginx.url, model)
+                self.assertEqual(status, 200, model)
+                seen.setdefault(model, set()).add(host)
+        for model, hosts in seen.items():
+            self.assertEqual(len(hosts), 1, "%s was served by %s" % (model, hosts))
+        return {model: hosts.pop() for model, hosts in seen.items()}
+
+    def test_models_stay_put_and_only_a_dead_hosts_models_move(self):
+        before = self.hosts()
+        victim_address = before[MODELS[0]]
+        victim = next(d for d in self.daemons if d.url.endswith(victim_address))
+        moved = [m for m in MODELS if before[m] == victim_address]
+
+        # Load from four client threads while the victim is killed; every answer must be 200.
+        statuses = []
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            futures = [pool.submit(infer, self.nginx.url, MODELS[i % len(MODELS)])
+                       for i in range(60)]
+            for i, future in enumerate(futures):
+                if i == 20:
+                    victim.process.send_signal(signal.SIGKILL)
+                statuses.append(future.result()[0])
+        victim.stop()
+        self.assertEqual(statuses, [200] * len(statuses))
+
+        after = self.hosts()
+        for model in MODELS:
+            if model in moved:
+                self.assertNotEqual(after[model], victim_address, model)
+            else:
+                self.assertEqual(after[model], before[model], "%s moved off a live host" % model)
+
+        # Restarted on its port, the host gets its models back once nginx tries it again
+        # (fail_timeout in upstreams.conf is 5 s; bounded wait of 30 s).
+        self.daemons.remove(victim)
+        port = victim.port
+        self.daemons.append(serve_test.Daemon(self.repository, "--virtual-time",
+                                              http="127.0.0.1:%d" % port))
+        for _ in range(60):
+            if infer(self.nginx.url, MODELS[0])[1] == victim_address:
+                break
+            time.sleep(0.5)
+        self.assertEqual(self.hosts(), before)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--binary", required=True)
+    parser.add_argument("--shared", required=True)
+    parser.add_argument("--nginx", required=True)
+    ARGS, rest = parser.parse_known_args()
+    serve_test.ARGS = ARGS
+    if not os.path.exists(os.path.join(ARGS.shared, "models", "mobilenet_v1_0.25_128_quant.tflite")):
+        print("the real models are missing from %s/models" % ARGS.shared)
+        sys.exit(1)
+    if not shutil.which(ARGS.nginx):
+        print("nginx (%s) is not installed: scripts/bootstrap.sh installs it" % ARGS.nginx)
+        sys.exit(1)
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
