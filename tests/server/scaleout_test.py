@@ -109,11 +109,13 @@ class ScaleOutTest(unittest.TestCase):
         make_repository(self.repository)
         self.daemons = []
         self.nginx = None
+        # Cleanups run even when setUp fails half way: nothing started is left running.
+        self.addCleanup(self.stop_everything)
         for _ in range(3):
             self.daemons.append(serve_test.Daemon(self.repository, "--virtual-time"))
         self.nginx = Nginx(self.tmp, [d.port for d in self.daemons])
 
-    def tearDown(self):
+    def stop_everything(self):
         if self.nginx:
             self.nginx.stop()
         for daemon in self.daemons:
