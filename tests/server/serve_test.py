@@ -182,6 +182,19 @@ class ServeTest(unittest.TestCase):
         self.assertEqual(reply.status_code, 504, reply.text)
         self.assertIn("deadline", reply.json()["error"])
 
+    def device_failures(self):
+        text = requests.get(self.url + "/metrics", timeout=10).text
+        return sum(float(line.split()[-1]) for line in text.splitlines()
+                   if line.startswith("tpufleet_device_failures_total"))
+
+    def test_clients_deadlines_take_no_device_down(self):
+        before = self.device_failures()
+        for _ in range(8):  # more than the fleet's default max_deadline_misses (3)
+            # Long enough to reach the device, shorter than its 2-3 ms on mobilenet v2.
+            self.assertEqual(infer_binary(self.url, cat_pixels(224), timeout=500).status_code, 504)
+        self.assertEqual(self.device_failures(), before)
+        self.assertEqual(infer_binary(self.url, cat_pixels(224)).status_code, 200)
+
     def detect(self, data, filename, **fields):
         return requests.post(self.url + "/v1/vision/detection", files={"image": (filename, data)},
                              data=fields, timeout=60)
