@@ -12,5 +12,6 @@ if [ $# -gt 0 ]; then
   echo "test.sh: the Python tests are skipped in sanitizer builds (an instrumented module does" \
        "not load into an uninstrumented python3); scripts/test.sh without options runs them"
 fi
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 TSAN_OPTIONS=halt_on_error=1 \
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  TSAN_OPTIONS=halt_on_error=1:suppressions=$PWD/tests/tsan_suppressions.txt \
   ctest --test-dir "$build_dir" -j2 --output-on-failure
