@@ -11,14 +11,6 @@ namespace {
 using Op = tfl::BuiltinOperator;
 using Act = tfl::ActivationFunctionType;
 
-TensorSpec Spec(DataType type, std::vector<int32_t> shape, float scale, int zero_point,
-                std::vector<float> values = {}) {
-  TensorSpec s{type, std::move(shape)};
-  if (type != DataType::kFloat32) s.q = {{scale}, {zero_point}, 0};
-  s.values = std::move(values);
-  return s;
-}
-
 struct BinaryCase {
   Op op;
   DataType type;

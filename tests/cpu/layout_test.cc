@@ -10,14 +10,6 @@ namespace {
 
 using Op = tfl::BuiltinOperator;
 
-TensorSpec Spec(DataType type, std::vector<int32_t> shape, float scale, int zero_point,
-                std::vector<float> values = {}) {
-  TensorSpec s{type, std::move(shape)};
-  if (type != DataType::kFloat32 && type != DataType::kInt32) s.q = {{scale}, {zero_point}, 0};
-  s.values = std::move(values);
-  return s;
-}
-
 TensorSpec IntConstant(std::vector<int32_t> shape, std::vector<float> values) {
   TensorSpec s{DataType::kInt32, std::move(shape)};
   s.values = std::move(values);

@@ -19,18 +19,6 @@ namespace {
 using Op = tfl::BuiltinOperator;
 using Act = tfl::ActivationFunctionType;
 
-bool Quantized(DataType t) {
-  return t == DataType::kUInt8 || t == DataType::kInt8 || t == DataType::kInt16;
-}
-
-TensorSpec Spec(DataType type, std::vector<int32_t> shape, std::vector<float> values = {},
-                float scale = 1, int zero_point = 0) {
-  TensorSpec s{type, std::move(shape)};
-  if (Quantized(type) && scale != 0) s.q = {{scale}, {zero_point}, 0};
-  s.values = std::move(values);
-  return s;
-}
-
 std::vector<float> Integers(size_t n, float lo, float hi, uint32_t seed) {
   std::vector<float> v = RandomValues(n, lo, hi, seed);
   for (float& x : v) x = std::round(x);
@@ -39,7 +27,7 @@ std::vector<float> Integers(size_t n, float lo, float hi, uint32_t seed) {
 
 // The output's real values of `reals` after quantizing them like `out` (for 8/16-bit outputs).
 std::vector<float> AsOutput(TensorSpec out, std::vector<float> reals) {
-  if (!Quantized(out.type)) return reals;
+  if (!IsQuantizedType(out.type)) return reals;
   out.values = std::move(reals);
   return Representable(out);
 }
@@ -130,10 +118,10 @@ TEST_P(BinaryMathTest, MatchesReferenceAndTfLite) {
   const bool same_quantization = c.op == Op::MAXIMUM || c.op == Op::MINIMUM;
   TensorSpec a, b, out;
   if (c.type == DataType::kFloat32) {
-    a = Spec(c.type, c.a, RandomValues(Count(c.a), -3, 3, 1));
-    b = Spec(c.type, c.b, RandomValues(Count(c.b), -3, 3, 2));
-    out = Spec(c.type, c.out);
-  } else if (Quantized(c.type)) {
+    a = ValuesSpec(c.type, c.a, RandomValues(Count(c.a), -3, 3, 1));
+    b = ValuesSpec(c.type, c.b, RandomValues(Count(c.b), -3, 3, 2));
+    out = ValuesSpec(c.type, c.out);
+  } else if (IsQuantizedType(c.type)) {
     // Scales chosen so DIV's fixed-point shifts stay within TFLite's defined range (output
     // multiplier of 64 or more; see docs/cpu.md).
     bool int8 = c.type == DataType::kInt8, int16 = c.type == DataType::kInt16;
@@ -143,19 +131,19 @@ TEST_P(BinaryMathTest, MatchesReferenceAndTfLite) {
     if (int16) za = zb = 0;
     float so = same_quantization ? sa : c.op == Op::DIV ? 0.125f : 0.2f;
     int zo = same_quantization ? za : int8 ? (c.op == Op::SQUARED_DIFFERENCE ? -128 : 0) : 128;
-    a = Spec(c.type, c.a, RandomValues(Count(c.a), -5, 5, 3), sa, za);
-    b = Spec(c.type, c.b, RandomValues(Count(c.b), -1.2f, 1.2f, 4), sb, zb);
-    out = Spec(c.type, c.out, {}, so, zo);
+    a = ValuesSpec(c.type, c.a, RandomValues(Count(c.a), -5, 5, 3), sa, za);
+    b = ValuesSpec(c.type, c.b, RandomValues(Count(c.b), -1.2f, 1.2f, 4), sb, zb);
+    out = ValuesSpec(c.type, c.out, {}, so, zo);
   } else {
-    a = Spec(c.type, c.a, Integers(Count(c.a), -50, 50, 5));
-    b = Spec(c.type, c.b, Integers(Count(c.b), -9, 9, 6));
-    out = Spec(c.type, c.out);
+    a = ValuesSpec(c.type, c.a, Integers(Count(c.a), -50, 50, 5));
+    b = ValuesSpec(c.type, c.b, Integers(Count(c.b), -9, 9, 6));
+    out = ValuesSpec(c.type, c.out);
   }
   if (divides) {
     for (float& v : b.values) {
       if (std::fabs(v) < 0.1f) v = c.type == DataType::kFloat32 ? 0.5f : 3;
     }
-    if (Quantized(c.type)) {  // also no divisor that quantizes to the zero point
+    if (IsQuantizedType(c.type)) {  // also no divisor that quantizes to the zero point
       std::vector<float> rb = Representable(b);
       for (size_t i = 0; i < rb.size(); ++i) {
         if (rb[i] == 0) b.values[i] = 0.5f;
@@ -173,7 +161,7 @@ TEST_P(BinaryMathTest, MatchesReferenceAndTfLite) {
   }
   expected = AsOutput(out, expected);
   float tolerance = c.type == DataType::kFloat32 ? 1e-4f
-                    : Quantized(c.type)          ? out.q.scales[0] * 1.01f
+                    : IsQuantizedType(c.type)    ? out.q.scales[0] * 1.01f
                                                  : 0;
   ExpectNear(Decode(ours->output(0)), expected, tolerance);
 }
@@ -207,22 +195,24 @@ INSTANTIATE_TEST_SUITE_P(Kernels, BinaryMathTest, ::testing::ValuesIn(BinaryCase
                          });
 
 TEST(BinaryMathTest, DivAppliesItsFusedActivation) {
-  TensorSpec a = Spec(DataType::kFloat32, {6}, {-6, -1, 0.5f, 3, 12, 30});
-  TensorSpec b = Spec(DataType::kFloat32, {1}, {0.5f});
+  TensorSpec a = ValuesSpec(DataType::kFloat32, {6}, {-6, -1, 0.5f, 3, 12, 30});
+  TensorSpec b = ValuesSpec(DataType::kFloat32, {1}, {0.5f});
   tfl::DivOptionsT o;
   o.fused_activation_function = Act::RELU6;
   tfl::BuiltinOptionsUnion options;
   options.Set(std::move(o));
-  auto ours = RunAndCompare(Op::DIV, {a, b}, {Spec(DataType::kFloat32, {6})}, std::move(options));
+  auto ours =
+      RunAndCompare(Op::DIV, {a, b}, {ValuesSpec(DataType::kFloat32, {6})}, std::move(options));
   ASSERT_TRUE(ours);
   ExpectNear(Decode(ours->output(0)), {0, 0, 1, 6, 6, 6}, 0);
 }
 
 TEST(BinaryMathTest, IntegerDivisionByZeroFailsTheInvocation) {
-  TensorSpec a = Spec(DataType::kInt32, {2}, {4, 5});
-  TensorSpec b = Spec(DataType::kInt32, {2}, {2, 0});
+  TensorSpec a = ValuesSpec(DataType::kInt32, {2}, {4, 5});
+  TensorSpec b = ValuesSpec(DataType::kInt32, {2}, {2, 0});
   ModelPtr model =
-      Model::FromBuffer(BuildSingleOp(Op::FLOOR_DIV, {a, b}, {Spec(DataType::kInt32, {2})}), "m")
+      Model::FromBuffer(BuildSingleOp(Op::FLOOR_DIV, {a, b}, {ValuesSpec(DataType::kInt32, {2})}),
+                        "m")
           .value();
   auto interpreter = Interpreter::Create(model).value();
   std::vector<uint8_t> x = Encode(a), y = Encode(b);
@@ -241,8 +231,9 @@ TEST(BinaryMathTest, TypesTfLiteDoesNotRunAreRefusedByBoth) {
         std::pair{Op::DIV, DataType::kInt8}, std::pair{Op::DIV, DataType::kInt16},
         std::pair{Op::FLOOR_DIV, DataType::kInt16}, std::pair{Op::FLOOR_MOD, DataType::kInt16},
         std::pair{Op::SQUARED_DIFFERENCE, DataType::kInt16}}) {
-    TensorSpec a = Spec(type, {2}, {1, 2}, 0.5f, 0), b = Spec(type, {2}, {1, 2}, 0.5f, 0);
-    TensorSpec out = Spec(type, {2}, {}, 0.5f, 0);
+    TensorSpec a = ValuesSpec(type, {2}, {1, 2}, 0.5f, 0),
+               b = ValuesSpec(type, {2}, {1, 2}, 0.5f, 0);
+    TensorSpec out = ValuesSpec(type, {2}, {}, 0.5f, 0);
     ExpectTfLiteRefuses(op, {a, b}, {out});
     auto model = Model::FromBuffer(BuildSingleOp(op, {a, b}, {out}), "m").value();
     auto created = Interpreter::Create(model);
@@ -254,9 +245,10 @@ TEST(BinaryMathTest, TypesTfLiteDoesNotRunAreRefusedByBoth) {
 }
 
 TEST(BinaryMathTest, RefusesShapesThatDoNotBroadcast) {
-  TensorSpec a = Spec(DataType::kFloat32, {2, 3}), b = Spec(DataType::kFloat32, {2, 2});
+  TensorSpec a = ValuesSpec(DataType::kFloat32, {2, 3}), b = ValuesSpec(DataType::kFloat32, {2, 2});
   auto model =
-      Model::FromBuffer(BuildSingleOp(Op::MAXIMUM, {a, b}, {Spec(DataType::kFloat32, {2, 3})}), "m")
+      Model::FromBuffer(
+          BuildSingleOp(Op::MAXIMUM, {a, b}, {ValuesSpec(DataType::kFloat32, {2, 3})}), "m")
           .value();
   auto created = Interpreter::Create(model);
   ASSERT_FALSE(created.ok());
@@ -296,22 +288,22 @@ TEST_P(UnaryMathTest, MatchesReferenceAndTfLite) {
   const bool positive = op == Op::SQRT || op == Op::RSQRT;
   TensorSpec in, out;
   if (type == DataType::kFloat32) {
-    in = Spec(type, {4, 16}, RandomValues(64, positive ? 0.01f : -4, 4, 7));
-    out = Spec(type, {4, 16});
+    in = ValuesSpec(type, {4, 16}, RandomValues(64, positive ? 0.01f : -4, 4, 7));
+    out = ValuesSpec(type, {4, 16});
   } else if (type == DataType::kInt16) {
     std::vector<float> values;
     for (int q = -32768; q < 32768; q += 97) values.push_back(q / 4096.0f);
-    in = Spec(type, {static_cast<int32_t>(values.size())}, values, 1.0f / 4096, 0);
-    out = Spec(type, in.shape, {}, 1.0f / 8192, 0);
+    in = ValuesSpec(type, {static_cast<int32_t>(values.size())}, values, 1.0f / 4096, 0);
+    out = ValuesSpec(type, in.shape, {}, 1.0f / 8192, 0);
   } else {
     int zero = type == DataType::kInt8 ? (op == Op::RSQRT ? -128 : -10) : 100;
     float scale = op == Op::RSQRT ? 0.02f : 0.03f;
     std::vector<float> values = EveryValue(type, scale, zero);
-    in = Spec(type, {256}, values, scale, zero);
+    in = ValuesSpec(type, {256}, values, scale, zero);
     float out_scale = op == Op::EXP ? 0.25f : op == Op::RSQRT ? 0.1f : 0.04f;
     int out_zero = op == Op::EXP || op == Op::RSQRT ? (type == DataType::kInt8 ? -128 : 0)
                                                     : (type == DataType::kInt8 ? 20 : 110);
-    out = Spec(type, {256}, {}, out_scale, out_zero);
+    out = ValuesSpec(type, {256}, {}, out_scale, out_zero);
   }
   constexpr float kAlpha = 0.3f;
   tfl::BuiltinOptionsUnion options;
@@ -324,7 +316,7 @@ TEST_P(UnaryMathTest, MatchesReferenceAndTfLite) {
   ASSERT_TRUE(ours);
   std::vector<float> expected;
   for (float x : Representable(in)) expected.push_back(UnaryReference(op, x, kAlpha));
-  if (op == Op::RSQRT && Quantized(type)) {
+  if (op == Op::RSQRT && IsQuantizedType(type)) {
     for (float& v : expected) v = std::min(v, out.q.scales[0] * (127 - out.q.zero_points[0]));
   }
   expected = AsOutput(out, expected);
@@ -347,17 +339,17 @@ INSTANTIATE_TEST_SUITE_P(Kernels, UnaryMathTest,
                          });
 
 TEST(UnaryMathTest, LeakyReluWithoutOptionsHasAlphaZeroLikeTfLite) {
-  TensorSpec in = Spec(DataType::kFloat32, {4}, {-2, -0.5f, 0, 3});
-  auto ours = RunAndCompare(Op::LEAKY_RELU, {in}, {Spec(DataType::kFloat32, {4})});
+  TensorSpec in = ValuesSpec(DataType::kFloat32, {4}, {-2, -0.5f, 0, 3});
+  auto ours = RunAndCompare(Op::LEAKY_RELU, {in}, {ValuesSpec(DataType::kFloat32, {4})});
   ASSERT_TRUE(ours);
   ExpectNear(Decode(ours->output(0)), {0, 0, 0, 3}, 0);
 }
 
 TEST(UnaryMathTest, QuantizedRsqrtOfANegativeValueFails) {
-  TensorSpec in = Spec(DataType::kInt8, {3}, {1, -0.5f, 2}, 0.05f, 0);
+  TensorSpec in = ValuesSpec(DataType::kInt8, {3}, {1, -0.5f, 2}, 0.05f, 0);
   auto model =
       Model::FromBuffer(
-          BuildSingleOp(Op::RSQRT, {in}, {Spec(DataType::kInt8, {3}, {}, 0.1f, -128)}), "m")
+          BuildSingleOp(Op::RSQRT, {in}, {ValuesSpec(DataType::kInt8, {3}, {}, 0.1f, -128)}), "m")
           .value();
   auto interpreter = Interpreter::Create(model).value();
   std::vector<uint8_t> bytes = Encode(in);
@@ -375,8 +367,8 @@ TEST(UnaryMathTest, TypesTfLiteDoesNotRunAreRefusedByBoth) {
         std::pair{Op::RSQRT, DataType::kInt16}, std::pair{Op::RSQRT, DataType::kUInt8},
         std::pair{Op::LOG_SOFTMAX, DataType::kInt16},
         std::pair{Op::L2_NORMALIZATION, DataType::kInt16}}) {
-    TensorSpec in = Spec(type, {1, 3}, {1, 2, 3}, 0.05f, 0);
-    TensorSpec out = Spec(type, {1, 3}, {}, 0.05f, 0);
+    TensorSpec in = ValuesSpec(type, {1, 3}, {1, 2, 3}, 0.05f, 0);
+    TensorSpec out = ValuesSpec(type, {1, 3}, {}, 0.05f, 0);
     ExpectTfLiteRefuses(op, {in}, {out});
     auto created =
         Interpreter::Create(Model::FromBuffer(BuildSingleOp(op, {in}, {out}), "m").value());
@@ -393,10 +385,12 @@ class PreluTest : public ::testing::TestWithParam<DataType> {};
 TEST_P(PreluTest, AlphaBroadcastsPerChannel) {
   DataType type = GetParam();
   bool int8 = type == DataType::kInt8;
-  TensorSpec in = Spec(type, {1, 2, 3, 4}, RandomValues(24, -3, 3, 11), 0.03f, int8 ? 2 : 130);
-  TensorSpec alpha = Spec(type, {1, 1, 4}, {0.1f, 0.25f, -0.5f, 0.9f}, 0.01f, int8 ? -20 : 50);
+  TensorSpec in =
+      ValuesSpec(type, {1, 2, 3, 4}, RandomValues(24, -3, 3, 11), 0.03f, int8 ? 2 : 130);
+  TensorSpec alpha =
+      ValuesSpec(type, {1, 1, 4}, {0.1f, 0.25f, -0.5f, 0.9f}, 0.01f, int8 ? -20 : 50);
   alpha.constant = true;
-  TensorSpec out = Spec(type, {1, 2, 3, 4}, {}, 0.025f, int8 ? -3 : 125);
+  TensorSpec out = ValuesSpec(type, {1, 2, 3, 4}, {}, 0.025f, int8 ? -3 : 125);
   auto ours = RunAndCompare(Op::PRELU, {in, alpha}, {out});
   ASSERT_TRUE(ours);
   std::vector<float> x = Representable(in), a = Representable(alpha), expected;
@@ -435,19 +429,19 @@ TEST_P(CompareTest, MatchesReferenceAndTfLite) {
   std::vector<int32_t> sa = {2, 1, 5}, sb = {3, 1}, so = {2, 3, 5};
   TensorSpec a, b;
   if (type == DataType::kFloat32 || type == DataType::kInt32 || type == DataType::kInt64) {
-    a = Spec(type, sa, Integers(10, -3, 3, 21));
-    b = Spec(type, sb, Integers(3, -3, 3, 22));
+    a = ValuesSpec(type, sa, Integers(10, -3, 3, 21));
+    b = ValuesSpec(type, sb, Integers(3, -3, 3, 22));
   } else if (type == DataType::kBool) {
-    a = Spec(type, sa, Integers(10, 0, 1, 23));
-    b = Spec(type, sb, {1, 0, 1});
+    a = ValuesSpec(type, sa, Integers(10, 0, 1, 23));
+    b = ValuesSpec(type, sb, {1, 0, 1});
   } else {
     // Different scales: values compare by real value after TFLite's rescaling. b's values lie
     // on a's grid so that equality happens.
     bool int8 = type == DataType::kInt8;
-    a = Spec(type, sa, Integers(10, -3, 3, 24), 0.5f, int8 ? -1 : 128);
-    b = Spec(type, sb, {-1, 0, 2}, 0.25f, int8 ? 3 : 120);
+    a = ValuesSpec(type, sa, Integers(10, -3, 3, 24), 0.5f, int8 ? -1 : 128);
+    b = ValuesSpec(type, sb, {-1, 0, 2}, 0.25f, int8 ? 3 : 120);
   }
-  auto ours = RunAndCompare(op, {a, b}, {Spec(DataType::kBool, so)});
+  auto ours = RunAndCompare(op, {a, b}, {ValuesSpec(DataType::kBool, so)});
   ASSERT_TRUE(ours);
   std::vector<float> ra = Representable(a), rb = Representable(b), expected;
   for (size_t i = 0; i < Count(so); ++i) {
@@ -486,13 +480,14 @@ class SelectTest : public ::testing::TestWithParam<SelectCase> {};
 
 TEST_P(SelectTest, MatchesReferenceAndTfLite) {
   const SelectCase& c = GetParam();
-  TensorSpec condition = Spec(DataType::kBool, c.condition, Integers(Count(c.condition), 0, 1, 31));
-  float scale = Quantized(c.type) ? 0.5f : 1;
+  TensorSpec condition =
+      ValuesSpec(DataType::kBool, c.condition, Integers(Count(c.condition), 0, 1, 31));
+  float scale = IsQuantizedType(c.type) ? 0.5f : 1;
   int zero = c.type == DataType::kUInt8 ? 100 : c.type == DataType::kInt8 ? -7 : 0;
   float lo = c.type == DataType::kBool ? 0 : -20, hi = c.type == DataType::kBool ? 1 : 20;
-  TensorSpec x = Spec(c.type, c.x, Integers(Count(c.x), lo, hi, 32), scale, zero);
-  TensorSpec y = Spec(c.type, c.y, Integers(Count(c.y), lo, hi, 33), scale, zero);
-  TensorSpec out = Spec(c.type, c.out, {}, scale, zero);
+  TensorSpec x = ValuesSpec(c.type, c.x, Integers(Count(c.x), lo, hi, 32), scale, zero);
+  TensorSpec y = ValuesSpec(c.type, c.y, Integers(Count(c.y), lo, hi, 33), scale, zero);
+  TensorSpec out = ValuesSpec(c.type, c.out, {}, scale, zero);
   auto ours = RunAndCompare(c.op, {condition, x, y}, {out});
   ASSERT_TRUE(ours);
   // SELECT's rank-1 condition indexes x's first axis; SELECT_V2 broadcasts numpy-style.
@@ -530,8 +525,8 @@ INSTANTIATE_TEST_SUITE_P(Kernels, SelectTest, ::testing::ValuesIn(SelectCases())
 
 TEST(CompareTest, Int16IsRefusedByBoth) {
   for (Op op : {Op::EQUAL, Op::LESS}) {
-    TensorSpec a = Spec(DataType::kInt16, {2}, {1, 2}, 0.5f, 0);
-    TensorSpec out = Spec(DataType::kBool, {2});
+    TensorSpec a = ValuesSpec(DataType::kInt16, {2}, {1, 2}, 0.5f, 0);
+    TensorSpec out = ValuesSpec(DataType::kBool, {2});
     ExpectTfLiteRefuses(op, {a, a}, {out});
     auto created =
         Interpreter::Create(Model::FromBuffer(BuildSingleOp(op, {a, a}, {out}), "m").value());
@@ -543,7 +538,8 @@ TEST(CompareTest, Int16IsRefusedByBoth) {
 }
 
 TEST(SelectTest, RefusesAConditionOfAnotherShape) {
-  TensorSpec condition = Spec(DataType::kBool, {3}), x = Spec(DataType::kFloat32, {2, 3});
+  TensorSpec condition = ValuesSpec(DataType::kBool, {3}),
+             x = ValuesSpec(DataType::kFloat32, {2, 3});
   auto created = Interpreter::Create(
       Model::FromBuffer(BuildSingleOp(Op::SELECT, {condition, x, x}, {x}), "m").value());
   ASSERT_FALSE(created.ok());
@@ -578,30 +574,30 @@ TEST_P(ReduceTest, MatchesReferenceAndTfLite) {
   }
   const bool int8 = c.type == DataType::kInt8;
   TensorSpec in;
-  TensorSpec out = Spec(c.type, out_shape);
+  TensorSpec out = ValuesSpec(c.type, out_shape);
   if (c.type == DataType::kFloat32) {
-    in = Spec(c.type, shape, RandomValues(24, -2, 2, 41));
+    in = ValuesSpec(c.type, shape, RandomValues(24, -2, 2, 41));
   } else if (c.type == DataType::kUInt8 || int8) {
     float scale = 0.1f;
     int zero = int8 ? -3 : 20;
-    in = Spec(c.type, shape, RandomValues(24, -1, 2, 42), scale, zero);
-    out = c.requantize ? Spec(c.type, out_shape, {}, 0.4f, int8 ? -100 : 10)
-                       : Spec(c.type, out_shape, {}, scale, zero);
+    in = ValuesSpec(c.type, shape, RandomValues(24, -1, 2, 42), scale, zero);
+    out = c.requantize ? ValuesSpec(c.type, out_shape, {}, 0.4f, int8 ? -100 : 10)
+                       : ValuesSpec(c.type, out_shape, {}, scale, zero);
     if (!c.requantize && c.op == Op::SUM) {
       // Stored values are summed as stored (TFLite's rule for matching quantization): keep the
       // sums of stored values within range so the test reads them as reals.
-      in = Spec(c.type, shape, Integers(24, 0, 9, 43), 1, 0);
-      out = Spec(c.type, out_shape, {}, 1, 0);
+      in = ValuesSpec(c.type, shape, Integers(24, 0, 9, 43), 1, 0);
+      out = ValuesSpec(c.type, out_shape, {}, 1, 0);
     }
   } else {
-    in = Spec(c.type, shape, Integers(24, -100, 100, 44));
+    in = ValuesSpec(c.type, shape, Integers(24, -100, 100, 44));
     if (c.type == DataType::kInt16) {
       in.q = {{1}, {0}, 0};
       out.q = in.q;
     }
   }
-  TensorSpec axes = Spec(DataType::kInt32, {static_cast<int32_t>(c.axes.size())},
-                         std::vector<float>(c.axes.begin(), c.axes.end()));
+  TensorSpec axes = ValuesSpec(DataType::kInt32, {static_cast<int32_t>(c.axes.size())},
+                               std::vector<float>(c.axes.begin(), c.axes.end()));
   axes.constant = true;
   tfl::ReducerOptionsT o;
   o.keep_dims = c.keep_dims;
@@ -649,25 +645,27 @@ INSTANTIATE_TEST_SUITE_P(Kernels, ReduceTest, ::testing::ValuesIn(ReduceCases())
 // Sums beyond the 8-bit range: stored values as TFLite combines them (matching quantization) and
 // the requantized sum (different quantization).
 TEST(ReduceTest, EightBitSumsBeyondTheRangeMatchTfLite) {
-  TensorSpec axes = Spec(DataType::kInt32, {1}, {0});
+  TensorSpec axes = ValuesSpec(DataType::kInt32, {1}, {0});
   axes.constant = true;
   tfl::ReducerOptionsT o;
   tfl::BuiltinOptionsUnion options;
   options.Set(o);
-  TensorSpec same = Spec(DataType::kUInt8, {3, 2}, {200, 10, 100, 20, 30, 30}, 1, 0);
+  TensorSpec same = ValuesSpec(DataType::kUInt8, {3, 2}, {200, 10, 100, 20, 30, 30}, 1, 0);
   ASSERT_TRUE(
-      RunAndCompare(Op::SUM, {same, axes}, {Spec(DataType::kUInt8, {2}, {}, 1, 0)}, options));
-  TensorSpec requantized = Spec(DataType::kInt8, {3, 2}, {127, -128, 127, -128, 127, 5}, 1, 0);
-  ASSERT_TRUE(RunAndCompare(Op::SUM, {requantized, axes}, {Spec(DataType::kInt8, {2}, {}, 0.5f, 0)},
-                            options));
+      RunAndCompare(Op::SUM, {same, axes}, {ValuesSpec(DataType::kUInt8, {2}, {}, 1, 0)}, options));
+  TensorSpec requantized =
+      ValuesSpec(DataType::kInt8, {3, 2}, {127, -128, 127, -128, 127, 5}, 1, 0);
+  ASSERT_TRUE(RunAndCompare(Op::SUM, {requantized, axes},
+                            {ValuesSpec(DataType::kInt8, {2}, {}, 0.5f, 0)}, options));
 }
 
 TEST(ReduceTest, RefusesAnAxisOutsideTheRank) {
-  TensorSpec in = Spec(DataType::kFloat32, {2, 3});
-  TensorSpec axes = Spec(DataType::kInt32, {1}, {2});
+  TensorSpec in = ValuesSpec(DataType::kFloat32, {2, 3});
+  TensorSpec axes = ValuesSpec(DataType::kInt32, {1}, {2});
   axes.constant = true;
   auto created = Interpreter::Create(
-      Model::FromBuffer(BuildSingleOp(Op::SUM, {in, axes}, {Spec(DataType::kFloat32, {2})}), "m")
+      Model::FromBuffer(BuildSingleOp(Op::SUM, {in, axes}, {ValuesSpec(DataType::kFloat32, {2})}),
+                        "m")
           .value());
   ASSERT_FALSE(created.ok());
   EXPECT_NE(created.status().ToString().find("operator #0 (SUM): axis 2 is outside"),
@@ -682,12 +680,12 @@ class NormalizationTest : public ::testing::TestWithParam<std::tuple<Op, DataTyp
 TEST_P(NormalizationTest, MatchesReferenceAndTfLite) {
   const auto [op, type] = GetParam();
   const bool int8 = type == DataType::kInt8;
-  TensorSpec in = Spec(type, {3, 10}, RandomValues(30, -4, 4, 51), 0.05f, int8 ? -5 : 120);
+  TensorSpec in = ValuesSpec(type, {3, 10}, RandomValues(30, -4, 4, 51), 0.05f, int8 ? -5 : 120);
   if (type == DataType::kFloat32) in.q = {};
-  TensorSpec out = Spec(type, {3, 10});
-  if (Quantized(type)) {
-    out = op == Op::LOG_SOFTMAX ? Spec(type, {3, 10}, {}, 16.0f / 256, int8 ? 127 : 255)
-                                : Spec(type, {3, 10}, {}, 1.0f / 128, int8 ? 0 : 128);
+  TensorSpec out = ValuesSpec(type, {3, 10});
+  if (IsQuantizedType(type)) {
+    out = op == Op::LOG_SOFTMAX ? ValuesSpec(type, {3, 10}, {}, 16.0f / 256, int8 ? 127 : 255)
+                                : ValuesSpec(type, {3, 10}, {}, 1.0f / 128, int8 ? 0 : 128);
   }
   auto ours = RunAndCompare(op, {in}, {out});
   ASSERT_TRUE(ours);
@@ -719,8 +717,8 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 TEST(NormalizationTest, RefusesAnOutputQuantizationTfLiteDoesNotProduce) {
-  TensorSpec in = Spec(DataType::kUInt8, {1, 4}, {}, 0.1f, 128);
-  TensorSpec out = Spec(DataType::kUInt8, {1, 4}, {}, 1.0f / 256, 0);
+  TensorSpec in = ValuesSpec(DataType::kUInt8, {1, 4}, {}, 0.1f, 128);
+  TensorSpec out = ValuesSpec(DataType::kUInt8, {1, 4}, {}, 1.0f / 256, 0);
   auto created = Interpreter::Create(
       Model::FromBuffer(BuildSingleOp(Op::LOG_SOFTMAX, {in}, {out}), "m").value());
   ASSERT_FALSE(created.ok());
@@ -740,9 +738,9 @@ TEST_P(CastTest, MatchesReferenceAndTfLite) {
   if (from == DataType::kUInt8) {
     for (float& v : values) v = std::fabs(v);
   }
-  TensorSpec in = Spec(from, {3, 4}, values, 0);
+  TensorSpec in = ValuesSpec(from, {3, 4}, values, 0);
   in.q = {};
-  TensorSpec out = Spec(to, {3, 4}, {}, 0);
+  TensorSpec out = ValuesSpec(to, {3, 4}, {}, 0);
   out.q = {};
   // Float values out of the target's range are undefined in TFLite; keep them in range.
   if (from == DataType::kFloat32 && to == DataType::kUInt8) {

@@ -35,6 +35,27 @@ inline int32_t QMaxOf(DataType t) {
                                  : INT32_MAX;
 }
 
+// True for the 8- and 16-bit integer types, the ones tensors are quantized in.
+inline bool IsQuantizedType(DataType t) {
+  return t == DataType::kUInt8 || t == DataType::kInt8 || t == DataType::kInt16;
+}
+
+// A spec of `type` and `shape` holding `values`, quantized with (scale, zero_point) when the
+// type is an 8- or 16-bit integer and `scale` is not 0.
+inline TensorSpec Spec(DataType type, std::vector<int32_t> shape, float scale, int zero_point,
+                       std::vector<float> values = {}) {
+  TensorSpec s{type, std::move(shape)};
+  if (IsQuantizedType(type) && scale != 0) s.q = {{scale}, {zero_point}, 0};
+  s.values = std::move(values);
+  return s;
+}
+
+// The same, values first.
+inline TensorSpec ValuesSpec(DataType type, std::vector<int32_t> shape,
+                             std::vector<float> values = {}, float scale = 1, int zero_point = 0) {
+  return Spec(type, std::move(shape), scale, zero_point, std::move(values));
+}
+
 // Quantizes value v along `channel` (per-channel scales) into bytes of `spec.type`; int64, bool
 // and unquantized 8- and 16-bit values are stored as given.
 std::vector<uint8_t> Encode(const TensorSpec& spec);

@@ -26,16 +26,16 @@
 namespace tpufleet::cpu {
 namespace {
 
-using testing::SharedDir;
-using testing::SharedModel;
+using tpufleet::testing::SharedDir;
+using tpufleet::testing::SharedModel;
 
 enum class Oracle { kTfLite, kArmNN };
 
 Result<std::vector<std::vector<uint8_t>>> RunOracle(Oracle oracle, const std::string& path,
                                                     const std::vector<uint8_t>& input) {
-  if (oracle == Oracle::kArmNN) return testing::RunWithArmNN(path, {input});
-  TPUFLEET_ASSIGN_OR_RETURN(std::unique_ptr<testing::TfLiteReference> tflite,
-                            testing::TfLiteReference::Create(path));
+  if (oracle == Oracle::kArmNN) return tpufleet::testing::RunWithArmNN(path, {input});
+  TPUFLEET_ASSIGN_OR_RETURN(std::unique_ptr<tpufleet::testing::TfLiteReference> tflite,
+                            tpufleet::testing::TfLiteReference::Create(path));
   TPUFLEET_RETURN_IF_ERROR(tflite->SetInput(0, input));
   TPUFLEET_RETURN_IF_ERROR(tflite->Invoke());
   std::vector<std::vector<uint8_t>> outputs;

@@ -248,8 +248,7 @@ class RealPoseNetTest : public ::testing::Test {
 
 TEST_F(RealPoseNetTest, DecodesTfLiteBackboneOutputsLikeCoral) {
   // TensorFlow Lite 2.9 runs the backbone; tpufleet's decoder decodes its outputs.
-  std::ifstream file(model_path_, std::ios::binary);
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(file)), {});
+  std::vector<uint8_t> bytes = tpufleet::testing::ReadFileBytes(model_path_);
   Result<std::unique_ptr<tpufleet::testing::TfLiteReference>> backbone =
       tpufleet::testing::TfLiteReference::FromBuffer(WithoutDecoder(bytes));
   ASSERT_TRUE(backbone.ok()) << backbone.status().ToString();

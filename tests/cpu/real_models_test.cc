@@ -13,8 +13,8 @@ namespace tpufleet::cpu {
 namespace {
 
 using ::testing::HasSubstr;
-using testing::SharedDir;
-using testing::SharedModel;
+using tpufleet::testing::SharedDir;
+using tpufleet::testing::SharedModel;
 
 std::unique_ptr<Interpreter> Make(const std::string& path, int threads = 1) {
   Result<ModelPtr> model = Model::FromFile(path);

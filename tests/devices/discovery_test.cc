@@ -16,13 +16,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using testing::SysfsFixture;
 
-Inventory Discover(const std::string& fixture) {
-  DiscoveryOptions options;
-  options.sysfs_root = SysfsFixture(fixture);
-  options.query_runtime = false;
-  return DiscoverDevices(options);
-}
-
 const DeviceInfo* Find(const Inventory& inventory, const std::string& name) {
   auto it = std::find_if(inventory.devices.begin(), inventory.devices.end(),
                          [&](const DeviceInfo& d) { return d.name == name; });
@@ -30,7 +23,7 @@ const DeviceInfo* Find(const Inventory& inventory, const std::string& name) {
 }
 
 TEST(DiscoveryTest, CoralHubExampleFindsThreeSticksWithTheirHubChains) {
-  Inventory inventory = Discover("coral_hub_example");
+  Inventory inventory = testing::DiscoverFixture("coral_hub_example");
   ASSERT_EQ(inventory.devices.size(), 3u);
   EXPECT_TRUE(inventory.problems.empty()) << inventory.problems.front();
 
@@ -65,7 +58,7 @@ TEST(DiscoveryTest, CoralHubExampleFindsThreeSticksWithTheirHubChains) {
 }
 
 TEST(DiscoveryTest, DualM2CardIsTwoPcieDevices) {
-  Inventory inventory = Discover("dual_m2");
+  Inventory inventory = testing::DiscoverFixture("dual_m2");
   ASSERT_EQ(inventory.devices.size(), 2u);
   const DeviceInfo* first = Find(inventory, "apex_0");
   const DeviceInfo* second = Find(inventory, "apex_1");
@@ -82,7 +75,7 @@ TEST(DiscoveryTest, DualM2CardIsTwoPcieDevices) {
 }
 
 TEST(DiscoveryTest, MixedFirmwareStatesAndLinkSpeeds) {
-  Inventory inventory = Discover("mixed");
+  Inventory inventory = testing::DiscoverFixture("mixed");
   ASSERT_EQ(inventory.devices.size(), 6u);
   EXPECT_EQ(Find(inventory, "2-1")->state, DeviceState::kReady);
   EXPECT_EQ(Find(inventory, "2-2")->state, DeviceState::kNeedsFirmware);
@@ -97,7 +90,7 @@ TEST(DiscoveryTest, MixedFirmwareStatesAndLinkSpeeds) {
 }
 
 TEST(DiscoveryTest, MalformedFilesBecomeProblemsNotCrashes) {
-  Inventory inventory = Discover("malformed");
+  Inventory inventory = testing::DiscoverFixture("malformed");
   ASSERT_EQ(inventory.devices.size(), 4u);  // apex_0, apex_1, 2-1, 2-2; 2-4 has no product id
   EXPECT_EQ(Find(inventory, "2-1")->link_speed_mbps, 0);
   EXPECT_EQ(Find(inventory, "apex_0")->state, DeviceState::kMissingNode);
@@ -115,7 +108,7 @@ TEST(DiscoveryTest, MalformedFilesBecomeProblemsNotCrashes) {
 }
 
 TEST(DiscoveryTest, EmptyAndMissingRootsGiveNoDevices) {
-  EXPECT_TRUE(Discover("empty").devices.empty());
+  EXPECT_TRUE(testing::DiscoverFixture("empty").devices.empty());
   DiscoveryOptions options;
   options.sysfs_root = "/nonexistent/root";
   options.query_runtime = false;
@@ -125,7 +118,7 @@ TEST(DiscoveryTest, EmptyAndMissingRootsGiveNoDevices) {
 }
 
 TEST(DiscoveryTest, RuntimeDevicesAreMergedByPath) {
-  Inventory inventory = Discover("coral_hub_example");
+  Inventory inventory = testing::DiscoverFixture("coral_hub_example");
   RuntimeProbe probe;
   probe.loaded = true;
   probe.devices = {{DeviceType::kUsb, "/sys/bus/usb/devices/2-3.1"},

@@ -11,13 +11,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-Inventory Discover(const std::string& fixture) {
-  DiscoveryOptions options;
-  options.sysfs_root = testing::SysfsFixture(fixture);
-  options.query_runtime = false;
-  return DiscoverDevices(options);
-}
-
 std::vector<Finding> About(const std::vector<Finding>& findings, const std::string& device) {
   std::vector<Finding> out;
   for (const Finding& f : findings) {
@@ -27,7 +20,7 @@ std::vector<Finding> About(const std::vector<Finding>& findings, const std::stri
 }
 
 TEST(DoctorTest, OnlyTheSubHubSecondaryPortIsAnError) {
-  std::vector<Finding> findings = Diagnose(Discover("coral_hub_example"));
+  std::vector<Finding> findings = Diagnose(testing::DiscoverFixture("coral_hub_example"));
   std::vector<Finding> bad = About(findings, "usb@2-3.2.2");
   ASSERT_EQ(bad.size(), 1u);
   EXPECT_EQ(bad[0].severity, Severity::kError);
@@ -38,7 +31,8 @@ TEST(DoctorTest, OnlyTheSubHubSecondaryPortIsAnError) {
 }
 
 TEST(DoctorTest, SticksSharingARootPortAreNamed) {
-  std::vector<Finding> shared = About(Diagnose(Discover("coral_hub_example")), "bus 2 port 3");
+  std::vector<Finding> shared =
+      About(Diagnose(testing::DiscoverFixture("coral_hub_example")), "bus 2 port 3");
   ASSERT_EQ(shared.size(), 1u);
   EXPECT_EQ(shared[0].severity, Severity::kWarning);
   EXPECT_THAT(
@@ -47,7 +41,7 @@ TEST(DoctorTest, SticksSharingARootPortAreNamed) {
 }
 
 TEST(DoctorTest, Usb2LinksHubPowerAndBootloaderSticks) {
-  std::vector<Finding> findings = Diagnose(Discover("mixed"));
+  std::vector<Finding> findings = Diagnose(testing::DiscoverFixture("mixed"));
   for (const char* stick : {"usb@1-1", "usb@1-2.1", "usb@1-2.3"}) {
     std::vector<Finding> about = About(findings, stick);
     ASSERT_FALSE(about.empty()) << stick;
@@ -66,7 +60,7 @@ TEST(DoctorTest, Usb2LinksHubPowerAndBootloaderSticks) {
 }
 
 TEST(DoctorTest, HotAndOwnedPcieDevice) {
-  std::vector<Finding> findings = Diagnose(Discover("dual_m2"));
+  std::vector<Finding> findings = Diagnose(testing::DiscoverFixture("dual_m2"));
   EXPECT_TRUE(About(findings, "pci@/dev/apex_0").empty());
   std::vector<Finding> hot = About(findings, "pci@/dev/apex_1");
   ASSERT_EQ(hot.size(), 2u);
@@ -75,7 +69,7 @@ TEST(DoctorTest, HotAndOwnedPcieDevice) {
 }
 
 TEST(DoctorTest, MissingNodeAndUnknownSpeed) {
-  std::vector<Finding> findings = Diagnose(Discover("malformed"));
+  std::vector<Finding> findings = Diagnose(testing::DiscoverFixture("malformed"));
   ASSERT_FALSE(findings.empty());
   EXPECT_EQ(findings[0].severity, Severity::kError);  // errors sort first
   EXPECT_THAT(About(findings, "pci@/dev/apex_0")[0].message,
@@ -84,7 +78,7 @@ TEST(DoctorTest, MissingNodeAndUnknownSpeed) {
 }
 
 TEST(DoctorTest, TreeDrawsTheCoralExampleWithTheErrorUnderTheBadStick) {
-  Inventory inventory = Discover("coral_hub_example");
+  Inventory inventory = testing::DiscoverFixture("coral_hub_example");
   std::string tree = DrawTopology(inventory, Diagnose(inventory));
   EXPECT_THAT(
       tree,
@@ -100,7 +94,7 @@ TEST(DoctorTest, TreeDrawsTheCoralExampleWithTheErrorUnderTheBadStick) {
 }
 
 TEST(DoctorTest, TreeListsPcieDevices) {
-  Inventory inventory = Discover("dual_m2");
+  Inventory inventory = testing::DiscoverFixture("dual_m2");
   std::string tree = DrawTopology(inventory, Diagnose(inventory));
   EXPECT_THAT(
       tree,

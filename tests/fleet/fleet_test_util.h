@@ -10,20 +10,11 @@
 #include <span>
 #include <thread>
 
-#include "model/zoo/zoo.h"
+#include "support/zoo_models.h"
 #include "tpufleet/fleet.h"
 #include "tpufleet/interpreter.h"
 
 namespace tpufleet::testing {
-
-inline ModelPtr Zoo(const std::string& name, double width, int resolution) {
-  zoo::ZooOptions options;
-  options.width = width;
-  options.resolution = resolution;
-  return Model::FromBuffer(zoo::BuildZooModel(name, options).value(),
-                           fmt::format("{}_{}_{}", name, width, resolution))
-      .value();
-}
 
 // Inputs of the right sizes, every byte 9.
 inline TensorList Inputs(const Model& model) {

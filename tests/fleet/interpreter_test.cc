@@ -124,8 +124,7 @@ TEST(InterpreterTest, InPlaceTensorsAreByteIdenticalToTheCopyingCall) {
 TEST(InterpreterTest, TensorsByNameFromAPathBytesOrAModel) {
   std::string path = SharedModel("mobilenet_v1_0.25_128_quant.tflite");
   TPUFLEET_REQUIRE_FILE(path);
-  std::ifstream file(path, std::ios::binary);
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(file)), {});
+  std::vector<uint8_t> bytes = testing::ReadFileBytes(path);
   ModelPtr model = Model::FromFile(path).value();
   std::unique_ptr<Interpreter> from_bytes = MakeInterpreter(bytes, "cpu").value();
   std::unique_ptr<Interpreter> from_model = MakeInterpreter(model, "cpu").value();

@@ -21,11 +21,6 @@ ModelPtr LoadOrDie(const std::string& path) {
   return model.ok() ? model.value() : nullptr;
 }
 
-std::vector<uint8_t> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
 TEST(ModelTest, CompiledMobileNetReportsCachedBytesAndToken) {
   std::string path = SharedModel("mobilenet_v1_0.25_128_quant_edgetpu.tflite");
   TPUFLEET_REQUIRE_FILE(path);
@@ -150,7 +145,7 @@ TEST(ModelTest, FromBufferMatchesFromFile) {
   std::string path = SharedModel("mobilenet_v1_0.25_128_quant.tflite");
   TPUFLEET_REQUIRE_FILE(path);
   ModelPtr from_file = LoadOrDie(path);
-  Result<ModelPtr> from_buffer = Model::FromBuffer(ReadFile(path), "copy");
+  Result<ModelPtr> from_buffer = Model::FromBuffer(testing::ReadFileBytes(path), "copy");
   ASSERT_TRUE(from_file && from_buffer.ok());
   EXPECT_EQ(from_buffer.value()->total_macs(), from_file->total_macs());
   EXPECT_EQ(from_buffer.value()->parameter_count(), from_file->parameter_count());

@@ -13,11 +13,6 @@
 namespace tpufleet {
 namespace {
 
-std::vector<uint8_t> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
 // Touches everything a loaded model exposes, so that a lie in verification
 // shows up under ASan.
 uint64_t Walk(const Model& model) {
@@ -54,7 +49,7 @@ TEST(RealModelRobustness, TruncatedVariantsFailOrDescribeTheSameModel) {
   for (const std::string& path : ModelsOrPlaceholder()) {
     TPUFLEET_REQUIRE_FILE(path);
     SCOPED_TRACE(path);
-    const std::vector<uint8_t> original = ReadFile(path);
+    const std::vector<uint8_t> original = testing::ReadFileBytes(path);
     Result<ModelPtr> whole = Model::FromBuffer(original, "whole");
     std::vector<size_t> sizes = {0, 1, 4, 7, 8, 12, 16, 64};
     for (int i = 1; i < 48; ++i) sizes.push_back(original.size() * i / 48);
@@ -77,7 +72,7 @@ TEST(RealModelRobustness, BitFlippedVariantsLoadOrFailCleanly) {
   for (const std::string& path : ModelsOrPlaceholder()) {
     TPUFLEET_REQUIRE_FILE(path);
     SCOPED_TRACE(path);
-    const std::vector<uint8_t> original = ReadFile(path);
+    const std::vector<uint8_t> original = testing::ReadFileBytes(path);
     std::mt19937_64 random(0x5eed);
     constexpr size_t kHead = 4096;
     for (int trial = 0; trial < 120; ++trial) {

@@ -15,6 +15,7 @@
 #include "model/zoo/zoo.h"
 #include "sim/topology.h"
 #include "support/shared_files.h"
+#include "support/zoo_models.h"
 
 namespace tpufleet::sim {
 namespace {
@@ -25,13 +26,7 @@ using backends::TensorBytes;
 using ::testing::HasSubstr;
 using tpufleet::testing::SharedModel;
 
-ModelPtr Zoo(const std::string& name, double width = 1.0, int resolution = 0) {
-  zoo::ZooOptions options;
-  options.width = width;
-  options.resolution = resolution;
-  return Model::FromBuffer(zoo::BuildZooModel(name, options).value(), name + std::to_string(width))
-      .value();
-}
+using testing::Zoo;
 
 std::vector<TensorBytes> ZeroInputs(const Model& model) {
   std::vector<TensorBytes> inputs;

@@ -9,6 +9,7 @@
 #include "sim/published_timings.h"
 #include "sim/timing.h"
 #include "support/shared_files.h"
+#include "support/zoo_models.h"
 
 namespace tpufleet::sim {
 namespace {
@@ -18,9 +19,7 @@ using tpufleet::testing::SharedModel;
 
 constexpr uint64_t kSram = 8 * 1024 * 1024;
 
-ModelPtr Zoo(const std::string& name, zoo::ZooOptions options = {}) {
-  return Model::FromBuffer(zoo::BuildZooModel(name, options).value(), name).value();
-}
+using testing::Zoo;
 
 EdgeTpuProgram CompileOrDie(const Model& model, uint64_t sram = kSram) {
   Result<EdgeTpuProgram> program = Compile(model, sram);

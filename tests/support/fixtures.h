@@ -3,11 +3,21 @@
 
 #include <string>
 
+#include "devices/discovery.h"
+
 namespace tpufleet::testing {
 
 // A sysfs fixture root, e.g. SysfsFixture("coral_hub_example").
 inline std::string SysfsFixture(const std::string& name) {
   return std::string(TPUFLEET_FIXTURES_DIR) + "/sysfs/" + name;
+}
+
+// The devices of a sysfs fixture, without asking libedgetpu.
+inline Inventory DiscoverFixture(const std::string& name) {
+  DiscoveryOptions options;
+  options.sysfs_root = SysfsFixture(name);
+  options.query_runtime = false;
+  return DiscoverDevices(options);
 }
 
 }  // namespace tpufleet::testing

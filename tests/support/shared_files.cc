@@ -1,6 +1,8 @@
 #include "support/shared_files.h"
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 
 namespace tpufleet::testing {
 
@@ -12,6 +14,11 @@ std::vector<std::string> AllSharedModels() {
   }
   std::sort(models.begin(), models.end());
   return models;
+}
+
+std::vector<uint8_t> ReadFileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
 }
 
 }  // namespace tpufleet::testing

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -20,6 +21,9 @@ inline std::string SharedModel(const std::string& file) {
 // Every .tflite in the shared models folder, sorted; empty when the folder is
 // missing.
 std::vector<std::string> AllSharedModels();
+
+// The whole file at `path`; empty when it cannot be read.
+std::vector<uint8_t> ReadFileBytes(const std::string& path);
 
 }  // namespace tpufleet::testing
 
