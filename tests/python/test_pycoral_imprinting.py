@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from conftest import model, shared_file
-from imprinting_models import BACKBONE, KERNEL_QUANTIZATION, imprinting_model
+from learn_models import BACKBONE, KERNEL_QUANTIZATION, imprinting_model
 from pycoral.learn.imprinting.engine import ImprintingEngine
 from test_pycoral_learn import IMAGES, crops
 from tflite_runtime.interpreter import Interpreter

@@ -1,8 +1,9 @@
-"""Imprinting models for the tests, written with tpufleet's ModelEditor: the real
-mobilenet_v1_0.25_128 backbone up to its global average pool ([1, 1, 1, 256]), then the head of
-PyCoral's imprinting test model: L2_NORMALIZATION -> CONV_2D 1x1 -> MUL -> RESHAPE -> SOFTMAX,
-uint8 quantized, with `base_classes` frozen random classes. The keyword arguments break one
-rule each, for the validation errors."""
+"""Models for the pycoral.learn tests, written with tpufleet's ModelEditor over the real
+mobilenet_v1_0.25_128 backbone cut at its global average pool ([1, 1, 1, 256]): that embedding
+extractor, and imprinting models with the head of PyCoral's imprinting test model,
+L2_NORMALIZATION -> CONV_2D 1x1 -> MUL -> RESHAPE -> SOFTMAX, uint8 quantized, with
+`base_classes` frozen random classes (the keyword arguments break one rule each, for the
+validation errors)."""
 import numpy as np
 
 from tpufleet._native import Model, ModelEditor, OperatorOptions
@@ -12,16 +13,28 @@ KERNEL_QUANTIZATION = ([1.0 / 127], [128])
 MUL_SCALE = 10.0
 
 
+def _backbone(backbone_path):
+    """An editor holding the backbone cut at its last AVERAGE_POOL_2D, and that pool's output."""
+    backbone = Model.from_file(backbone_path)
+    pool = max(op["index"] for op in backbone.operators if op["name"] == "AVERAGE_POOL_2D")
+    editor = ModelEditor(backbone)
+    editor.keep_operators(pool + 1)
+    return editor, backbone.operators[pool]["outputs"][0], backbone
+
+
+def extractor_model(backbone_path):
+    """The bytes of the backbone cut at its global average pool, which it outputs."""
+    editor, features, _ = _backbone(backbone_path)
+    editor.set_outputs([features])
+    return editor.finish("embedding extractor").bytes
+
+
 def imprinting_model(backbone_path, base_classes=3, *, l2norm=True, mul=True,
                      op_between=None, embedding_shape=None, bias_zero_point=0,
                      logit_shape=None, softmax_output=True, seed=5):
     """The bytes of an imprinting model over the backbone at `backbone_path`."""
-    backbone = Model.from_file(backbone_path)
-    pool = max(op["index"] for op in backbone.operators if op["name"] == "AVERAGE_POOL_2D")
-    features = backbone.operators[pool]["outputs"][0]
+    editor, features, backbone = _backbone(backbone_path)
     dim = backbone.tensors[features]["shape"][-1]
-    editor = ModelEditor(backbone)
-    editor.keep_operators(pool + 1)
     x = features
     if l2norm:
         x_next = editor.add_tensor("l2norm", "uint8", embedding_shape or [1, 1, 1, dim],
