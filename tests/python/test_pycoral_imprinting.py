@@ -4,7 +4,7 @@ model classifying those images through tflite_runtime's Interpreter, and keep_cl
 import numpy as np
 import pytest
 
-from conftest import model, shared_file
+from conftest import model
 from learn_models import BACKBONE, KERNEL_QUANTIZATION, imprinting_model
 from pycoral.learn.imprinting.engine import ImprintingEngine
 from test_pycoral_learn import IMAGES, crops
