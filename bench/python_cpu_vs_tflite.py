@@ -5,7 +5,6 @@ TensorFlow Lite's time for mobilenet_v2_1.0_224_quant.
 
     PYTHONPATH=build/python/stage /usr/bin/python3 bench/python_cpu_vs_tflite.py [model] [lib]
 """
-import ctypes
 import os
 import statistics
 import sys
@@ -18,62 +17,8 @@ from tflite_runtime.interpreter import Interpreter
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_MODEL = os.path.join(HERE, "..", "..", "shared", "models",
                              "mobilenet_v2_1.0_224_quant.tflite")
-DEFAULT_LIB = os.path.join(HERE, "..", "third_party", "tflite-2.9", "lib",
-                           "libtensorflowlite_c.so")
-
-
-class TfLiteC:
-    """The few calls of TensorFlow Lite's C API that run a model on one thread."""
-
-    def __init__(self, library, model_path):
-        lib = ctypes.CDLL(library)
-        vp, i32 = ctypes.c_void_p, ctypes.c_int32
-        for name, result, args in (
-                ("TfLiteModelCreateFromFile", vp, [ctypes.c_char_p]),
-                ("TfLiteInterpreterOptionsCreate", vp, []),
-                ("TfLiteInterpreterOptionsSetNumThreads", None, [vp, i32]),
-                ("TfLiteInterpreterCreate", vp, [vp, vp]),
-                ("TfLiteInterpreterAllocateTensors", ctypes.c_int, [vp]),
-                ("TfLiteInterpreterGetInputTensor", vp, [vp, i32]),
-                ("TfLiteInterpreterGetOutputTensor", vp, [vp, i32]),
-                ("TfLiteTensorCopyFromBuffer", ctypes.c_int, [vp, vp, ctypes.c_size_t]),
-                ("TfLiteTensorCopyToBuffer", ctypes.c_int, [vp, vp, ctypes.c_size_t]),
-                ("TfLiteInterpreterInvoke", ctypes.c_int, [vp]),
-                ("TfLiteInterpreterDelete", None, [vp]),
-                ("TfLiteInterpreterOptionsDelete", None, [vp]),
-                ("TfLiteModelDelete", None, [vp])):
-            function = getattr(lib, name)
-            function.restype, function.argtypes = result, args
-        self._lib = lib
-        self._model = lib.TfLiteModelCreateFromFile(model_path.encode())
-        if not self._model:
-            raise RuntimeError(f"TensorFlow Lite could not load {model_path}")
-        self._options = lib.TfLiteInterpreterOptionsCreate()
-        lib.TfLiteInterpreterOptionsSetNumThreads(self._options, 1)
-        self._interpreter = lib.TfLiteInterpreterCreate(self._model, self._options)
-        if not self._interpreter or lib.TfLiteInterpreterAllocateTensors(self._interpreter):
-            raise RuntimeError(f"TensorFlow Lite could not prepare {model_path}")
-
-    def set_input(self, array):
-        tensor = self._lib.TfLiteInterpreterGetInputTensor(self._interpreter, 0)
-        if self._lib.TfLiteTensorCopyFromBuffer(tensor, array.ctypes.data, array.nbytes):
-            raise RuntimeError("TfLiteTensorCopyFromBuffer failed")
-
-    def invoke(self):
-        if self._lib.TfLiteInterpreterInvoke(self._interpreter):
-            raise RuntimeError("TfLiteInterpreterInvoke failed")
-
-    def output(self, like):
-        out = np.empty_like(like)
-        tensor = self._lib.TfLiteInterpreterGetOutputTensor(self._interpreter, 0)
-        if self._lib.TfLiteTensorCopyToBuffer(tensor, out.ctypes.data, out.nbytes):
-            raise RuntimeError("TfLiteTensorCopyToBuffer failed")
-        return out
-
-    def close(self):
-        self._lib.TfLiteInterpreterDelete(self._interpreter)
-        self._lib.TfLiteInterpreterOptionsDelete(self._options)
-        self._lib.TfLiteModelDelete(self._model)
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "python"))
+from tflite_c import LIBRARY, TfLiteC  # noqa: E402  (the test tree's oracle, as the C++ benches)
 
 
 def median_ms(invoke, budget=5.0):
@@ -90,7 +35,7 @@ def median_ms(invoke, budget=5.0):
 
 def main():
     path = sys.argv[1] if len(sys.argv) > 1 else DEFAULT_MODEL
-    library = sys.argv[2] if len(sys.argv) > 2 else DEFAULT_LIB
+    library = sys.argv[2] if len(sys.argv) > 2 else LIBRARY
     ours = Interpreter(model_path=path, num_threads=1)
     ours.allocate_tensors()
     detail = ours.get_input_details()[0]
@@ -99,7 +44,7 @@ def main():
     pixels = (rng.integers(info.min, info.max + 1, size=detail["shape"]).astype(detail["dtype"])
               if info else rng.standard_normal(detail["shape"]).astype(detail["dtype"]))
     ours.set_tensor(detail["index"], pixels)
-    theirs = TfLiteC(library, path)
+    theirs = TfLiteC(path, library)
     theirs.set_input(pixels)
     ours_ms = median_ms(ours.invoke)
     theirs_ms = median_ms(theirs.invoke)

@@ -188,3 +188,39 @@ def test_description_lines_and_keep_classes_round_trip(base_model, tmp_path):
     scale, zero_point = KERNEL_QUANTIZATION
     expected = np.clip(np.round(total / np.linalg.norm(total) / scale[0]) + zero_point[0], 0, 255)
     assert np.max(np.abs(kernel(final)[3].astype(int) - expected)) <= 1
+
+
+def test_written_models_run_in_tensorflow_lite_as_in_tpufleet(base_model, tmp_path):
+    """TensorFlow Lite 2.9 (the oracle) reads the written models and computes what tpufleet
+    does on the same inputs: the same top class, the outputs within the steps docs/cpu.md gives
+    for real models (rounding differs in the backbone; softmax widens a logit step)."""
+    import os
+    from learn_models import extractor_model
+    from test_pycoral_learn import trained_classifier
+    from tflite_c import LIBRARY, TfLiteC
+    if not os.path.exists(LIBRARY):
+        pytest.skip(f"{LIBRARY} is missing: link third_party into the checkout")
+    engine = ImprintingEngine(base_model)
+    extractor = engine.serialize_extractor_model()
+    for class_id, pixels in enumerate(image_crops(3, seed=6)):
+        for embedding in embeddings(extractor, pixels):
+            engine.train(embedding, class_id)
+    pool = written(tmp_path, extractor_model(model(BACKBONE)), "pool.tflite")
+    classifier = trained_classifier(pool, learning_rate=0.05)
+    contents = {"extractor": (extractor, 2), "imprinted": (engine.serialize_model(), 24),
+                "softmax regression": (classifier.serialize_model(pool), 24)}
+    pixels = [crops_[0] for crops_ in image_crops(2, seed=8)]
+    for name, (content, steps) in contents.items():
+        ours, _ = run(content, pixels)
+        oracle = TfLiteC(written(tmp_path, content, name.replace(" ", "_") + ".tflite"))
+        try:
+            for image, expected in zip(pixels, ours):
+                oracle.set_input(np.ascontiguousarray(image[np.newaxis]))
+                oracle.invoke()
+                theirs = oracle.output(expected)
+                difference = np.abs(theirs.astype(int) - expected.astype(int)).max()
+                assert difference <= steps, f"{name}: outputs differ by {difference} steps"
+                if name != "extractor":
+                    assert np.argmax(theirs) == np.argmax(expected), name
+        finally:
+            oracle.close()
