@@ -45,6 +45,24 @@ ModelBuilder::ModelBuilder() {
 
 ModelBuilder::ModelBuilder(std::span<const uint8_t> tflite) {
   tfl::GetModel(tflite.data())->UnPackTo(&model_);
+  // Data stored after the flatbuffer (files over 2 GB) moves inside it: offsets into the old file
+  // would mean nothing in the new one.
+  for (auto& buffer : model_.buffers) {
+    if (buffer->offset > 1) {
+      const uint8_t* data = tflite.data() + buffer->offset;
+      buffer->data.assign(data, data + buffer->size);
+    }
+    buffer->offset = buffer->size = 0;
+  }
+  for (auto& subgraph : model_.subgraphs) {
+    for (auto& op : subgraph->operators) {
+      if (op->large_custom_options_size != 0) {
+        const uint8_t* data = tflite.data() + op->large_custom_options_offset;
+        op->custom_options.assign(data, data + op->large_custom_options_size);
+      }
+      op->large_custom_options_offset = op->large_custom_options_size = 0;
+    }
+  }
   subgraph_ = model_.subgraphs[0].get();
   for (const auto& tensor : subgraph_->tensors) {
     quantizations_.push_back(FromQuantizationT(tensor->quantization.get()));

@@ -119,6 +119,41 @@ TEST(ModelEditorTest, BadEditsSayWhatIsWrong) {
   EXPECT_TRUE(editor.AddOperator("FULLY_CONNECTED", {0, 1, -1}, {3}).ok());
 }
 
+// SmallModel with the weights' data stored after the flatbuffer, as files over 2 GB store it.
+std::vector<uint8_t> WithExternalWeights() {
+  ModelPtr model = SmallModel();
+  tfl::ModelT unpacked;
+  tfl::GetModel(model->bytes().data())->UnPackTo(&unpacked);
+  const uint32_t buffer = unpacked.subgraphs[0]->tensors[1]->buffer;
+  std::vector<uint8_t> data = std::move(unpacked.buffers[buffer]->data);
+  unpacked.buffers[buffer]->data.clear();
+  flatbuffers::FlatBufferBuilder sizing;
+  unpacked.buffers[buffer]->offset = 1 << 20;  // placeholder of the final width
+  unpacked.buffers[buffer]->size = data.size();
+  sizing.Finish(tfl::Model::Pack(sizing, &unpacked), tfl::ModelIdentifier());
+  const size_t offset = (sizing.GetSize() + 15) / 16 * 16;
+  unpacked.buffers[buffer]->offset = offset;
+  flatbuffers::FlatBufferBuilder builder;
+  builder.Finish(tfl::Model::Pack(builder, &unpacked), tfl::ModelIdentifier());
+  std::vector<uint8_t> bytes(builder.GetBufferPointer(),
+                             builder.GetBufferPointer() + builder.GetSize());
+  bytes.resize(offset);
+  bytes.insert(bytes.end(), data.begin(), data.end());
+  return bytes;
+}
+
+TEST(ModelEditorTest, DataStoredAfterTheFlatbufferMovesIntoTheEditedModel) {
+  Result<ModelPtr> external = Model::FromBuffer(WithExternalWeights(), "external");
+  ASSERT_TRUE(external.ok()) << external.status().ToString();
+  ASSERT_EQ((*external)->constant_data(1).size(), 12u);
+  ModelEditor editor(**external);
+  editor.SetDescription("moved");
+  Result<ModelPtr> edited = editor.Finish();
+  ASSERT_TRUE(edited.ok()) << edited.status().ToString();
+  std::span<const uint8_t> weights = (*edited)->constant_data(1);
+  EXPECT_EQ(std::vector<uint8_t>(weights.begin(), weights.end()), std::vector<uint8_t>(12, 130));
+}
+
 TEST(ModelEditorTest, AnEditThatBreaksTheModelFailsVerification) {
   ModelEditor editor(*SmallModel());
   ASSERT_TRUE(editor.SetShape(2, {4}).ok());  // the bias keeps its 3 values
