@@ -29,14 +29,19 @@ def drive(interpreter, invocations):
         interpreter.invoke()
 
 
-def interpreter_seconds(interpreters, invocations):
-    threads = [threading.Thread(target=drive, args=(i, invocations)) for i in interpreters]
+def threads_seconds(target, args_per_thread):
+    """Wall seconds of one thread per entry of `args_per_thread`, each running target(*args)."""
+    threads = [threading.Thread(target=target, args=args) for args in args_per_thread]
     start = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     return time.perf_counter() - start
+
+
+def interpreter_seconds(interpreters, invocations):
+    return threads_seconds(drive, [(i, invocations) for i in interpreters])
 
 
 def fleet_seconds(model, devices, invocations):

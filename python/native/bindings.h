@@ -9,6 +9,7 @@ namespace tpufleet::python {
 
 void BindErrors(pybind11::module_& m);
 void BindModel(pybind11::module_& m);
+void BindModelEditor(pybind11::module_& m);
 void BindDevices(pybind11::module_& m);
 void BindInterpreter(pybind11::module_& m);
 void BindFleet(pybind11::module_& m);

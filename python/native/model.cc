@@ -103,6 +103,25 @@ void BindModel(py::module_& m) {
             return out;
           },
           "Every operator of the main subgraph: index, name, is_custom, inputs, outputs, macs.")
+      .def_property_readonly(
+          "bytes",
+          [](const Model& model) {
+            std::span<const uint8_t> data = model.bytes();
+            return py::bytes(reinterpret_cast<const char*>(data.data()), data.size());
+          },
+          "The model's flatbuffer (a copy), as a .tflite file holds it.")
+      .def(
+          "constant_data",
+          [](const Model& model, int tensor) {
+            if (tensor < 0 || tensor >= static_cast<int>(model.tensors().size())) {
+              throw StatusError(InvalidArgumentError("tensor " + std::to_string(tensor) +
+                                                     " is not in the model: it has tensors 0 to " +
+                                                     std::to_string(model.tensors().size() - 1)));
+            }
+            std::span<const uint8_t> data = model.constant_data(tensor);
+            return py::bytes(reinterpret_cast<const char*>(data.data()), data.size());
+          },
+          py::arg("tensor"), "The constant data of a tensor (a copy; empty for activations).")
       .def("__repr__",
            [](const Model& model) { return "<tpufleet.Model '" + model.name() + "'>"; });
 }

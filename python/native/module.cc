@@ -6,6 +6,7 @@ PYBIND11_MODULE(_native, m) {
   m.doc() = "tpufleet's C++ runtime: models, devices, interpreters and fleets.";
   tpufleet::python::BindErrors(m);
   tpufleet::python::BindModel(m);
+  tpufleet::python::BindModelEditor(m);
   tpufleet::python::BindDevices(m);
   tpufleet::python::BindInterpreter(m);
   tpufleet::python::BindFleet(m);

@@ -1,11 +1,28 @@
 #include "model/builder.h"
 
+#include <algorithm>
+
 namespace tpufleet {
 namespace {
 
 constexpr uint32_t kSchemaVersion = 3;
 // Builtin codes above this live only in OperatorCode.builtin_code.
 constexpr int32_t kLastDeprecatedCode = 127;
+
+// The code an OperatorCode stands for: old files carry it only in deprecated_builtin_code.
+tfl::BuiltinOperator EffectiveCode(const tfl::OperatorCodeT& code) {
+  return std::max(code.builtin_code,
+                  static_cast<tfl::BuiltinOperator>(code.deprecated_builtin_code));
+}
+
+Quantization FromQuantizationT(const tfl::QuantizationParametersT* q) {
+  Quantization out;
+  if (q == nullptr) return out;
+  out.scales = q->scale;
+  out.zero_points = q->zero_point;
+  out.axis = q->quantized_dimension;
+  return out;
+}
 
 std::unique_ptr<tfl::QuantizationParametersT> ToQuantizationT(const Quantization& q) {
   if (q.empty()) return nullptr;
@@ -24,6 +41,57 @@ ModelBuilder::ModelBuilder() {
   model_.subgraphs.push_back(std::make_unique<tfl::SubGraphT>());
   subgraph_ = model_.subgraphs.back().get();
   subgraph_->name = "main";
+}
+
+ModelBuilder::ModelBuilder(std::span<const uint8_t> tflite) {
+  tfl::GetModel(tflite.data())->UnPackTo(&model_);
+  // Data stored after the flatbuffer (files over 2 GB) moves inside it: offsets into the old file
+  // would mean nothing in the new one.
+  for (auto& buffer : model_.buffers) {
+    if (buffer->offset > 1) {
+      const uint8_t* data = tflite.data() + buffer->offset;
+      buffer->data.assign(data, data + buffer->size);
+    }
+    buffer->offset = buffer->size = 0;
+  }
+  for (auto& subgraph : model_.subgraphs) {
+    for (auto& op : subgraph->operators) {
+      if (op->large_custom_options_size != 0) {
+        const uint8_t* data = tflite.data() + op->large_custom_options_offset;
+        op->custom_options.assign(data, data + op->large_custom_options_size);
+      }
+      op->large_custom_options_offset = op->large_custom_options_size = 0;
+    }
+  }
+  subgraph_ = model_.subgraphs[0].get();
+  for (const auto& tensor : subgraph_->tensors) {
+    quantizations_.push_back(FromQuantizationT(tensor->quantization.get()));
+  }
+}
+
+void ModelBuilder::SetShape(int tensor, std::vector<int32_t> shape) {
+  subgraph_->tensors[tensor]->shape = std::move(shape);
+  subgraph_->tensors[tensor]->shape_signature.clear();
+}
+
+void ModelBuilder::SetQuantization(int tensor, const Quantization& quantization) {
+  subgraph_->tensors[tensor]->quantization = ToQuantizationT(quantization);
+  quantizations_[tensor] = quantization;
+}
+
+void ModelBuilder::SetConstantData(int tensor, std::vector<uint8_t> data) {
+  auto buffer = std::make_unique<tfl::BufferT>();
+  buffer->data = std::move(data);
+  model_.buffers.push_back(std::move(buffer));
+  subgraph_->tensors[tensor]->buffer = static_cast<uint32_t>(model_.buffers.size() - 1);
+}
+
+tfl::BuiltinOperator ModelBuilder::builtin(int op) const {
+  return EffectiveCode(*model_.operator_codes[subgraph_->operators[op]->opcode_index]);
+}
+
+void ModelBuilder::SetOptions(int op, tfl::BuiltinOptionsUnion options) {
+  subgraph_->operators[op]->builtin_options = std::move(options);
 }
 
 int ModelBuilder::AddTensorWithBuffer(const std::string& name, DataType type,
@@ -61,7 +129,8 @@ DataType ModelBuilder::type(int tensor) const {
 uint32_t ModelBuilder::OperatorCodeIndex(tfl::BuiltinOperator op, const std::string& custom_code) {
   for (size_t i = 0; i < model_.operator_codes.size(); ++i) {
     const tfl::OperatorCodeT& code = *model_.operator_codes[i];
-    if (code.builtin_code == op && code.custom_code == custom_code) return static_cast<uint32_t>(i);
+    if (EffectiveCode(code) == op && code.custom_code == custom_code)
+      return static_cast<uint32_t>(i);
   }
   auto code = std::make_unique<tfl::OperatorCodeT>();
   code->builtin_code = op;

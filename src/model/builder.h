@@ -1,12 +1,15 @@
-// ModelBuilder: writes valid .tflite files, for tests, benchmarks and the synthetic model zoo.
+// ModelBuilder: writes valid .tflite files, for tests, benchmarks, the synthetic model zoo and
+// the edits of ModelEditor.
 //
-// Tensors and operators are added in order and refer to each other by tensor index. Finish()
-// serializes; it checks nothing itself, so load the result with Model::FromBuffer to verify it.
-// Not thread-safe.
+// It starts empty or from an existing model's flatbuffer (whose main subgraph it then extends).
+// Tensors and operators are added in order and refer to each other by tensor index; the edit
+// methods take indices the caller has checked. Finish() serializes; it checks nothing itself, so
+// load the result with Model::FromBuffer to verify it. Not thread-safe.
 #pragma once
 
 #include <cstdint>
 #include <cstring>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -18,6 +21,8 @@ namespace tpufleet {
 class ModelBuilder {
  public:
   ModelBuilder();
+  // A copy of a verified model's flatbuffer (`tflite` must have passed Model's verification).
+  explicit ModelBuilder(std::span<const uint8_t> tflite);
 
   // An activation (no data): a graph input, output or intermediate. Returns its index.
   int AddTensor(const std::string& name, DataType type, std::vector<int32_t> shape,
@@ -39,6 +44,19 @@ class ModelBuilder {
                    tfl::BuiltinOptionsUnion options = {});
   void AddCustomOperator(const std::string& custom_code, std::vector<int> inputs,
                          std::vector<int> outputs, std::vector<uint8_t> custom_options);
+
+  // Edits of existing tensors and operators; indices must be in range.
+  void SetShape(int tensor, std::vector<int32_t> shape);
+  void SetQuantization(int tensor, const Quantization& quantization);
+  // Gives the tensor a buffer of its own holding `data` (shared buffers stay with the others).
+  void SetConstantData(int tensor, std::vector<uint8_t> data);
+  void SetOptions(int op, tfl::BuiltinOptionsUnion options);
+  // Drops the operators from index `count` on (their tensors stay).
+  void KeepOperators(int count) { subgraph_->operators.resize(count); }
+  int tensor_count() const { return static_cast<int>(subgraph_->tensors.size()); }
+  // The builtin kind of operator `op` (CUSTOM for custom operators).
+  tfl::BuiltinOperator builtin(int op) const;
+  int operator_count() const { return static_cast<int>(subgraph_->operators.size()); }
 
   void SetInputs(std::vector<int> inputs) { subgraph_->inputs = std::move(inputs); }
   void SetOutputs(std::vector<int> outputs) { subgraph_->outputs = std::move(outputs); }

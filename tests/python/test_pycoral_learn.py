@@ -5,6 +5,7 @@ import pytest
 from PIL import Image
 
 from conftest import model, shared_file
+from learn_models import BACKBONE, extractor_model
 from pycoral.learn.backprop.softmax_regression import SoftmaxRegression
 from tflite_runtime.interpreter import Interpreter
 
@@ -28,24 +29,33 @@ def crops(name, count, rng, size):
         return out
 
 
-def embeddings(per_image, seed):
-    """The dequantized 1001 scores of mobilenet_v1_0.25_128 (on the CPU) for random crops of
-    each shared image, and the image each came from as its label."""
-    interpreter = Interpreter(model_path=model("mobilenet_v1_0.25_128_quant.tflite"))
+def run_on_crops(model_path, per_image, seed):
+    """The outputs of the model at `model_path` (on the CPU) for random crops of each shared
+    image, flattened, dequantized when the output is quantized, with the output details and the
+    image each crop came from as its label."""
+    interpreter = Interpreter(model_path=model_path)
     interpreter.allocate_tensors()
     input_index = interpreter.get_input_details()[0]["index"]
     output = interpreter.get_output_details()[0]
     scale, zero_point = output["quantization"]
     rng = np.random.default_rng(seed)
-    features, labels = [], []
+    outputs, labels = [], []
     for label, name in enumerate(IMAGES):
         for pixels in crops(name, per_image, rng, (128, 128)):
             interpreter.set_tensor(input_index, pixels[np.newaxis])
             interpreter.invoke()
-            scores = interpreter.get_tensor(output["index"]).astype(np.float32)
-            features.append(scale * (scores[0] - zero_point))
+            values = interpreter.get_tensor(output["index"]).reshape(-1).astype(np.float32)
+            outputs.append(scale * (values - zero_point) if scale else values)
             labels.append(label)
-    return np.array(features, dtype=np.float32), np.array(labels)
+    return np.array(outputs, dtype=np.float32), output, np.array(labels)
+
+
+def embeddings(per_image, seed, extractor_path=None):
+    """The dequantized outputs of an embedding extractor (by default mobilenet_v1_0.25_128's
+    1001 scores) for random crops of each shared image, and the image each came from."""
+    features, _, labels = run_on_crops(
+        extractor_path or model("mobilenet_v1_0.25_128_quant.tflite"), per_image, seed)
+    return features, labels
 
 
 def test_learns_to_tell_the_shared_images_apart_from_real_embeddings():
@@ -100,3 +110,63 @@ def test_rejects_data_of_the_wrong_type_or_shape():
         model_.get_accuracy(np.zeros((2, 4), dtype=np.float32), [0, 1, 1])
     with pytest.raises(TypeError):
         SoftmaxRegression()
+
+
+def trained_classifier(extractor_path, learning_rate):
+    train, train_labels = embeddings(12, 1, extractor_path)
+    validation, validation_labels = embeddings(6, 2, extractor_path)
+    classifier = SoftmaxRegression(train.shape[1], len(IMAGES))
+    classifier.train_with_sgd({"data_train": train, "labels_train": train_labels,
+                               "data_val": validation, "labels_val": validation_labels},
+                              num_iter=500, learning_rate=learning_rate, batch_size=16,
+                              print_every=0)
+    return classifier
+
+
+@pytest.mark.parametrize("extractor, learning_rate", [
+    ("scores [1, 1001]", 10.0),  # the whole classifier as the extractor: FC + SOFTMAX appended
+    ("pool [1, 1, 1, 256]", 0.05),  # cut at the pool: RESHAPE + FC + SOFTMAX appended
+])
+def test_serialized_model_gives_the_classes_the_trained_classifier_gives(
+        tmp_path, extractor, learning_rate):
+    if extractor.startswith("pool"):
+        extractor_path = tmp_path / "extractor.tflite"
+        extractor_path.write_bytes(extractor_model(model(BACKBONE)))
+        extractor_path = str(extractor_path)
+    else:
+        extractor_path = model(BACKBONE)
+    classifier = trained_classifier(extractor_path, learning_rate)
+    classified_path = tmp_path / "classifier.tflite"
+    classified_path.write_bytes(classifier.serialize_model(extractor_path))
+
+    features, labels = embeddings(5, 3, extractor_path)
+    probabilities, detail, crop_labels = run_on_crops(str(classified_path), 5, 3)
+    assert np.array_equal(crop_labels, labels)
+    assert detail["dtype"] == np.uint8 and list(detail["shape"]) == [1, len(IMAGES)]
+    assert detail["quantization"] == (1.0 / 256, 0)
+    model_right = np.argmax(probabilities, axis=1) == labels
+    classifier_right = np.array([classifier.get_accuracy(features[i:i + 1], labels[i:i + 1])
+                                 for i in range(len(labels))]) == 1.0
+    agreement = float(np.mean(model_right == classifier_right))
+    assert agreement >= 0.95, (model_right, classifier_right)
+    assert abs(float(np.mean(model_right)) - classifier.get_accuracy(features, labels)) <= 0.05
+    assert classifier.get_accuracy(features, labels) >= 0.8
+
+
+def test_serialize_model_of_an_untrained_classifier_and_bad_extractors(tmp_path):
+    from tpufleet import Model
+    untrained = SoftmaxRegression(1001, 4)
+    written = Model.from_bytes(untrained.serialize_model(model(BACKBONE)))
+    assert [op["name"] for op in written.operators][-2:] == ["FULLY_CONNECTED", "SOFTMAX"]
+    logits = written.tensors[written.operators[-1]["inputs"][0]]
+    assert logits["scales"] == [0.0] and logits["zero_points"] == [0]
+    assert written.tensors[written.output_indices[0]]["shape"] == [1, 4]
+
+    with pytest.raises(ValueError, match=r"^Failed to open file: .*missing\.tflite$"):
+        untrained.serialize_model(str(tmp_path / "missing.tflite"))
+    with pytest.raises(ValueError, match="the classifier takes a quantized uint8 embedding of "
+                                         "256 values"):
+        SoftmaxRegression(256, 4).serialize_model(model(BACKBONE))
+    with pytest.raises(ValueError, match="1 subgraphs and 4 outputs: an embedding extractor has "
+                                         "one of each"):
+        untrained.serialize_model(model("ssd_mobilenet_v1_coco_quant_postprocess_2018_06_29.tflite"))

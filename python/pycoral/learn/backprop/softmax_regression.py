@@ -4,10 +4,14 @@ with numpy (plain SGD over mini-batches), for the embeddings an extractor model 
 As libcoral's SoftmaxRegressionModel: weights start as weight_scale * N(0, 1), biases at 0; each
 iteration samples batch_size rows with replacement; `reg` only adds 0.5 * reg * sum(W * W) to
 the reported loss (it does not change the gradient); get_accuracy is a fraction in [0, 1].
+serialize_model appends the trained layer to an embedding extractor model with tpufleet's
+ModelEditor.
 """
 import sys
 
 import numpy as np
+
+from tpufleet._native import Error, Model, ModelEditor, OperatorOptions
 
 
 def _float_matrix(array):
@@ -108,7 +112,66 @@ class SoftmaxRegression:
         return self._accuracy(mat_x, _labels(labels, len(mat_x), "labels"))
 
     def serialize_model(self, in_model_path):
-        raise RuntimeError(
-            "SoftmaxRegression.serialize_model is not available in tpufleet: it would append "
-            "FULLY_CONNECTED and SOFTMAX layers to the .tflite file, and tpufleet does not write "
-            "model files; the trained classifier is usable through get_accuracy")
+        """The embedding extractor at `in_model_path` with this classifier appended: (RESHAPE to
+        [1, D] when its output is 4-D), FULLY_CONNECTED and SOFTMAX, uint8 quantized as libcoral
+        quantizes them. Returns the .tflite bytes."""
+        try:
+            extractor = Model.from_file(in_model_path)
+        except Error as error:
+            raise ValueError(f"Failed to open file: {in_model_path}") from error
+        if extractor.subgraph_count != 1 or len(extractor.output_indices) != 1:
+            raise ValueError(f"{in_model_path} has {extractor.subgraph_count} subgraphs and "
+                             f"{len(extractor.output_indices)} outputs: an embedding extractor "
+                             "has one of each")
+        embedding = extractor.tensors[extractor.output_indices[0]]
+        shape = embedding["shape"]
+        if (embedding["type"] != "uint8" or not embedding["scales"] or
+                shape[-1] != self._feature_dim or int(np.prod(shape)) != self._feature_dim):
+            raise ValueError(f"{in_model_path} outputs a {embedding['type']} tensor of shape "
+                             f"{shape}; the classifier takes a quantized uint8 embedding of "
+                             f"{self._feature_dim} values ([1, {self._feature_dim}] or "
+                             f"[1, 1, 1, {self._feature_dim}])")
+        editor = ModelEditor(extractor)
+        features = embedding["index"]
+        input_quantization = (embedding["scales"], embedding["zero_points"])
+        if len(shape) != 2:
+            flat = editor.add_tensor("classifier/flatten", "uint8", [1, self._feature_dim],
+                                     *input_quantization)
+            editor.add_operator("RESHAPE", [features], [flat],
+                                OperatorOptions(new_shape=[1, self._feature_dim]))
+            features = flat
+        weight_scale, weight_zero_point = _uint8_range(self._weights.min(), self._weights.max())
+        weights = _quantize(self._weights.T, weight_scale, weight_zero_point)
+        weights_t = editor.add_constant("classifier/weights", "uint8",
+                                        [self._num_classes, self._feature_dim],
+                                        weights.tobytes(), [weight_scale], [weight_zero_point])
+        bias_scale = embedding["scales"][0] * weight_scale
+        biases = np.round(self._biases / bias_scale) if bias_scale > 0 else np.zeros_like(
+            self._biases)
+        biases_t = editor.add_constant("classifier/biases", "int32", [self._num_classes],
+                                       biases.astype(np.int32).tobytes(), [bias_scale], [0])
+        logit_scale, logit_zero_point = _uint8_range(self._logit_min, self._logit_max)
+        logits = editor.add_tensor("classifier/logits", "uint8", [1, self._num_classes],
+                                   [logit_scale], [logit_zero_point])
+        editor.add_operator("FULLY_CONNECTED", [features, weights_t, biases_t], [logits])
+        probabilities = editor.add_tensor("classifier/probabilities", "uint8",
+                                          [1, self._num_classes], [1.0 / 256], [0])
+        editor.add_operator("SOFTMAX", [logits], [probabilities])
+        editor.set_outputs([probabilities])
+        return editor.finish("classifier").bytes
+
+
+def _uint8_range(low, high):
+    """libcoral's uint8 quantization (scale, zero point) of the range [min(0, low),
+    max(0, high)]; scale 0 and zero point 0 for an empty range."""
+    low, high = min(0.0, float(low)), max(0.0, float(high))
+    scale = (high - low) / 255.0
+    if scale == 0:
+        return 0.0, 0
+    return scale, int(np.clip(np.round(-low / scale), 0, 255))
+
+
+def _quantize(values, scale, zero_point):
+    if scale == 0:
+        return np.full(values.shape, zero_point, dtype=np.uint8)
+    return np.clip(np.round(values / scale) + zero_point, 0, 255).astype(np.uint8)
