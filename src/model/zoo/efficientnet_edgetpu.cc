@@ -47,9 +47,8 @@ std::vector<uint8_t> BuildEfficientNetEdgeTpuS(const ZooOptions& o) {
   }
   x = net.Conv(x, 1280, 1, 1, Activation::kRelu);
   int probabilities = net.ClassifierHead(x, o.classes, /*conv_logits=*/false);
-  return net.Finish({probabilities}, "EfficientNet-EdgeTPU-S resolution " +
-                                         std::to_string(o.resolution) +
-                                         " (tpufleet zoo, synthetic weights)");
+  return net.Finish({probabilities},
+                    ZooDescription("EfficientNet-EdgeTPU-S", o.width, false, o.resolution));
 }
 
 }  // namespace tpufleet::zoo

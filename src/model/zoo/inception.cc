@@ -9,11 +9,6 @@ namespace {
 
 constexpr Activation kRelu = Activation::kRelu;
 
-std::string Describe(const char* name, const ZooOptions& o) {
-  return std::string(name) + " resolution " + std::to_string(o.resolution) +
-         " (tpufleet zoo, synthetic weights)";
-}
-
 // The inception module: 1x1 | 1x1 -> 3x3 | 1x1 -> 3x3 | 3x3 max pool -> 1x1. Channel counts are
 // Table 1's columns (#1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj).
 int InceptionV1Module(Network& net, int x, int c1, int r3, int c3, int r5, int c5, int pool_proj) {
@@ -110,7 +105,7 @@ std::vector<uint8_t> BuildInceptionV1(const ZooOptions& o) {
   x = InceptionV1Module(net, x, 256, 160, 320, 32, 128, 128);  // 5a
   x = InceptionV1Module(net, x, 384, 192, 384, 48, 128, 128);  // 5b
   int probabilities = net.ClassifierHead(x, o.classes, /*conv_logits=*/false);
-  return net.Finish({probabilities}, Describe("Inception v1", o));
+  return net.Finish({probabilities}, ZooDescription("Inception v1", o.width, false, o.resolution));
 }
 
 std::vector<uint8_t> BuildInceptionV4(const ZooOptions& o) {
@@ -123,7 +118,7 @@ std::vector<uint8_t> BuildInceptionV4(const ZooOptions& o) {
   x = ReductionB(net, x);
   for (int i = 0; i < 3; ++i) x = InceptionC(net, x);
   int probabilities = net.ClassifierHead(x, o.classes, /*conv_logits=*/false);
-  return net.Finish({probabilities}, Describe("Inception v4", o));
+  return net.Finish({probabilities}, ZooDescription("Inception v4", o.width, false, o.resolution));
 }
 
 }  // namespace tpufleet::zoo

@@ -13,11 +13,6 @@ int MakeDivisible(double value, int divisor = 8) {
   return rounded;
 }
 
-std::string Describe(const char* name, const ZooOptions& o) {
-  return std::string(name) + " width " + std::to_string(o.width).substr(0, 4) + " resolution " +
-         std::to_string(o.resolution) + " (tpufleet zoo, synthetic weights)";
-}
-
 }  // namespace
 
 std::pair<int, int> MobileNetV1Features(Network& net, int input, double width, int min_depth) {
@@ -43,7 +38,7 @@ std::vector<uint8_t> BuildMobileNetV1(const ZooOptions& o) {
   int input = net.Input("input", o.resolution, o.resolution, 3);
   int features = MobileNetV1Features(net, input, o.width, 8).second;
   int probabilities = net.ClassifierHead(features, o.classes, /*conv_logits=*/true);
-  return net.Finish({probabilities}, Describe("MobileNet v1", o));
+  return net.Finish({probabilities}, ZooDescription("MobileNet v1", o.width, true, o.resolution));
 }
 
 std::vector<uint8_t> BuildMobileNetV2(const ZooOptions& o) {
@@ -72,7 +67,7 @@ std::vector<uint8_t> BuildMobileNetV2(const ZooOptions& o) {
   int head = o.width > 1.0 ? MakeDivisible(1280 * o.width) : 1280;
   x = net.Conv(x, head, 1, 1, Activation::kRelu6);
   int probabilities = net.ClassifierHead(x, o.classes, /*conv_logits=*/true);
-  return net.Finish({probabilities}, Describe("MobileNet v2", o));
+  return net.Finish({probabilities}, ZooDescription("MobileNet v2", o.width, true, o.resolution));
 }
 
 }  // namespace tpufleet::zoo

@@ -335,4 +335,11 @@ std::vector<uint8_t> Network::Finish(const std::vector<int>& outputs,
   return builder_.Finish();
 }
 
+std::string ZooDescription(const std::string& architecture, double width, bool has_width,
+                           int resolution) {
+  std::string text = architecture;
+  if (has_width) text += " width " + std::to_string(width).substr(0, 4);
+  return text + " resolution " + std::to_string(resolution) + " (tpufleet zoo, synthetic weights)";
+}
+
 }  // namespace tpufleet::zoo

@@ -83,4 +83,9 @@ class Network {
 // Output size of a window operation along one spatial dimension, as TFLite computes it.
 int OutputSize(int input, int kernel, int stride, Padding padding);
 
+// The description the zoo writes into a model: the architecture, its width multiplier when it
+// has one, the resolution, and that the weights are synthetic.
+std::string ZooDescription(const std::string& architecture, double width, bool has_width,
+                           int resolution);
+
 }  // namespace tpufleet::zoo

@@ -32,8 +32,7 @@ std::vector<uint8_t> BuildResNet50V1(const ZooOptions& o) {
       x = Bottleneck(net, x, stage.filters, b == 0 ? stage.stride : 1);
   }
   int probabilities = net.ClassifierHead(x, o.classes, /*conv_logits=*/false);
-  return net.Finish({probabilities}, "ResNet-50 v1 resolution " + std::to_string(o.resolution) +
-                                         " (tpufleet zoo, synthetic weights)");
+  return net.Finish({probabilities}, ZooDescription("ResNet-50 v1", o.width, false, o.resolution));
 }
 
 }  // namespace tpufleet::zoo

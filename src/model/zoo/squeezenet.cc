@@ -29,9 +29,8 @@ std::vector<uint8_t> BuildSqueezeNet10(const ZooOptions& o) {
   x = Fire(net, x, 64, 256, 256);
   x = net.Conv(x, o.classes, 1, 1, Activation::kRelu);  // conv10
   int logits = net.Reshape(net.GlobalAvgPool(x), {1, o.classes});
-  return net.Finish({net.Softmax(logits)}, "SqueezeNet 1.0 resolution " +
-                                               std::to_string(o.resolution) +
-                                               " (tpufleet zoo, synthetic weights)");
+  return net.Finish({net.Softmax(logits)},
+                    ZooDescription("SqueezeNet 1.0", o.width, false, o.resolution));
 }
 
 }  // namespace tpufleet::zoo

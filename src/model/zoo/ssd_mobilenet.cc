@@ -77,9 +77,7 @@ std::vector<uint8_t> BuildSsdMobileNetV1(const ZooOptions& o) {
   int all_scores = net.Logistic(net.Concat(scores, 1));
   std::vector<int> outputs =
       net.DetectionPostProcess(all_boxes, all_scores, anchors, o.classes, kMaxDetections);
-  return net.Finish(outputs, "SSD MobileNet v1 width " + std::to_string(o.width).substr(0, 4) +
-                                 " resolution " + std::to_string(o.resolution) +
-                                 " (tpufleet zoo, synthetic weights)");
+  return net.Finish(outputs, ZooDescription("SSD MobileNet v1", o.width, true, o.resolution));
 }
 
 }  // namespace tpufleet::zoo

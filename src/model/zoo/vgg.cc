@@ -18,8 +18,7 @@ std::vector<uint8_t> BuildVgg16(const ZooOptions& o) {
   x = net.FullyConnected(x, 4096, Activation::kRelu);
   x = net.FullyConnected(x, 4096, Activation::kRelu);
   int probabilities = net.Softmax(net.FullyConnected(x, o.classes, Activation::kNone));
-  return net.Finish({probabilities}, "VGG16 resolution " + std::to_string(o.resolution) +
-                                         " (tpufleet zoo, synthetic weights)");
+  return net.Finish({probabilities}, ZooDescription("VGG16", o.width, false, o.resolution));
 }
 
 }  // namespace tpufleet::zoo
