@@ -14,7 +14,8 @@
 #include "server/grpc_codec.h"
 
 namespace tpufleet::server {
-namespace {
+// Named rather than anonymous: GrpcServer::Impl holds these types.
+namespace grpc_front {
 
 // The daemon's Service; inside the generated services' subclasses `Service` names their base.
 using DaemonService = tpufleet::server::Service;
@@ -257,13 +258,13 @@ class HealthService final : public grpc::health::v1::Health::Service {
   const CallGuard& guard_;
 };
 
-}  // namespace
+}  // namespace grpc_front
 
 struct GrpcServer::Impl {
   GrpcOptions options;
-  CallGuard guard;
-  InferenceService inference;
-  HealthService health;
+  grpc_front::CallGuard guard;
+  grpc_front::InferenceService inference;
+  grpc_front::HealthService health;
   std::unique_ptr<grpc::Server> server;
   int port = 0;
   std::mutex mutex;
