@@ -1,7 +1,8 @@
 """Scale-out: three `tpufleet serve` daemons behind Debian's nginx with the shipped configuration
 (deploy/nginx/), all on loopback. Each model stays on one host; a host killed with SIGKILL under
 load costs no client an error and moves only its own models; restarted, it gets them back.
-gRPC calls through nginx's HTTP/2 listener stay on one host per model (mm-vmodel-id).
+gRPC calls through nginx's HTTP/2 listener stay on one host per model (mm-vmodel-id), and
+after the kill only the dead host's models move, and come back.
 
     scaleout_test.py --binary build/src/tpufleet --shared ../shared --nginx /usr/sbin/nginx \
         --proto proto
@@ -147,17 +148,18 @@ class ScaleOutTest(unittest.TestCase):
             self.assertEqual(len(hosts), 1, "%s was served by %s" % (model, hosts))
         return {model: hosts.pop() for model, hosts in seen.items()}
 
-    def test_grpc_calls_are_hashed_by_mm_vmodel_id(self):
-        grpc = grpc_test.grpc
-        pb = grpc_test.pb
-        channel = grpc.insecure_channel("127.0.0.1:%d" % self.nginx.grpc_port)
+    def grpc_stub(self):
+        channel = grpc_test.grpc.insecure_channel("127.0.0.1:%d" % self.nginx.grpc_port)
         self.addCleanup(channel.close)
-        stub = grpc_test.pb_grpc.GRPCInferenceServiceStub(channel)
+        return channel, grpc_test.pb_grpc.GRPCInferenceServiceStub(channel)
+
+    def grpc_hosts(self, stub, rounds=3):
+        """model -> the one daemon gRPC address that served all its calls through nginx."""
         ports = {"127.0.0.1:%d" % d.grpc_port for d in self.daemons}
         seen = {}
         for model in MODELS:
             request = grpc_test.raw_request(PIXELS, model=model)
-            for _ in range(3):
+            for _ in range(rounds):
                 reply, call = stub.ModelInfer.with_call(
                     request, metadata=[("mm-vmodel-id", model)], timeout=30)
                 self.assertEqual(reply.model_name, model)
@@ -166,6 +168,12 @@ class ScaleOutTest(unittest.TestCase):
         for model, hosts in seen.items():
             self.assertEqual(len(hosts), 1, "%s was served by %s" % (model, hosts))
             self.assertLessEqual(hosts, ports)
+        return {model: hosts.pop() for model, hosts in seen.items()}
+
+    def test_grpc_calls_are_hashed_by_mm_vmodel_id(self):
+        grpc, pb = grpc_test.grpc, grpc_test.pb
+        channel, stub = self.grpc_stub()
+        self.grpc_hosts(stub)
         health = grpc_test.health_grpc.HealthStub(channel)
         self.assertEqual(health.Check(grpc_test.health_pb.HealthCheckRequest(), timeout=10).status,
                          grpc_test.health_pb.HealthCheckResponse.SERVING)
@@ -180,6 +188,9 @@ class ScaleOutTest(unittest.TestCase):
         victim_address = before[MODELS[0]]
         victim = next(d for d in self.daemons if d.url.endswith(victim_address))
         moved = [m for m in MODELS if before[m] == victim_address]
+        channel, stub = self.grpc_stub()
+        grpc_before = self.grpc_hosts(stub)
+        victim_grpc = "127.0.0.1:%d" % victim.grpc_port
 
         # Load from four client threads while the victim is killed; every answer must be 200.
         statuses = []
@@ -199,6 +210,13 @@ class ScaleOutTest(unittest.TestCase):
                 self.assertNotEqual(after[model], victim_address, model)
             else:
                 self.assertEqual(after[model], before[model], "%s moved off a live host" % model)
+        # gRPC through nginx: every call answered, only the dead host's models moved.
+        grpc_after = self.grpc_hosts(stub)
+        for model in MODELS:
+            if grpc_before[model] == victim_grpc:
+                self.assertNotEqual(grpc_after[model], victim_grpc, model)
+            else:
+                self.assertEqual(grpc_after[model], grpc_before[model], model)
 
         # Restarted on its port, the host gets its models back once nginx tries it again
         # (fail_timeout in upstreams.conf is 5 s; bounded wait of 30 s).
@@ -209,6 +227,11 @@ class ScaleOutTest(unittest.TestCase):
                 break
             time.sleep(0.5)
         self.assertEqual(self.hosts(), before)
+        for _ in range(60):  # nginx's gRPC peers have failure states of their own
+            if self.grpc_hosts(stub, rounds=1) == grpc_before:
+                break
+            time.sleep(0.5)
+        self.assertEqual(self.grpc_hosts(stub), grpc_before)
 
 
 if __name__ == "__main__":
