@@ -303,7 +303,8 @@ class GrpcTest(unittest.TestCase):
 
 
 class GuardedGrpcTest(unittest.TestCase):
-    """gRPC on a non-loopback bind with an API key, one request in flight at most."""
+    """gRPC on a non-loopback bind with an API key, one request in flight at most, messages of
+    1 MiB at most."""
 
     @classmethod
     def setUpClass(cls):
@@ -313,7 +314,7 @@ class GuardedGrpcTest(unittest.TestCase):
             f.write("s3cret\n")
         # Listens on every address; the test only ever connects to 127.0.0.1.
         cls.daemon = start(cls.tmp, "--api-key-file", cls.key_file, "--max-in-flight", "1",
-                           grpc_address="0.0.0.0:0")
+                           "--max-body-bytes", "1048576", grpc_address="0.0.0.0:0")
         cls.stub = cls.daemon.stub
         cls.key = [("authorization", "Bearer s3cret")]
 
@@ -343,6 +344,14 @@ class GuardedGrpcTest(unittest.TestCase):
         self.assertEqual(check(metadata=self.key).status, health_pb.HealthCheckResponse.SERVING)
         self.assertEqual(self.code(lambda: self.stub.ModelInfer(raw_request(cat_pixels(224))))[0],
                          grpc.StatusCode.UNAUTHENTICATED)
+
+    def test_message_size_limit(self):
+        request = raw_request(cat_pixels(224))
+        request.raw_input_contents[0] = bytes(2 << 20)
+        code, details = self.code(lambda: self.stub.ModelInfer(request, metadata=self.key,
+                                                               timeout=60))
+        self.assertEqual(code, grpc.StatusCode.RESOURCE_EXHAUSTED, details)
+        self.assertTrue(self.stub.ServerLive(pb.ServerLiveRequest(), metadata=self.key).live)
 
     def test_model_control_is_refused_off_loopback(self):
         for call in [self.stub.RepositoryModelLoad, self.stub.RepositoryModelUnload]:
