@@ -15,6 +15,8 @@ packages=(
   pybind11-dev python3-dev python3-venv python3-pip python3-build python3-setuptools
   python3-wheel python3-numpy python3-pil python3-pytest
   libcpp-httplib-dev curl python3-requests nginx
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc grpc-proto
+  python3-grpcio python3-protobuf
 )
 
 missing=()

@@ -18,11 +18,20 @@ seconds=${1:-60}
 build_dir=$(scripts/configure.sh --sanitize)
 cmake --build "$build_dir" -j2 --target model_fuzzer interpreter_fuzzer sim_fuzzer \
   edgetpu_package_fuzzer selector_fuzzer config_fuzzer channel_fuzzer infer_request_fuzzer \
-  detection_form_fuzzer write_package_seeds tpufleet
+  detection_form_fuzzer grpc_request_fuzzer write_package_seeds tpufleet
 
 corpus=$build_dir/corpus
 mkdir -p "$corpus/model" "$corpus/package" "$corpus/selector" "$corpus/config" "$corpus/channel" \
-  "$corpus/infer" "$corpus/detection"
+  "$corpus/infer" "$corpus/detection" "$corpus/grpc"
+# gRPC seeds: ModelInferRequests for the fuzzer's two-input model, raw and typed.
+encode() { protoc --encode=inference.ModelInferRequest -I proto kserve/grpc_service.proto; }
+printf '%s' 'model_name: "fuzz" inputs { name: "a" datatype: "UINT8" shape: [1, 4] }
+  inputs { name: "b" datatype: "FP32" shape: 2 } raw_input_contents: "\001\002\003\004"
+  raw_input_contents: "\000\000\200?\000\000\000@" parameters { key: "timeout"
+  value { int64_param: 1000 } }' | encode > "$corpus/grpc/raw"
+printf '%s' 'id: "x" inputs { name: "a" datatype: "UINT8" shape: [1, 4]
+  contents { uint_contents: [1, 2, 3, 255] } } inputs { name: "b" datatype: "FP32" shape: 2
+  contents { fp32_contents: [0.5, -1] } } outputs { name: "b_same" }' | encode > "$corpus/grpc/typed"
 for s in usb pci :0 usb:1 pci:0 "#0" usb#1 cpu sim:3 usb@2-1.3 pci@/dev/apex_0 USB m.tflite@usb@2-1; do
   printf "%s" "$s" > "$corpus/selector/$(printf "%s" "$s" | md5sum | cut -c1-8)"
 done
@@ -113,5 +122,6 @@ run selector_fuzzer "$((seconds / 2))" corpus/selector
 run config_fuzzer "$((seconds / 2))" corpus/config
 run channel_fuzzer "$((seconds / 2))" corpus/channel
 run infer_request_fuzzer "$((seconds / 2))" corpus/infer
+run grpc_request_fuzzer "$((seconds / 2))" corpus/grpc
 run detection_form_fuzzer "$((seconds / 2))" corpus/detection -max_len=2000000 -rss_limit_mb=4096
 cat fuzz-summary.txt

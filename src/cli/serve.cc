@@ -1,6 +1,7 @@
-// `tpufleet serve --models DIR [--http HOST:PORT] [--simulate [TOPOLOGY]] [options]`: a daemon
-// that owns the host's Edge TPUs (or a simulated rig) and serves the models of a repository
-// directory over KServe v2 REST, the DeepStack detection API and Prometheus /metrics.
+// `tpufleet serve --models DIR [--http HOST:PORT] [--grpc HOST:PORT] [--simulate [TOPOLOGY]]
+// [options]`: a daemon that owns the host's Edge TPUs (or a simulated rig) and serves the models
+// of a repository directory over KServe v2 REST and gRPC, the DeepStack detection API and
+// Prometheus /metrics.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <pthread.h>
@@ -14,9 +15,11 @@
 
 #include "cli/commands.h"
 #include "cli/files.h"
+#include "server/access.h"
 #include "server/admission.h"
 #include "server/device_monitor.h"
 #include "server/event_log.h"
+#include "server/grpc_server.h"
 #include "server/http_server.h"
 #include "server/model_set.h"
 #include "server/request_metrics.h"
@@ -28,6 +31,7 @@ namespace {
 struct ServeArgs {
   std::string models;
   std::string http = "127.0.0.1:8000";
+  std::string grpc;                     // empty: no gRPC
   std::optional<std::string> simulate;  // "" for the default rig, else a topology file
   std::string devices;                  // comma-separated; overrides --simulate's
   std::string api_key_file;
@@ -44,8 +48,8 @@ struct ServeArgs {
   bool no_isolate = false;
 };
 
-// "HOST:PORT" or "[IPv6]:PORT".
-Result<std::pair<std::string, int>> ParseAddress(const std::string& text) {
+// "HOST:PORT" or "[IPv6]:PORT", given as `flag`.
+Result<std::pair<std::string, int>> ParseAddress(const std::string& flag, const std::string& text) {
   size_t colon = text.rfind(':');
   std::string host = colon == std::string::npos ? "" : text.substr(0, colon);
   std::string port = colon == std::string::npos ? "" : text.substr(colon + 1);
@@ -55,8 +59,9 @@ Result<std::pair<std::string, int>> ParseAddress(const std::string& text) {
   bool digits = !port.empty() && port.size() <= 5 &&
                 port.find_first_not_of("0123456789") == std::string::npos;
   if (host.empty() || !digits || std::stoi(port) > 65535) {
-    return InvalidArgumentError(fmt::format(
-        "--http '{}' is not HOST:PORT (127.0.0.1:8000; port 0 picks a free one)", text));
+    return InvalidArgumentError(
+        fmt::format("{} '{}' is not HOST:PORT (127.0.0.1:{}; port 0 picks a free one)", flag, text,
+                    flag == "--grpc" ? 8001 : 8000));
   }
   return std::pair<std::string, int>(host, std::stoi(port));
 }
@@ -105,7 +110,7 @@ int Serve(const ServeArgs& args) {
     log.Write("not started", {{"reason", status.message()}});
     return status.code() == StatusCode::kInvalidArgument ? 2 : 1;
   };
-  Result<std::pair<std::string, int>> address = ParseAddress(args.http);
+  Result<std::pair<std::string, int>> address = ParseAddress("--http", args.http);
   if (!address.ok()) return fail(address.status());
   server::HttpOptions http;
   std::tie(http.host, http.port) = address.value();
@@ -114,11 +119,25 @@ int Serve(const ServeArgs& args) {
     if (!key.ok()) return fail(key.status());
     http.api_key = std::move(key).value();
   }
-  if (!server::IsLoopback(http.host) && http.api_key.empty()) {
-    return fail(InvalidArgumentError(
-        fmt::format("--http {}: a non-loopback address needs --api-key-file (clients then send "
-                    "\"Authorization: Bearer KEY\")",
-                    args.http)));
+  std::optional<server::GrpcOptions> grpc;
+  if (!args.grpc.empty()) {
+    Result<std::pair<std::string, int>> grpc_address = ParseAddress("--grpc", args.grpc);
+    if (!grpc_address.ok()) return fail(grpc_address.status());
+    grpc.emplace();
+    std::tie(grpc->host, grpc->port) = grpc_address.value();
+    grpc->api_key = http.api_key;
+    grpc->allow_model_control = args.allow_model_control;
+    grpc->max_message_bytes = args.max_body_bytes;
+    grpc->threads = args.threads;
+  }
+  for (const auto& [flag, host] :
+       {std::pair{"--http", http.host}, std::pair{"--grpc", grpc ? grpc->host : http.host}}) {
+    if (!server::IsLoopback(host) && http.api_key.empty()) {
+      return fail(InvalidArgumentError(
+          fmt::format("{} {}: a non-loopback address needs --api-key-file (clients then send "
+                      "\"Authorization: Bearer KEY\")",
+                      flag, host)));
+    }
   }
   http.allow_model_control = args.allow_model_control;
   http.detection_model = args.detection_model;
@@ -145,23 +164,39 @@ int Serve(const ServeArgs& args) {
       server::HttpServer::Bind(http, service, metrics);
   if (!bound.ok()) return fail(bound.status());
   server::HttpServer& front = *bound.value();
+  std::unique_ptr<server::GrpcServer> grpc_front;
+  if (grpc) {
+    Result<std::unique_ptr<server::GrpcServer>> grpc_bound =
+        server::GrpcServer::Bind(*grpc, service, metrics);
+    if (!grpc_bound.ok()) return fail(grpc_bound.status());
+    grpc_front = std::move(grpc_bound).value();
+  }
   server::DeviceMonitor monitor(**fleet, log);
 
   std::promise<void> served;
   std::future<void> done = served.get_future();
   std::thread serving([&] {
+    std::thread grpc_serving;
+    if (grpc_front) grpc_serving = std::thread([&] { grpc_front->Serve(); });
     front.Serve();
+    if (grpc_serving.joinable()) grpc_serving.join();
     served.set_value();
   });
-  log.Write("listening", {{"address", fmt::format("{}:{}", http.host, front.port())},
-                          {"port", std::to_string(front.port())},
-                          {"models", std::to_string(models.Loaded().size())}});
+  server::LogFields listening = {{"address", fmt::format("{}:{}", http.host, front.port())},
+                                 {"port", std::to_string(front.port())},
+                                 {"models", std::to_string(models.Loaded().size())}};
+  if (grpc_front) {
+    listening.emplace_back("grpc_address", fmt::format("{}:{}", grpc->host, grpc_front->port()));
+    listening.emplace_back("grpc_port", std::to_string(grpc_front->port()));
+  }
+  log.Write("listening", listening);
   int signal = 0;
   sigwait(&signals, &signal);
   log.Write("draining", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"},
                          {"in_flight", std::to_string(admission.in_flight())}});
   admission.Drain();
   front.Stop();
+  if (grpc_front) grpc_front->Stop();
   if (done.wait_for(std::chrono::seconds(args.drain_seconds)) != std::future_status::ready) {
     log.Write("drain timed out", {{"seconds", std::to_string(args.drain_seconds)},
                                   {"in_flight", std::to_string(admission.in_flight())}});
@@ -176,7 +211,8 @@ int Serve(const ServeArgs& args) {
 
 void AddServeCommand(CLI::App& root, int& exit_code) {
   CLI::App* cmd = root.add_subcommand(
-      "serve", "Serve a model repository over KServe v2 REST, DeepStack's API and /metrics");
+      "serve",
+      "Serve a model repository over KServe v2 REST and gRPC, DeepStack's API and /metrics");
   cmd->footer(
       "Owns every Edge TPU of the host (each in a child process), or with --simulate a\n"
       "simulated rig, and serves each model of the repository directory --models: NAME.tflite,\n"
@@ -187,11 +223,14 @@ void AddServeCommand(CLI::App& root, int& exit_code) {
       "Examples:\n"
       "  tpufleet serve --models /srv/models\n"
       "  tpufleet serve --models ./models --simulate --http 127.0.0.1:8000 --log-format json\n"
+      "  tpufleet serve --models ./models --grpc 127.0.0.1:8001\n"
       "  tpufleet serve --models ./models --http 0.0.0.0:8000 --api-key-file /etc/tpufleet/key");
   auto args = std::make_shared<ServeArgs>();
   cmd->add_option("--models", args->models, "The model repository directory")->required();
   cmd->add_option("--http", args->http, "Address to serve HTTP on, HOST:PORT (port 0: any free)")
       ->default_val("127.0.0.1:8000");
+  cmd->add_option("--grpc", args->grpc,
+                  "Also serve KServe v2 over gRPC on HOST:PORT (port 0: any free; default: off)");
   cmd->add_option("--simulate", args->simulate,
                   "Serve on simulated Edge TPUs: the default rig, or a topology file")
       ->expected(0, 1);

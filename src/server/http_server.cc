@@ -1,24 +1,15 @@
 #include "server/http_server.h"
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <httplib.h>
 
 #include <algorithm>
 
+#include "server/access.h"
 #include "server/deepstack.h"
 
 namespace tpufleet::server {
 namespace {
-
-// Equal strings, in time that depends on their lengths only.
-bool SameKey(const std::string& given, const std::string& key) {
-  unsigned char difference = given.size() == key.size() ? 0 : 1;
-  for (size_t i = 0; i < given.size(); ++i) {
-    difference |= static_cast<unsigned char>(given[i] ^ key[i % std::max<size_t>(1, key.size())]);
-  }
-  return difference == 0;
-}
 
 void Send(const Reply& reply, httplib::Response& res) {
   res.status = reply.status;
@@ -34,12 +25,6 @@ void Send(const Reply& reply, httplib::Response& res) {
 std::string Path(const httplib::Request& req, int group) { return req.matches[group].str(); }
 
 }  // namespace
-
-bool IsLoopback(const std::string& host) {
-  if (host == "localhost" || host == "::1") return true;
-  in_addr address{};
-  return inet_pton(AF_INET, host.c_str(), &address) == 1 && (ntohl(address.s_addr) >> 24) == 127;
-}
 
 struct HttpServer::Impl {
   HttpOptions options;
@@ -69,25 +54,21 @@ struct HttpServer::Impl {
   }
 
   bool Authorized(const httplib::Request& req, const std::string& form_key = "") const {
-    if (options.api_key.empty()) return true;
-    std::string header = req.get_header_value("Authorization");
-    return (header.starts_with("Bearer ") && SameKey(header.substr(7), options.api_key)) ||
+    return BearerAuthorized(req.get_header_value("Authorization"), options.api_key) ||
            (!form_key.empty() && SameKey(form_key, options.api_key));
   }
 
   static Reply Unauthorized() {
-    return JsonReply({{"error",
-                       "this daemon needs its API key: send \"Authorization: Bearer KEY\" (or, "
-                       "for DeepStack requests, the form field api_key)"}},
+    return JsonReply({{"error", UnauthorizedMessage("\"Authorization: Bearer KEY\"",
+                                                    "for DeepStack requests, the form field "
+                                                    "api_key")}},
                      401);
   }
 
   Reply ModelControl(const std::function<Reply()>& act) const {
-    if (!IsLoopback(options.host) && !options.allow_model_control) {
-      return JsonReply({{"error",
-                         "loading and unloading models is refused on a non-loopback address; "
-                         "start the daemon with --allow-model-control to permit it"}},
-                       403);
+    if (std::optional<std::string> refusal =
+            ModelControlRefusal(options.host, options.allow_model_control)) {
+      return JsonReply({{"error", *refusal}}, 403);
     }
     return act();
   }
@@ -197,11 +178,7 @@ HttpServer::~HttpServer() = default;
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Bind(const HttpOptions& options, Service& service,
                                                      RequestMetrics& metrics) {
-  if (!IsLoopback(options.host) && options.api_key.empty()) {
-    return InvalidArgumentError(
-        fmt::format("{} is not a loopback address: serving it needs an API key (--api-key-file)",
-                    options.host));
-  }
+  TPUFLEET_RETURN_IF_ERROR(CheckBindNeedsKey(options.host, options.api_key));
   auto impl = std::make_unique<Impl>(options, service, metrics);
   httplib::Server& http = impl->http;
   int threads = std::max(1, options.threads);

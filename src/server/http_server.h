@@ -2,10 +2,10 @@
 // API under /v1/vision, Prometheus text at /metrics. Requests are answered by the Service;
 // this layer adds what only HTTP has: routes, bodies, headers, authentication, limits.
 //
-// Security: a bind address other than loopback needs an API key; with a key, every request
-// must carry "Authorization: Bearer KEY" (DeepStack requests may give it as the form field
-// api_key instead), else 401. Repository load and unload are refused (403) on non-loopback
-// binds unless model control is allowed.
+// Security (access.h): a bind address other than loopback needs an API key; with a key, every
+// request must carry "Authorization: Bearer KEY" (DeepStack requests may give it as the form
+// field api_key instead), else 401. Repository load and unload are refused (403) on
+// non-loopback binds unless model control is allowed.
 //
 // Limits: bodies above max_body_bytes get 413; a client silent for read_timeout_seconds is
 // dropped; an idle keep-alive connection is closed after idle_seconds.
@@ -33,9 +33,6 @@ struct HttpOptions {
   int read_timeout_seconds = 10;
   int idle_seconds = 5;
 };
-
-// 127.0.0.0/8, ::1 and "localhost".
-bool IsLoopback(const std::string& host);
 
 class HttpServer {
  public:

@@ -190,25 +190,14 @@ Result<InferInput> ParseInput(const json& input, size_t index, BinaryCursor* bin
   parsed.name = name->get<std::string>();
   where = fmt::format("input '{}'", parsed.name.substr(0, 256));
   parsed.datatype = datatype->get<std::string>();
-  const Datatype* type = FindDatatype(parsed.datatype);
-  if (!type) {
-    return InvalidArgumentError(fmt::format("{}: unknown datatype '{}'; KServe v2 knows {}", where,
-                                            parsed.datatype.substr(0, 64), KnownDatatypes()));
-  }
-  if (type->size == 0) {
-    return UnimplementedError(where + ": BYTES tensors are not served; models here take numbers");
-  }
-  uint64_t count = 1;
   for (size_t d = 0; d < shape->size(); ++d) {
     TPUFLEET_ASSIGN_OR_RETURN(
         int64_t dim, NonNegativeInteger((*shape)[d], fmt::format("{}: shape[{}]", where, d)));
-    if (dim != 0 && count > kMaxElements / static_cast<uint64_t>(dim)) {
-      return InvalidArgumentError(
-          fmt::format("{}: shape {} has more than 2^40 elements", where, shape->dump()));
-    }
-    count *= static_cast<uint64_t>(dim);
     parsed.shape.push_back(dim);
   }
+  TPUFLEET_ASSIGN_OR_RETURN(TensorLayout layout, InputLayout(where, parsed.datatype, parsed.shape));
+  const Datatype* type = FindDatatype(parsed.datatype);
+  uint64_t count = layout.elements;
   TPUFLEET_ASSIGN_OR_RETURN(const json* parameters,
                             Member(input, "parameters", json::value_t::object, where, "an object"));
   const json* binary_size = nullptr;
@@ -304,6 +293,32 @@ std::string V2Datatype(DataType type) {
     if (d.type == type) return d.name;
   }
   return "";
+}
+
+Result<TensorLayout> InputLayout(const std::string& where, const std::string& datatype,
+                                 const std::vector<int64_t>& shape) {
+  const Datatype* type = FindDatatype(datatype);
+  if (!type) {
+    return InvalidArgumentError(fmt::format("{}: unknown datatype '{}'; KServe v2 knows {}", where,
+                                            datatype.substr(0, 64), KnownDatatypes()));
+  }
+  if (type->size == 0) {
+    return UnimplementedError(where + ": BYTES tensors are not served; models here take numbers");
+  }
+  TensorLayout layout{type->type, type->size, 1};
+  for (size_t d = 0; d < shape.size(); ++d) {
+    int64_t dim = shape[d];
+    if (dim < 0) {
+      return InvalidArgumentError(
+          fmt::format("{}: shape[{}] is {}; dimensions are non-negative", where, d, dim));
+    }
+    if (dim != 0 && layout.elements > kMaxElements / static_cast<uint64_t>(dim)) {
+      return InvalidArgumentError(
+          fmt::format("{}: shape [{}] has more than 2^40 elements", where, fmt::join(shape, ", ")));
+    }
+    layout.elements *= static_cast<uint64_t>(dim);
+  }
+  return layout;
 }
 
 Result<uint64_t> ParseHeaderLength(std::string_view value) {
@@ -446,33 +461,42 @@ Result<json> JsonValues(const cpu::Tensor& t) {
 
 }  // namespace
 
+Result<std::vector<size_t>> SelectOutputs(const Model& model, const InferRequest& request) {
+  size_t count = model.output_indices().size();
+  std::vector<size_t> selected;
+  if (request.outputs.empty()) {
+    for (size_t i = 0; i < count; ++i) selected.push_back(i);
+    return selected;
+  }
+  for (const RequestedOutput& output : request.outputs) {
+    size_t i = 0;
+    while (i < count && model.output(i).name != output.name) ++i;
+    if (i == count) {
+      std::vector<std::string> names;
+      for (size_t k = 0; k < count; ++k) names.push_back(model.output(k).name);
+      return InvalidArgumentError(fmt::format("the model has no output '{}'; its outputs are {}",
+                                              output.name.substr(0, 256), fmt::join(names, ", ")));
+    }
+    selected.push_back(i);
+  }
+  return selected;
+}
+
 Result<EncodedResponse> EncodeInferResponse(const Model& model, const std::string& model_name,
                                             const InferRequest& request,
                                             const TensorList& outputs) {
-  std::vector<RequestedOutput> wanted = request.outputs;
-  if (wanted.empty()) {
-    for (size_t i = 0; i < model.output_indices().size(); ++i) {
-      wanted.push_back({model.output(i).name, std::nullopt});
-    }
-  }
+  TPUFLEET_ASSIGN_OR_RETURN(std::vector<size_t> selected, SelectOutputs(model, request));
   json response = {{"model_name", model_name}, {"outputs", json::array()}};
   if (!request.id.empty()) response["id"] = request.id;
   std::string blobs;
   bool any_binary = false;
-  for (const RequestedOutput& output : wanted) {
-    size_t i = 0;
-    while (i < outputs.size() && model.output(i).name != output.name) ++i;
-    if (i == outputs.size()) {
-      std::vector<std::string> names;
-      for (size_t k = 0; k < model.output_indices().size(); ++k) {
-        names.push_back(model.output(k).name);
-      }
-      return InvalidArgumentError(fmt::format("the model has no output '{}'; its outputs are {}",
-                                              output.name.substr(0, 256), fmt::join(names, ", ")));
-    }
+  for (size_t k = 0; k < selected.size(); ++k) {
+    size_t i = selected[k];
+    bool binary = request.binary_output;
+    if (!request.outputs.empty() && request.outputs[k].binary) binary = *request.outputs[k].binary;
     cpu::Tensor t = OutputView(model, outputs, i);
     json entry = {{"name", t.name}, {"datatype", V2Datatype(t.type)}, {"shape", t.shape}};
-    if (output.binary.value_or(request.binary_output)) {
+    if (binary) {
       entry["parameters"] = {{"binary_data_size", outputs[i].size()}};
       any_binary = true;
       blobs.append(reinterpret_cast<const char*>(outputs[i].data()), outputs[i].size());

@@ -46,6 +46,19 @@ struct InferRequest {
 // has no name for.
 std::string V2Datatype(DataType type);
 
+// A tensor's element type and size and its element count.
+struct TensorLayout {
+  DataType type;
+  size_t element_size;
+  uint64_t elements;
+};
+
+// The layout of an input tensor of KServe v2 `datatype` and `shape`; `where` names it in
+// messages. Errors: INVALID_ARGUMENT for an unknown datatype, a negative dimension or more than
+// 2^40 elements; UNIMPLEMENTED for BYTES.
+Result<TensorLayout> InputLayout(const std::string& where, const std::string& datatype,
+                                 const std::vector<int64_t>& shape);
+
 // The value of an Inference-Header-Content-Length header: ASCII digits.
 Result<uint64_t> ParseHeaderLength(std::string_view value);
 
@@ -58,6 +71,11 @@ Result<InferRequest> ParseInferRequest(std::string_view body,
 // The request's inputs as the model's input tensors, in the model's input order: every model
 // input given once, by name, with the model's datatype and shape.
 Result<TensorList> InputTensors(const InferRequest& request, const Model& model);
+
+// The model's outputs `request` asks for, as indices into the model's outputs in the request's
+// order (all of them in the model's order when it names none). Errors: INVALID_ARGUMENT for a
+// name the model has no output of.
+Result<std::vector<size_t>> SelectOutputs(const Model& model, const InferRequest& request);
 
 struct EncodedResponse {
   std::string body;

@@ -1,9 +1,9 @@
 // What the daemon's requests did, counted for Prometheus (/metrics) and for KServe's statistics
 // extension (/v2/models/{m}/stats).
 //
-// Prometheus series (text exposition format 0.0.4), labelled protocol ("kserve", "deepstack"),
-// model (empty when the request named no model the daemon serves, so unknown names cannot
-// grow the series) and code (the HTTP status):
+// Prometheus series (text exposition format 0.0.4), labelled protocol ("kserve", "deepstack",
+// "grpc"), model (empty when the request named no model the daemon serves, so unknown names
+// cannot grow the series) and code (the HTTP status; for gRPC the status code's number):
 //   tpufleet_server_requests_total                 counter
 //   tpufleet_server_request_duration_seconds       histogram (_bucket{le}, _sum, _count), from
 //                                                  the request's arrival to its answer

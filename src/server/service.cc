@@ -8,15 +8,16 @@
 #include "server/infer_codec.h"
 
 namespace tpufleet::server {
-namespace {
-
-using nlohmann::json;
 
 Status UnknownModel(const std::string& name) {
   return NotFoundError(
       fmt::format("no model '{}' is loaded; GET /v2/repository/index (POST) lists the repository",
                   name.substr(0, 256)));
 }
+
+namespace {
+
+using nlohmann::json;
 
 json TensorMetadata(const TensorInfo& t) {
   return {{"name", t.name}, {"datatype", V2Datatype(t.type)}, {"shape", t.shape}};
@@ -141,6 +142,21 @@ Result<InferenceResult> Service::Run(const ServedModel& served, const Submission
   return result;
 }
 
+Result<TensorList> Service::RunRequest(const ServedModel& served, const InferRequest& request,
+                                       Clock::time_point arrival) {
+  TPUFLEET_ASSIGN_OR_RETURN(TensorList inputs, InputTensors(request, *served.model));
+  auto shared_inputs = std::make_shared<TensorList>(std::move(inputs));
+  TPUFLEET_ASSIGN_OR_RETURN(
+      InferenceResult result,
+      Run(
+          served,
+          [&](Fleet& fleet, int id, std::optional<Clock::time_point> deadline) {
+            return fleet.Submit(id, std::move(*shared_inputs), deadline);
+          },
+          request.timeout_us, request.priority, arrival));
+  return std::move(result.outputs);
+}
+
 Reply Service::Infer(const std::string& name, std::string_view body,
                      std::optional<std::string_view> header_length, Clock::time_point arrival) {
   std::shared_ptr<const ServedModel> served = models_.Find(name);
@@ -151,17 +167,8 @@ Reply Service::Infer(const std::string& name, std::string_view body,
       TPUFLEET_ASSIGN_OR_RETURN(length, ParseHeaderLength(*header_length));
     }
     TPUFLEET_ASSIGN_OR_RETURN(InferRequest request, ParseInferRequest(body, length));
-    TPUFLEET_ASSIGN_OR_RETURN(TensorList inputs, InputTensors(request, *served->model));
-    auto shared_inputs = std::make_shared<TensorList>(std::move(inputs));
-    TPUFLEET_ASSIGN_OR_RETURN(
-        InferenceResult result,
-        Run(
-            *served,
-            [&](Fleet& fleet, int id, std::optional<Clock::time_point> deadline) {
-              return fleet.Submit(id, std::move(*shared_inputs), deadline);
-            },
-            request.timeout_us, request.priority, arrival));
-    return EncodeInferResponse(*served->model, name, request, result.outputs);
+    TPUFLEET_ASSIGN_OR_RETURN(TensorList outputs, RunRequest(*served, request, arrival));
+    return EncodeInferResponse(*served->model, name, request, outputs);
   }();
   Reply reply;
   if (answer.ok()) {

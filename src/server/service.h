@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "server/admission.h"
+#include "server/infer_codec.h"
 #include "server/model_set.h"
 #include "server/reply.h"
 #include "server/request_metrics.h"
@@ -27,6 +28,9 @@ namespace tpufleet::server {
 using Clock = std::chrono::steady_clock;
 using Submission = std::function<std::future<Result<InferenceResult>>(
     Fleet& fleet, int model, std::optional<Clock::time_point> deadline)>;
+
+// NOT_FOUND, saying how to list the models.
+Status UnknownModel(const std::string& name);
 
 class Service {
  public:
@@ -47,6 +51,11 @@ class Service {
   Reply Unload(const std::string& name);
   // The fleet's metrics and the requests', in Prometheus' text format.
   std::string Metrics() const;
+
+  // Runs a decoded `request` on `served`: its inputs checked against the model's (else
+  // INVALID_ARGUMENT), then Run. Answers every output of the model, in the model's order.
+  Result<TensorList> RunRequest(const ServedModel& served, const InferRequest& request,
+                                Clock::time_point arrival);
 
   // Admits, submits and waits for one inference of `served`, recording its statistics.
   Result<InferenceResult> Run(const ServedModel& served, const Submission& submit,

@@ -7,31 +7,11 @@
 #include <optional>
 #include <string_view>
 
-#include "model/builder.h"
+#include "fuzz/two_input_model.h"
 #include "server/infer_codec.h"
 
-namespace {
-
-tpufleet::ModelPtr TwoInputModel() {
-  using tpufleet::DataType;
-  tpufleet::ModelBuilder b;
-  int a = b.AddTensor("a", DataType::kUInt8, {1, 4});
-  int b_in = b.AddTensor("b", DataType::kFloat32, {2});
-  int four = b.AddConstant("four", DataType::kInt32, {1}, std::vector<int32_t>{4});
-  int two = b.AddConstant("two", DataType::kInt32, {1}, std::vector<int32_t>{2});
-  int a_out = b.AddTensor("a_flat", DataType::kUInt8, {4});
-  int b_out = b.AddTensor("b_same", DataType::kFloat32, {2});
-  b.AddOperator(tpufleet::tfl::BuiltinOperator::RESHAPE, {a, four}, {a_out});
-  b.AddOperator(tpufleet::tfl::BuiltinOperator::RESHAPE, {b_in, two}, {b_out});
-  b.SetInputs({a, b_in});
-  b.SetOutputs({a_out, b_out});
-  return tpufleet::Model::FromBuffer(b.Finish(), "fuzz").value();
-}
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const tpufleet::ModelPtr model = TwoInputModel();
+  static const tpufleet::ModelPtr model = tpufleet::fuzz::TwoInputModel();
   if (size < 2) return 0;
   uint16_t length = static_cast<uint16_t>(data[0] | (data[1] << 8));
   std::optional<uint64_t> header_length;

@@ -1,8 +1,11 @@
 """Scale-out: three `tpufleet serve` daemons behind Debian's nginx with the shipped configuration
 (deploy/nginx/), all on loopback. Each model stays on one host; a host killed with SIGKILL under
 load costs no client an error and moves only its own models; restarted, it gets them back.
+gRPC calls through nginx's HTTP/2 listener stay on one host per model (mm-vmodel-id), and
+after the kill only the dead host's models move, and come back.
 
-    scaleout_test.py --binary build/src/tpufleet --shared ../shared --nginx /usr/sbin/nginx
+    scaleout_test.py --binary build/src/tpufleet --shared ../shared --nginx /usr/sbin/nginx \
+        --proto proto
 """
 import argparse
 import concurrent.futures
@@ -20,6 +23,7 @@ import unittest
 import numpy as np
 import requests
 
+import grpc_test
 import serve_test
 
 ARGS = None
@@ -35,19 +39,22 @@ def free_port():
 
 class Nginx:
     """nginx in a prefix of its own, with deploy/nginx/tpufleet.conf as shipped but for its
-    listen address, and upstreams.conf naming the given daemons."""
+    listen addresses, and upstreams.conf naming the given daemons' HTTP and gRPC ports."""
 
-    def __init__(self, prefix, daemon_ports):
+    def __init__(self, prefix, daemons):
         self.prefix = prefix
-        self.port = free_port()
+        self.port, self.grpc_port = free_port(), free_port()
         with open(os.path.join(DEPLOY, "upstreams.conf")) as f:
             upstreams = f.read()
-        examples = sorted(set(l.split()[1] for l in upstreams.splitlines()
-                              if l.strip().startswith("server ")))
-        for example, port in zip(examples, daemon_ports):
-            upstreams = upstreams.replace(example, "127.0.0.1:%d" % port)
+        hosts = sorted(set(l.split()[1].split(":")[0] for l in upstreams.splitlines()
+                           if l.strip().startswith("server ")))
+        for host, daemon in zip(hosts, daemons):
+            upstreams = upstreams.replace(host + ":8000", "127.0.0.1:%d" % daemon.port)
+            upstreams = upstreams.replace(host + ":8001", "127.0.0.1:%d" % daemon.grpc_port)
         with open(os.path.join(DEPLOY, "tpufleet.conf")) as f:
             site = f.read().replace("listen 127.0.0.1:8000;", "listen 127.0.0.1:%d;" % self.port)
+            site = site.replace("listen 127.0.0.1:8001 http2;",
+                                "listen 127.0.0.1:%d http2;" % self.grpc_port)
         for name, text in [("upstreams.conf", upstreams), ("tpufleet.conf", site)]:
             with open(os.path.join(prefix, name), "w") as f:
                 f.write(text)
@@ -87,6 +94,13 @@ def make_repository(directory):
         shutil.copy(model, os.path.join(directory, name + ".tflite"))
 
 
+def start_daemon(repository, port=0, grpc_port=0):
+    daemon = serve_test.Daemon(repository, "--virtual-time", "--grpc", "127.0.0.1:%d" % grpc_port,
+                               http="127.0.0.1:%d" % port)
+    daemon.grpc_port = int(daemon.events("listening")[0]["grpc_port"])
+    return daemon
+
+
 PIXELS = np.zeros((1, 128, 128, 3), dtype=np.uint8)
 
 
@@ -112,8 +126,8 @@ class ScaleOutTest(unittest.TestCase):
         # Cleanups run even when setUp fails half way: nothing started is left running.
         self.addCleanup(self.stop_everything)
         for _ in range(3):
-            self.daemons.append(serve_test.Daemon(self.repository, "--virtual-time"))
-        self.nginx = Nginx(self.tmp, [d.port for d in self.daemons])
+            self.daemons.append(start_daemon(self.repository))
+        self.nginx = Nginx(self.tmp, self.daemons)
 
     def stop_everything(self):
         if self.nginx:
@@ -134,11 +148,49 @@ class ScaleOutTest(unittest.TestCase):
             self.assertEqual(len(hosts), 1, "%s was served by %s" % (model, hosts))
         return {model: hosts.pop() for model, hosts in seen.items()}
 
+    def grpc_stub(self):
+        channel = grpc_test.grpc.insecure_channel("127.0.0.1:%d" % self.nginx.grpc_port)
+        self.addCleanup(channel.close)
+        return channel, grpc_test.pb_grpc.GRPCInferenceServiceStub(channel)
+
+    def grpc_hosts(self, stub, rounds=3):
+        """model -> the one daemon gRPC address that served all its calls through nginx."""
+        ports = {"127.0.0.1:%d" % d.grpc_port for d in self.daemons}
+        seen = {}
+        for model in MODELS:
+            request = grpc_test.raw_request(PIXELS, model=model)
+            for _ in range(rounds):
+                reply, call = stub.ModelInfer.with_call(
+                    request, metadata=[("mm-vmodel-id", model)], timeout=30)
+                self.assertEqual(reply.model_name, model)
+                upstream = dict(call.initial_metadata()).get("x-tpufleet-upstream", "")
+                seen.setdefault(model, set()).add(upstream.split(", ")[-1])
+        for model, hosts in seen.items():
+            self.assertEqual(len(hosts), 1, "%s was served by %s" % (model, hosts))
+            self.assertLessEqual(hosts, ports)
+        return {model: hosts.pop() for model, hosts in seen.items()}
+
+    def test_grpc_calls_are_hashed_by_mm_vmodel_id(self):
+        grpc, pb = grpc_test.grpc, grpc_test.pb
+        channel, stub = self.grpc_stub()
+        self.grpc_hosts(stub)
+        health = grpc_test.health_grpc.HealthStub(channel)
+        self.assertEqual(health.Check(grpc_test.health_pb.HealthCheckRequest(), timeout=10).status,
+                         grpc_test.health_pb.HealthCheckResponse.SERVING)
+        with self.assertRaises(grpc.RpcError) as caught:
+            stub.RepositoryModelUnload(pb.RepositoryModelUnloadRequest(model_name=MODELS[0]),
+                                       timeout=10)
+        self.assertEqual(caught.exception.code(), grpc.StatusCode.PERMISSION_DENIED)
+        self.assertIn("on each host", caught.exception.details())
+
     def test_models_stay_put_and_only_a_dead_hosts_models_move(self):
         before = self.hosts()
         victim_address = before[MODELS[0]]
         victim = next(d for d in self.daemons if d.url.endswith(victim_address))
         moved = [m for m in MODELS if before[m] == victim_address]
+        channel, stub = self.grpc_stub()
+        grpc_before = self.grpc_hosts(stub)
+        victim_grpc = "127.0.0.1:%d" % victim.grpc_port
 
         # Load from four client threads while the victim is killed; every answer must be 200.
         statuses = []
@@ -158,18 +210,28 @@ class ScaleOutTest(unittest.TestCase):
                 self.assertNotEqual(after[model], victim_address, model)
             else:
                 self.assertEqual(after[model], before[model], "%s moved off a live host" % model)
+        # gRPC through nginx: every call answered, only the dead host's models moved.
+        grpc_after = self.grpc_hosts(stub)
+        for model in MODELS:
+            if grpc_before[model] == victim_grpc:
+                self.assertNotEqual(grpc_after[model], victim_grpc, model)
+            else:
+                self.assertEqual(grpc_after[model], grpc_before[model], model)
 
         # Restarted on its port, the host gets its models back once nginx tries it again
         # (fail_timeout in upstreams.conf is 5 s; bounded wait of 30 s).
         self.daemons.remove(victim)
-        port = victim.port
-        self.daemons.append(serve_test.Daemon(self.repository, "--virtual-time",
-                                              http="127.0.0.1:%d" % port))
+        self.daemons.append(start_daemon(self.repository, victim.port, victim.grpc_port))
         for _ in range(60):
             if infer(self.nginx.url, MODELS[0])[1] == victim_address:
                 break
             time.sleep(0.5)
         self.assertEqual(self.hosts(), before)
+        for _ in range(60):  # nginx's gRPC peers have failure states of their own
+            if self.grpc_hosts(stub, rounds=1) == grpc_before:
+                break
+            time.sleep(0.5)
+        self.assertEqual(self.grpc_hosts(stub), grpc_before)
 
 
 if __name__ == "__main__":
@@ -177,12 +239,19 @@ if __name__ == "__main__":
     parser.add_argument("--binary", required=True)
     parser.add_argument("--shared", required=True)
     parser.add_argument("--nginx", required=True)
+    parser.add_argument("--proto", required=True, help="the project's proto/ folder")
     ARGS, rest = parser.parse_known_args()
-    serve_test.ARGS = ARGS
+    serve_test.ARGS = grpc_test.ARGS = ARGS
     if not os.path.exists(os.path.join(ARGS.shared, "models", "mobilenet_v1_0.25_128_quant.tflite")):
         print("the real models are missing from %s/models" % ARGS.shared)
         sys.exit(1)
     if not shutil.which(ARGS.nginx):
         print("nginx (%s) is not installed: scripts/bootstrap.sh installs it" % ARGS.nginx)
         sys.exit(1)
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    stubs = tempfile.mkdtemp(prefix="scaleout_stubs_")
+    try:
+        grpc_test.generate_stubs(stubs)
+        result = unittest.main(argv=[sys.argv[0]] + rest, verbosity=2, exit=False).result
+    finally:
+        shutil.rmtree(stubs, ignore_errors=True)
+    sys.exit(0 if result.wasSuccessful() else 1)

@@ -104,6 +104,19 @@ def infer_binary(url, pixels, **parameters):
                                   "Content-Type": "application/octet-stream"}, timeout=60)
 
 
+def send_in_bursts(send, done):
+    """Calls `send` from 8 threads at once, round after round until done() (20 rounds at most):
+    enough to fill a daemon that holds one request."""
+    for _ in range(20):
+        threads = [threading.Thread(target=send) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if done():
+            return
+
+
 class ServeTest(unittest.TestCase):
     """One daemon serving mobilenet (compiled, with its twin) and an SSD detector."""
 
@@ -360,14 +373,7 @@ class GuardedDaemonTest(unittest.TestCase):
                                   headers=headers, timeout=60)
             statuses.append((reply.status_code, reply.text))
 
-        for _ in range(20):  # bounded: each round sends 8 at once to a daemon holding 1
-            threads = [threading.Thread(target=send) for _ in range(8)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            if any(s == 429 for s, _ in statuses):
-                break
+        send_in_bursts(send, lambda: any(s == 429 for s, _ in statuses))
         codes = {s for s, _ in statuses}
         self.assertIn(429, codes)
         self.assertIn(200, codes)
@@ -428,8 +434,10 @@ class LifecycleTest(unittest.TestCase):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
+def parse_arguments(parser):
+    """--binary and --shared (and what `parser` adds) into ARGS; exits when the models are
+    missing. Returns the arguments left for unittest."""
+    global ARGS
     parser.add_argument("--binary", required=True)
     parser.add_argument("--shared", required=True)
     ARGS, rest = parser.parse_known_args()
@@ -437,4 +445,9 @@ if __name__ == "__main__":
                                        "ssd_mobilenet_v1_coco_quant_postprocess_2018_06_29.tflite")):
         print("the real models are missing from %s/models" % ARGS.shared)
         sys.exit(1)
+    return rest
+
+
+if __name__ == "__main__":
+    rest = parse_arguments(argparse.ArgumentParser())
     unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)

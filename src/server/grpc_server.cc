@@ -1,0 +1,322 @@
+#include "server/grpc_server.h"
+
+#include <fmt/format.h>
+#include <google/protobuf/util/json_util.h>
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "kserve/grpc_service.grpc.pb.h"
+#include "server/access.h"
+#include "server/grpc_codec.h"
+
+namespace tpufleet::server {
+// Named rather than anonymous: GrpcServer::Impl holds these types.
+namespace grpc_front {
+
+// The daemon's Service; inside the generated services' subclasses `Service` names their base.
+using DaemonService = tpufleet::server::Service;
+using grpc::health::v1::HealthCheckRequest;
+using grpc::health::v1::HealthCheckResponse;
+
+grpc::StatusCode GrpcCode(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return grpc::StatusCode::OK;
+    case StatusCode::kInvalidArgument: return grpc::StatusCode::INVALID_ARGUMENT;
+    case StatusCode::kNotFound: return grpc::StatusCode::NOT_FOUND;
+    case StatusCode::kDataLoss: return grpc::StatusCode::DATA_LOSS;
+    case StatusCode::kUnimplemented: return grpc::StatusCode::UNIMPLEMENTED;
+    case StatusCode::kFailedPrecondition: return grpc::StatusCode::FAILED_PRECONDITION;
+    case StatusCode::kResourceExhausted: return grpc::StatusCode::RESOURCE_EXHAUSTED;
+    case StatusCode::kUnavailable: return grpc::StatusCode::UNAVAILABLE;
+    case StatusCode::kDeadlineExceeded: return grpc::StatusCode::DEADLINE_EXCEEDED;
+    case StatusCode::kAborted: return grpc::StatusCode::ABORTED;
+    default: return grpc::StatusCode::INTERNAL;
+  }
+}
+
+grpc::Status ToGrpc(const Status& status) {
+  return grpc::Status(GrpcCode(status.code()), status.message());
+}
+
+// What both services need: the key check and the metrics of each call.
+class CallGuard {
+ public:
+  CallGuard(const GrpcOptions& options, RequestMetrics& metrics)
+      : options_(options), metrics_(metrics) {}
+
+  // OK, or UNAUTHENTICATED when the call lacks the API key.
+  grpc::Status Authorize(const grpc::ServerContext& context) const {
+    if (options_.api_key.empty()) return grpc::Status::OK;
+    auto [begin, end] = context.client_metadata().equal_range("authorization");
+    for (auto it = begin; it != end; ++it) {
+      if (BearerAuthorized(std::string_view(it->second.data(), it->second.size()),
+                           options_.api_key)) {
+        return grpc::Status::OK;
+      }
+    }
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                        UnauthorizedMessage("the metadata \"authorization: Bearer KEY\""));
+  }
+
+  void Record(const std::string& model, const grpc::Status& status,
+              Clock::time_point arrival) const {
+    metrics_.Record("grpc", model, static_cast<int>(status.error_code()),
+                    std::chrono::duration<double>(Clock::now() - arrival).count());
+  }
+
+  const GrpcOptions& options() const { return options_; }
+
+ private:
+  const GrpcOptions& options_;
+  RequestMetrics& metrics_;
+};
+
+class InferenceService final : public inference::GRPCInferenceService::Service {
+ public:
+  InferenceService(DaemonService& service, const CallGuard& guard)
+      : service_(service), guard_(guard) {}
+
+  grpc::Status ServerLive(grpc::ServerContext* context, const inference::ServerLiveRequest*,
+                          inference::ServerLiveResponse* response) override {
+    return Answer(*context, response, [&] { return service_.Live(); });
+  }
+
+  grpc::Status ServerReady(grpc::ServerContext* context, const inference::ServerReadyRequest*,
+                           inference::ServerReadyResponse* response) override {
+    return Answer(*context, response, [&] { return service_.Ready(); });
+  }
+
+  grpc::Status ModelReady(grpc::ServerContext* context, const inference::ModelReadyRequest* request,
+                          inference::ModelReadyResponse* response) override {
+    return Answer(*context, response, [&] { return service_.ModelReady(request->name()); });
+  }
+
+  grpc::Status ServerMetadata(grpc::ServerContext* context, const inference::ServerMetadataRequest*,
+                              inference::ServerMetadataResponse* response) override {
+    return Answer(*context, response, [&] { return service_.ServerMetadata(); });
+  }
+
+  grpc::Status ModelMetadata(grpc::ServerContext* context,
+                             const inference::ModelMetadataRequest* request,
+                             inference::ModelMetadataResponse* response) override {
+    return Answer(*context, response, [&] { return service_.ModelMetadata(request->name()); });
+  }
+
+  grpc::Status ModelStatistics(grpc::ServerContext* context,
+                               const inference::ModelStatisticsRequest* request,
+                               inference::ModelStatisticsResponse* response) override {
+    return Answer(*context, response, [&] { return service_.Statistics(request->name()); });
+  }
+
+  grpc::Status RepositoryIndex(grpc::ServerContext* context,
+                               const inference::RepositoryIndexRequest* request,
+                               inference::RepositoryIndexResponse* response) override {
+    return Answer(*context, response, [&] {
+      Reply reply = service_.RepositoryIndex(request->ready() ? R"({"ready": true})" : "");
+      if (reply.error.ok()) reply.body = R"({"models": )" + reply.body + "}";
+      return reply;
+    });
+  }
+
+  grpc::Status RepositoryModelLoad(grpc::ServerContext* context,
+                                   const inference::RepositoryModelLoadRequest* request,
+                                   inference::RepositoryModelLoadResponse* response) override {
+    return ModelControl(*context, response, [&] {
+      // A "config" parameter gets the same refusal as over REST.
+      bool config = request->parameters().contains("config");
+      return service_.Load(request->model_name(),
+                           config ? R"({"parameters": {"config": ""}})" : "");
+    });
+  }
+
+  grpc::Status RepositoryModelUnload(grpc::ServerContext* context,
+                                     const inference::RepositoryModelUnloadRequest* request,
+                                     inference::RepositoryModelUnloadResponse* response) override {
+    return ModelControl(*context, response, [&] { return service_.Unload(request->model_name()); });
+  }
+
+  grpc::Status ModelInfer(grpc::ServerContext* context, const inference::ModelInferRequest* request,
+                          inference::ModelInferResponse* response) override {
+    Clock::time_point arrival = Clock::now();
+    std::shared_ptr<const ServedModel> served;
+    grpc::Status status = guard_.Authorize(*context);
+    if (status.ok()) {
+      served = service_.models().Find(request->model_name());
+      status = served ? ToGrpc(Infer(*context, *served, *request, arrival, *response))
+                      : ToGrpc(UnknownModel(request->model_name()));
+    }
+    guard_.Record(served ? served->entry.name : "", status, arrival);
+    return status;
+  }
+
+ private:
+  Status Infer(const grpc::ServerContext& context, const ServedModel& served,
+               const inference::ModelInferRequest& request, Clock::time_point arrival,
+               inference::ModelInferResponse& response) {
+    TPUFLEET_ASSIGN_OR_RETURN(InferRequest decoded, DecodeInferRequest(request));
+    // The call's deadline, when it has one, bounds the inference as `timeout` does.
+    auto now = std::chrono::system_clock::now();
+    if (context.deadline() < now + std::chrono::hours(24 * 365 * 100)) {
+      int64_t left = std::max<int64_t>(
+          0,
+          std::chrono::duration_cast<std::chrono::microseconds>(context.deadline() - now).count());
+      decoded.timeout_us = std::min(decoded.timeout_us.value_or(left), left);
+    }
+    TPUFLEET_ASSIGN_OR_RETURN(TensorList outputs, service_.RunRequest(served, decoded, arrival));
+    return FillInferResponse(*served.model, served.entry.name, decoded, outputs, response);
+  }
+
+  // Answers `act`'s Reply as `response` (its JSON read into the message) or as its error.
+  template <typename Message, typename Act>
+  grpc::Status Answer(const grpc::ServerContext& context, Message* response, Act act) {
+    Clock::time_point arrival = Clock::now();
+    std::string model;
+    grpc::Status status = guard_.Authorize(context);
+    if (status.ok()) {
+      Reply reply = act();
+      model = reply.model;
+      status = reply.error.ok() ? FromJson(reply.body, response) : ToGrpc(reply.error);
+    }
+    guard_.Record(model, status, arrival);
+    return status;
+  }
+
+  template <typename Message, typename Act>
+  grpc::Status ModelControl(const grpc::ServerContext& context, Message* response, Act act) {
+    const GrpcOptions& options = guard_.options();
+    if (std::optional<std::string> refusal =
+            ModelControlRefusal(options.host, options.allow_model_control)) {
+      grpc::Status status = guard_.Authorize(context);
+      if (status.ok()) status = grpc::Status(grpc::StatusCode::PERMISSION_DENIED, *refusal);
+      guard_.Record("", status, Clock::now());
+      return status;
+    }
+    return Answer(context, response, act);
+  }
+
+  static grpc::Status FromJson(const std::string& json, google::protobuf::Message* message) {
+    google::protobuf::util::JsonParseOptions options;
+    options.ignore_unknown_fields = true;
+    if (!google::protobuf::util::JsonStringToMessage(json, message, options).ok()) {
+      return grpc::Status(grpc::StatusCode::INTERNAL, "internal error while encoding the answer");
+    }
+    return grpc::Status::OK;
+  }
+
+  DaemonService& service_;
+  const CallGuard& guard_;
+};
+
+class HealthService final : public grpc::health::v1::Health::Service {
+ public:
+  HealthService(DaemonService& service, const CallGuard& guard)
+      : service_(service), guard_(guard) {}
+
+  grpc::Status Check(grpc::ServerContext* context, const HealthCheckRequest* request,
+                     HealthCheckResponse* response) override {
+    Clock::time_point arrival = Clock::now();
+    grpc::Status status = guard_.Authorize(*context);
+    if (status.ok()) status = Current(request->service(), *response);
+    guard_.Record("", status, arrival);
+    return status;
+  }
+
+  // The current status once; the call then ends with OK (clients watch again after a while).
+  grpc::Status Watch(grpc::ServerContext* context, const HealthCheckRequest* request,
+                     grpc::ServerWriter<HealthCheckResponse>* writer) override {
+    Clock::time_point arrival = Clock::now();
+    grpc::Status status = guard_.Authorize(*context);
+    HealthCheckResponse response;
+    if (status.ok()) {
+      if (!Current(request->service(), response).ok()) {
+        response.set_status(HealthCheckResponse::SERVICE_UNKNOWN);
+      }
+      writer->Write(response);
+    }
+    guard_.Record("", status, arrival);
+    return status;
+  }
+
+ private:
+  grpc::Status Current(const std::string& name, HealthCheckResponse& response) const {
+    if (!name.empty() && name != inference::GRPCInferenceService::service_full_name()) {
+      return grpc::Status(
+          grpc::StatusCode::NOT_FOUND,
+          fmt::format("no service '{}' here; ask for \"\" (the daemon) or \"{}\"",
+                      name.substr(0, 256), inference::GRPCInferenceService::service_full_name()));
+    }
+    response.set_status(service_.Ready().status == 200 ? HealthCheckResponse::SERVING
+                                                       : HealthCheckResponse::NOT_SERVING);
+    return grpc::Status::OK;
+  }
+
+  DaemonService& service_;
+  const CallGuard& guard_;
+};
+
+}  // namespace grpc_front
+
+struct GrpcServer::Impl {
+  GrpcOptions options;
+  grpc_front::CallGuard guard;
+  grpc_front::InferenceService inference;
+  grpc_front::HealthService health;
+  std::unique_ptr<grpc::Server> server;
+  int port = 0;
+  std::mutex mutex;
+  std::condition_variable stop_requested;
+  bool stopping = false;
+
+  Impl(const GrpcOptions& o, Service& service, RequestMetrics& metrics)
+      : options(o), guard(options, metrics), inference(service, guard), health(service, guard) {}
+};
+
+GrpcServer::GrpcServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+GrpcServer::~GrpcServer() = default;
+
+Result<std::unique_ptr<GrpcServer>> GrpcServer::Bind(const GrpcOptions& options, Service& service,
+                                                     RequestMetrics& metrics) {
+  TPUFLEET_RETURN_IF_ERROR(CheckBindNeedsKey(options.host, options.api_key));
+  auto impl = std::make_unique<Impl>(options, service, metrics);
+  std::string address = options.host.find(':') == std::string::npos
+                            ? fmt::format("{}:{}", options.host, options.port)
+                            : fmt::format("[{}]:{}", options.host, options.port);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &impl->port);
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(std::min<size_t>(options.max_message_bytes, INT32_MAX)));
+  grpc::ResourceQuota quota("tpufleet-grpc");
+  quota.SetMaxThreads(std::max(4, options.threads));
+  builder.SetResourceQuota(quota);
+  builder.RegisterService(&impl->inference);
+  builder.RegisterService(&impl->health);
+  impl->server = builder.BuildAndStart();
+  if (!impl->server || impl->port <= 0) {
+    return UnavailableError(fmt::format(
+        "cannot listen for gRPC on {} (in use, or not an address of this machine)", address));
+  }
+  return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(impl)));
+}
+
+int GrpcServer::port() const { return impl_->port; }
+
+void GrpcServer::Serve() {
+  {
+    std::unique_lock<std::mutex> lock(impl_->mutex);
+    impl_->stop_requested.wait(lock, [&] { return impl_->stopping; });
+  }
+  impl_->server->Shutdown();  // refuses new calls, waits for those in progress
+  impl_->server->Wait();
+}
+
+void GrpcServer::Stop() {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  impl_->stopping = true;
+  impl_->stop_requested.notify_all();
+}
+
+}  // namespace tpufleet::server

@@ -1,0 +1,57 @@
+// The daemon's gRPC front (HTTP/2): KServe v2's inference.GRPCInferenceService (live, ready,
+// model ready, metadata, ModelInfer, the repository and statistics extensions) and the standard
+// grpc.health.v1.Health. Calls are answered by the Service, with its status mapped to gRPC's
+// codes (the project's codes are gRPC's names): INVALID_ARGUMENT bad tensor, NOT_FOUND unknown
+// model, RESOURCE_EXHAUSTED queue full, UNAVAILABLE no device or draining, DEADLINE_EXCEEDED,
+// UNIMPLEMENTED; the same messages as REST. A call's gRPC deadline bounds its inference like the
+// `timeout` parameter (the earlier of the two counts).
+//
+// Health: Check answers SERVING for "" and "inference.GRPCInferenceService" while the daemon is
+// ready (not draining, a device healthy), NOT_SERVING otherwise, NOT_FOUND for other services.
+// Watch sends the current status once and ends the call with OK.
+//
+// Security (access.h): a non-loopback bind needs an API key; with a key every call must carry
+// the metadata "authorization: Bearer KEY", else UNAUTHENTICATED. Repository load and unload
+// are refused (PERMISSION_DENIED) on non-loopback binds unless model control is allowed.
+//
+// Thread-safety: Serve blocks one thread; Stop may be called from any other.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "server/request_metrics.h"
+#include "server/service.h"
+
+namespace tpufleet::server {
+
+struct GrpcOptions {
+  std::string host = "127.0.0.1";
+  int port = 8001;                   // 0: any free port (port() says which)
+  std::string api_key;               // empty: none required (loopback binds only)
+  bool allow_model_control = false;  // load/unload on a non-loopback bind
+  size_t max_message_bytes = 64 << 20;
+  int threads = 16;  // calls served at once
+};
+
+class GrpcServer {
+ public:
+  // Binds the address. Errors: INVALID_ARGUMENT for a non-loopback host without an API key;
+  // UNAVAILABLE when the address cannot be bound (in use, not local).
+  static Result<std::unique_ptr<GrpcServer>> Bind(const GrpcOptions& options, Service& service,
+                                                  RequestMetrics& metrics);
+  ~GrpcServer();
+  int port() const;
+  // Serves until Stop; returns once the calls in progress are answered.
+  void Serve();
+  // Stops accepting calls and returns at once; Serve returns when those in progress are answered.
+  void Stop();
+
+ private:
+  struct Impl;
+  explicit GrpcServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tpufleet::server
