@@ -466,8 +466,8 @@ void Worker::GoDown(const std::string& why, RequestPtr failed) {
     }
     queued_.store(0, std::memory_order_release);
   }
-  if (rig_) rig_->WorkGone(lane_);
   redispatch_(std::move(orphans));
+  if (rig_) rig_->WorkGone(lane_);
 }
 
 }  // namespace tpufleet::fleet
