@@ -332,13 +332,14 @@ void Worker::Serve(RequestPtr request) {
                       fmt::format("the request's deadline passed before {} could run it", name_)),
                   {});
   }
+  // Preparing (on first use, or again after a rejoin) and the invocation are two device calls,
+  // each bounded by the timeout on its own: a first use never has less time to run than others.
   bool timed_out = false;
-  Result<backends::RunResult> run = Guarded(
-      [&]() -> Result<backends::RunResult> {
-        TPUFLEET_ASSIGN_OR_RETURN(backends::Program * program, ProgramFor(request->model));
-        return device_->Run(*program, request->inputs);
-      },
-      timed_out);
+  Result<backends::Program*> program =
+      Guarded([&] { return ProgramFor(request->model); }, timed_out);
+  if (!program.ok()) return ServeFailure(std::move(request), program.status(), timed_out);
+  Result<backends::RunResult> run =
+      Guarded([&] { return device_->Run(**program, request->inputs); }, timed_out);
   // A call that answered is never taken for a hang, however close to the timeout it came.
   if (!run.ok()) return ServeFailure(std::move(request), run.status(), timed_out);
   ServeSuccess(std::move(request), std::move(run).value());
