@@ -61,7 +61,10 @@ struct FleetOptions : DeviceOptions {
   // An invocation with no answer after this long (wall time, or modeled time on a virtual
   // clock) means the device hung: it is interrupted and marked down. 0: never.
   double invocation_timeout_seconds = 10;
-  // A device that finishes this many requests in a row after their deadlines is marked down.
+  // A device whose invocations overrun its own expected time this many times in a row (each
+  // more than 4x its usual time for that model, and 10 ms more) is marked down; the CPU, whose
+  // time is the host's load, never is. Requests' deadlines are the clients': one answered after
+  // its deadline gets DEADLINE_EXCEEDED and never counts against the device. 0: never.
   int max_deadline_misses = 3;
   // A request that fails on a device the error leaves standing (its probe passes) is tried on
   // another device at most this many more times, then answered with its first error. A request's

@@ -89,10 +89,6 @@ Result<FleetOptions> MakeFleetOptions(const ServeArgs& args) {
   options.real_time = !args.virtual_time;
   options.isolate = !args.no_isolate;
   options.allow_timing_only = false;  // a client never gets zero-filled outputs as answers
-  // Deadlines here are the clients' `timeout`s: a client asking for less than a model takes
-  // must get 504s, not take the device out of service. Hung devices are still caught by the
-  // invocation timeout.
-  options.max_deadline_misses = 0;
   return options;
 }
 

@@ -100,9 +100,11 @@ Result<std::unique_ptr<Fleet>> Fleet::Create(const FleetOptions& options) {
   if (opened.empty()) return InvalidArgumentError("a fleet needs at least one device");
   if (factory->rig_clock()) {  // lane i is the i-th device opened
     raw->rig = std::make_shared<fleet::VirtualRig>(
-        factory->rig_clock(), [raw](RequestPtr request, bool admitted) {
+        factory->rig_clock(),
+        [raw](RequestPtr request, bool admitted) {
           return raw->DispatchOrAnswer(std::move(request), admitted);
-        });
+        },
+        options.spin_wait);
   }
   for (size_t d = 0; d < opened.size(); ++d) {
     raw->workers.push_back(std::make_unique<Worker>(
@@ -111,9 +113,8 @@ Result<std::unique_ptr<Fleet>> Fleet::Create(const FleetOptions& options) {
         [raw](const fleet::Request& r, const fleet::Outcome& o) { raw->OnAnswer(r, o); },
         raw->rig.get(), d));
   }
-  // Once the workers are all there (these threads read the list), and before any model, so
+  // Once the workers are all there (this thread reads the list), and before any model, so
   // before any worker can hand a request back.
-  if (raw->rig) raw->rig->Start();
   raw->redispatcher = std::thread([raw] { raw->RedispatchLoop(); });
   if (options.invocation_timeout_seconds > 0) {
     raw->watchdog = std::thread([raw] { raw->WatchTimeouts(); });

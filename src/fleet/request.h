@@ -2,7 +2,9 @@
 // when no device can take it) sets the promise exactly once.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <future>
 #include <memory>
 #include <optional>
@@ -18,9 +20,12 @@ using Clock = std::chrono::steady_clock;
 class Worker;
 
 // What a waiter on a virtual-time rig learns of its request: its answer's modeled time (-1:
-// not answered yet). Guarded by the rig's lock.
+// not answered yet), and where it sleeps meanwhile. Guarded by the rig's lock; `look` is also
+// read without it, by a waiter polling (set whenever the waiter is woken).
 struct RigTicket {
   double finish = -1;
+  std::condition_variable wake;
+  std::atomic<bool> look{false};
 };
 
 struct Request {

@@ -21,6 +21,16 @@ bool PutsDeviceInDoubt(const Status& s) {
          s.code() == StatusCode::kDeadlineExceeded;
 }
 
+// An invocation overruns its device's own expected time when it takes more than this many times
+// that, and this much longer.
+constexpr double kOverrunFactor = 4;
+constexpr double kOverrunSlackSeconds = 0.01;
+
+bool Overruns(double seconds, double expected) {
+  return expected > 0 && seconds > kOverrunFactor * expected &&
+         seconds > expected + kOverrunSlackSeconds;
+}
+
 }  // namespace
 
 Worker::Worker(std::unique_ptr<backends::Device> device, const WorkerOptions& options,
@@ -322,13 +332,14 @@ void Worker::Serve(RequestPtr request) {
                       fmt::format("the request's deadline passed before {} could run it", name_)),
                   {});
   }
+  // Preparing (on first use, or again after a rejoin) and the invocation are two device calls,
+  // each bounded by the timeout on its own: a first use never has less time to run than others.
   bool timed_out = false;
-  Result<backends::RunResult> run = Guarded(
-      [&]() -> Result<backends::RunResult> {
-        TPUFLEET_ASSIGN_OR_RETURN(backends::Program * program, ProgramFor(request->model));
-        return device_->Run(*program, request->inputs);
-      },
-      timed_out);
+  Result<backends::Program*> program =
+      Guarded([&] { return ProgramFor(request->model); }, timed_out);
+  if (!program.ok()) return ServeFailure(std::move(request), program.status(), timed_out);
+  Result<backends::RunResult> run =
+      Guarded([&] { return device_->Run(**program, request->inputs); }, timed_out);
   // A call that answered is never taken for a hang, however close to the timeout it came.
   if (!run.ok()) return ServeFailure(std::move(request), run.status(), timed_out);
   ServeSuccess(std::move(request), std::move(run).value());
@@ -348,6 +359,30 @@ void Worker::ServeFailure(RequestPtr request, const Status& failure, bool timed_
   Answer(std::move(request), first, {});
 }
 
+std::string Worker::JudgeInvocationTime(int model, double seconds, bool reloaded) {
+  // On a virtual clock the watchdog never sees a modeled hang; the modeled time does.
+  const double timeout = options_.invocation_timeout_seconds;
+  if (timeout > 0 && seconds > timeout) {
+    return fmt::format("{}: an invocation took {:.1f} s, over the invocation timeout ({} s)", name_,
+                       seconds, timeout);
+  }
+  // A reload's time says nothing about the device's usual time, and the CPU's time tells the
+  // host's load, not a device's health.
+  if (reloaded || device_->info().type == DeviceType::kCpu) return {};
+  std::lock_guard<std::mutex> lock(mutex_);
+  double& expected = expected_seconds_[model];
+  if (!Overruns(seconds, expected)) {
+    overruns_ = 0;
+    expected = UpdateServiceSeconds(expected, seconds, /*reloaded=*/false);
+    return {};
+  }
+  if (++overruns_ < options_.max_deadline_misses || options_.max_deadline_misses <= 0) return {};
+  return fmt::format(
+      "{}: {} invocations in a row overran its own expected time (the last took {:.1f} ms, "
+      "more than {}x the {:.1f} ms it usually takes)",
+      name_, overruns_, seconds * 1e3, kOverrunFactor, expected * 1e3);
+}
+
 void Worker::ServeSuccess(RequestPtr request, backends::RunResult run) {
   Outcome outcome{true, run.reloaded, run.reloaded_bytes};
   double seconds = run.device_seconds;
@@ -361,27 +396,17 @@ void Worker::ServeSuccess(RequestPtr request, backends::RunResult run) {
     }
     resident_token_ = TokenLocked(request->model);
   }
-  // On a virtual clock the watchdog never sees a modeled hang; the modeled time does.
-  const double timeout = options_.invocation_timeout_seconds;
-  std::string down;
-  if (timeout > 0 && seconds > timeout) {
-    down = fmt::format("{}: an invocation took {:.1f} s, over the invocation timeout ({} s)", name_,
-                       seconds, timeout);
-  }
-  // Deadlines are wall-clock times: they are compared with when the answer is ready here, never
-  // with modeled device time.
+  std::string down = JudgeInvocationTime(request->model, seconds, run.reloaded);
+  // A client's deadline is the client's: a request answered after it gets DEADLINE_EXCEEDED,
+  // and the device is judged by its own time only (a deadline may be shorter than any device
+  // could do). Deadlines are wall-clock times, compared with when the answer is ready here.
   Clock::time_point finish = Clock::now();
   Result<InferenceResult> answer = InferenceResult{};
   if (request->deadline && finish > *request->deadline) {
     double late_ms = std::chrono::duration<double, std::milli>(finish - *request->deadline).count();
-    if (++deadline_misses_ >= options_.max_deadline_misses && options_.max_deadline_misses > 0) {
-      down = fmt::format("{}: finished {} requests in a row after their deadlines", name_,
-                         deadline_misses_);
-    }
     answer = DeadlineExceededError(
         fmt::format("{} answered {:.1f} ms after the request's deadline", name_, late_ms));
   } else {
-    deadline_misses_ = 0;
     RecordSuccess();
     answer->outputs = std::move(run.outputs);
     answer->device = name_;
@@ -448,7 +473,7 @@ void Worker::GoDown(const std::string& why, RequestPtr failed) {
     ++metrics_.failures;
     tokens_.clear();
     resident_token_ = 0;  // whatever comes back has an empty cache
-    deadline_misses_ = 0;
+    overruns_ = 0;
     failed_elsewhere_ = 0;
     demote_reason_.clear();
     if (runs_since_rejoin_ >= 0) {  // failed again before it was stable: back off further
@@ -466,8 +491,8 @@ void Worker::GoDown(const std::string& why, RequestPtr failed) {
     }
     queued_.store(0, std::memory_order_release);
   }
-  if (rig_) rig_->WorkGone(lane_);
   redispatch_(std::move(orphans));
+  if (rig_) rig_->WorkGone(lane_);
 }
 
 }  // namespace tpufleet::fleet

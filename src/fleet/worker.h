@@ -5,12 +5,14 @@
 // Health. A request's own error (bad inputs, a model the device cannot prepare) is answered and
 // says nothing about the device. A device is marked down when it is gone or stuck: a call past
 // the invocation timeout (the watchdog interrupts it), a hang it reports itself, an error after
-// which a probe fails, too many deadline misses in a row, or invocations that keep failing while
-// the same requests succeed elsewhere. An error the device survives (its probe passes) sends the
-// request elsewhere, at most `max_retries` more times; then it is answered with its first error.
-// A device that goes down drops its programs and hands its queue to the fleet; it is probed at
-// doubling intervals, reopened, and prepares again after it rejoins. A device that fails again
-// before it has served a few requests since rejoining flaps: its probes back off further.
+// which a probe fails, invocations that overrun the device's own expected time for their model
+// (`max_deadline_misses` in a row), or invocations that keep failing while the same requests
+// succeed elsewhere. A client's deadline never counts against the device. An error the device
+// survives (its probe passes) sends the request elsewhere, at most `max_retries` more times; then
+// it is answered with its first error. A device that goes down drops its programs and hands its
+// queue to the fleet; it is probed at doubling intervals, reopened, and prepares again after it
+// rejoins. A device that fails again before it has served a few requests since rejoining flaps: its
+// probes back off further.
 #pragma once
 
 #include <atomic>
@@ -33,7 +35,7 @@ struct WorkerOptions {
   size_t queue_capacity = 256;
   int max_batch = 10;
   double invocation_timeout_seconds = 10;  // 0: no timeout
-  int max_deadline_misses = 3;
+  int max_deadline_misses = 3;  // invocations in a row over the device's own expected time
   int max_retries = 2;
   int max_failures_served_elsewhere = 3;
   std::chrono::milliseconds probe_interval{50};
@@ -98,8 +100,11 @@ class Worker {
   void Serve(RequestPtr request);
   // After the device call: the request's own error, a retry elsewhere, or the device down.
   void ServeFailure(RequestPtr request, const Status& failure, bool timed_out);
-  // After the device answered: metrics, the modeled-hang and deadline checks, the answer.
+  // After the device answered: metrics, the device's time judged, the deadline check, the answer.
   void ServeSuccess(RequestPtr request, backends::RunResult run);
+  // Why an invocation of `model` that took `seconds` takes the device down (a modeled hang past
+  // the invocation timeout, or one overrun too many of its expected time); empty: it does not.
+  std::string JudgeInvocationTime(int model, double seconds, bool reloaded);
   void ServePrepare(RequestPtr request);
   Result<backends::Program*> ProgramFor(int model);
   // Runs one blocking device call under the watchdog; `timed_out` says whether it interrupted.
@@ -140,7 +145,10 @@ class Worker {
   std::string demote_reason_;  // set by FailedWhatAnotherServed; the worker then goes down
   uint64_t resident_token_ = 0;
   int batch_ = 0;
-  int deadline_misses_ = 0;     // in a row
+  // Each model's usual time per invocation here (without a reload), and the invocations in a
+  // row that overran theirs.
+  std::map<int, double> expected_seconds_;
+  int overruns_ = 0;
   int failed_elsewhere_ = 0;    // requests failed here and served elsewhere, in a row
   int runs_since_rejoin_ = -1;  // -1: stable
   double service_seconds_ = 0;

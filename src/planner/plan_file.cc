@@ -57,13 +57,8 @@ namespace {
 
 constexpr double kMaxRate = 1e9;  // requests per second
 
-}  // namespace
-
-Result<PlanFile> ParsePlanFile(const std::string& json_text) {
-  json root = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
-  if (root.is_discarded() || !root.is_object()) {
-    return InvalidArgumentError("a plan is a JSON object as 'tpufleet plan -o FILE' writes it");
-  }
+// The plan's fields as they stand, before any check of their values.
+Result<PlanFile> ReadPlanFields(const json& root) {
   PlanFile plan;
   try {
     for (const json& m : root.at("models")) {
@@ -83,6 +78,11 @@ Result<PlanFile> ParsePlanFile(const std::string& json_text) {
         "[{{\"models\", \"devices\"}}]: {}",
         e.what()));
   }
+  return plan;
+}
+
+// Each model has a rate in range and names no device.
+Status CheckPlanModels(const PlanFile& plan) {
   for (size_t i = 0; i < plan.models.size(); ++i) {
     const auto& [name, rate] = plan.models[i];
     if (!(rate >= 0 && rate <= kMaxRate)) {  // also refuses NaN
@@ -98,6 +98,11 @@ Result<PlanFile> ParsePlanFile(const std::string& json_text) {
           name, spec.device));
     }
   }
+  return OkStatus();
+}
+
+// Each unit names device strings and models of the plan, at least one of each.
+Status CheckPlanUnits(const PlanFile& plan) {
   for (const PlanFile::Unit& u : plan.units) {
     for (const std::string& d : u.devices) TPUFLEET_RETURN_IF_ERROR(ParseSelector(d).status());
     for (const std::string& m : u.models) {
@@ -110,6 +115,11 @@ Result<PlanFile> ParsePlanFile(const std::string& json_text) {
       return InvalidArgumentError("every unit needs at least one model and one device");
     }
   }
+  return OkStatus();
+}
+
+// Every model is in a unit: the plan says where each runs.
+Status CheckEveryModelPlaced(const PlanFile& plan) {
   for (const auto& model : plan.models) {
     const std::string& name = model.first;  // a plain reference: lambdas take it in clang 14 too
     bool placed = std::any_of(plan.units.begin(), plan.units.end(), [&](const PlanFile::Unit& u) {
@@ -122,6 +132,20 @@ Result<PlanFile> ParsePlanFile(const std::string& json_text) {
           name));
     }
   }
+  return OkStatus();
+}
+
+}  // namespace
+
+Result<PlanFile> ParsePlanFile(const std::string& json_text) {
+  json root = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  if (root.is_discarded() || !root.is_object()) {
+    return InvalidArgumentError("a plan is a JSON object as 'tpufleet plan -o FILE' writes it");
+  }
+  TPUFLEET_ASSIGN_OR_RETURN(PlanFile plan, ReadPlanFields(root));
+  TPUFLEET_RETURN_IF_ERROR(CheckPlanModels(plan));
+  TPUFLEET_RETURN_IF_ERROR(CheckPlanUnits(plan));
+  TPUFLEET_RETURN_IF_ERROR(CheckEveryModelPlaced(plan));
   return plan;
 }
 

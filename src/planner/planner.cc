@@ -40,66 +40,89 @@ Scored Score(const CostModel& cost, const PlannerOptions& options, Placement pla
           {misses, utilization, weighted / total_rate, assignments}};
 }
 
+bool HasDevice(const std::vector<int>& devices, int d) {
+  return std::find(devices.begin(), devices.end(), d) != devices.end();
+}
+
+// Moves of unit `u`'s replicas: drop one (if it keeps one), add one, or move one to another
+// device.
+void ReplicaMoves(const Placement& p, size_t u, int devices, std::vector<Placement>& out) {
+  const PlanUnit& unit = p.units[u];
+  for (int d = 0; d < devices; ++d) {
+    if (HasDevice(unit.devices, d)) {
+      if (unit.devices.size() > 1) {  // drop a replica
+        Placement n = p;
+        std::erase(n.units[u].devices, d);
+        out.push_back(std::move(n));
+      }
+      continue;
+    }
+    Placement replicate = p;  // add a replica
+    replicate.units[u].devices.push_back(d);
+    out.push_back(std::move(replicate));
+    for (int from : unit.devices) {  // move one replica
+      Placement moved = p;
+      std::replace(moved.units[u].devices.begin(), moved.units[u].devices.end(), from, d);
+      out.push_back(std::move(moved));
+    }
+  }
+}
+
+// Each model of a co-compiled unit `u` taken out into a unit of its own, on the same devices.
+void SplitMoves(const Placement& p, size_t u, std::vector<Placement>& out) {
+  const PlanUnit& unit = p.units[u];
+  if (unit.models.size() < 2) return;
+  for (size_t k = 0; k < unit.models.size(); ++k) {
+    Placement split = p;
+    int m = unit.models[k];
+    split.units[u].models.erase(split.units[u].models.begin() + k);
+    split.units.push_back({{m}, unit.devices});
+    out.push_back(std::move(split));
+  }
+}
+
+// Unit `u` co-compiled with another unit, or one of its models moved into another unit, where
+// the models can be co-compiled.
+void MergeMoves(const CostModel& cost, const Placement& p, size_t u, std::vector<Placement>& out) {
+  const PlanUnit& unit = p.units[u];
+  for (size_t v = 0; v < p.units.size(); ++v) {
+    if (v == u) continue;
+    std::vector<int> together = unit.models;
+    together.insert(together.end(), p.units[v].models.begin(), p.units[v].models.end());
+    if (!cost.CanCoCompile(together)) continue;
+    if (u < v) {  // co-compile u and v (u's models first) on u's devices
+      Placement merged = p;
+      merged.units[u].models = together;
+      merged.units.erase(merged.units.begin() + v);
+      out.push_back(std::move(merged));
+    }
+    for (size_t k = 0; k < unit.models.size() && unit.models.size() > 1; ++k) {
+      Placement moved = p;  // one model from u to the end of v
+      moved.units[v].models.push_back(unit.models[k]);
+      moved.units[u].models.erase(moved.units[u].models.begin() + k);
+      out.push_back(std::move(moved));
+    }
+  }
+}
+
+// Two neighbouring models of unit `u` swapped: the first model gets the on-chip memory first.
+void ReorderMoves(const Placement& p, size_t u, std::vector<Placement>& out) {
+  for (size_t k = 1; k < p.units[u].models.size(); ++k) {
+    Placement reordered = p;
+    std::swap(reordered.units[u].models[k - 1], reordered.units[u].models[k]);
+    out.push_back(std::move(reordered));
+  }
+}
+
 // Every placement one move away from `p`.
 std::vector<Placement> Neighbours(const CostModel& cost, const Placement& p) {
   const int devices = static_cast<int>(cost.inputs().devices.size());
   std::vector<Placement> out;
-  auto has = [](const std::vector<int>& v, int x) {
-    return std::find(v.begin(), v.end(), x) != v.end();
-  };
   for (size_t u = 0; u < p.units.size(); ++u) {
-    const PlanUnit& unit = p.units[u];
-    for (int d = 0; d < devices; ++d) {
-      if (has(unit.devices, d)) {
-        if (unit.devices.size() > 1) {  // drop a replica
-          Placement n = p;
-          std::erase(n.units[u].devices, d);
-          out.push_back(std::move(n));
-        }
-        continue;
-      }
-      Placement replicate = p;  // add a replica
-      replicate.units[u].devices.push_back(d);
-      out.push_back(std::move(replicate));
-      for (int from : unit.devices) {  // move one replica
-        Placement moved = p;
-        std::replace(moved.units[u].devices.begin(), moved.units[u].devices.end(), from, d);
-        out.push_back(std::move(moved));
-      }
-    }
-    if (unit.models.size() > 1) {
-      for (size_t k = 0; k < unit.models.size(); ++k) {  // take a model out, same devices
-        Placement split = p;
-        int m = unit.models[k];
-        split.units[u].models.erase(split.units[u].models.begin() + k);
-        split.units.push_back({{m}, unit.devices});
-        out.push_back(std::move(split));
-      }
-    }
-    for (size_t v = 0; v < p.units.size(); ++v) {
-      if (v == u) continue;
-      std::vector<int> together = unit.models;
-      together.insert(together.end(), p.units[v].models.begin(), p.units[v].models.end());
-      if (!cost.CanCoCompile(together)) continue;
-      if (u < v) {  // co-compile u and v (u's models first) on u's devices
-        Placement merged = p;
-        merged.units[u].models = together;
-        merged.units.erase(merged.units.begin() + v);
-        out.push_back(std::move(merged));
-      }
-      for (size_t k = 0; k < unit.models.size() && unit.models.size() > 1; ++k) {
-        Placement moved = p;  // one model from u to the end of v
-        moved.units[v].models.push_back(unit.models[k]);
-        moved.units[u].models.erase(moved.units[u].models.begin() + k);
-        out.push_back(std::move(moved));
-      }
-    }
-    // Co-compile order: the first model gets the on-chip memory first.
-    for (size_t k = 1; k < unit.models.size(); ++k) {
-      Placement reordered = p;
-      std::swap(reordered.units[u].models[k - 1], reordered.units[u].models[k]);
-      out.push_back(std::move(reordered));
-    }
+    ReplicaMoves(p, u, devices, out);
+    SplitMoves(p, u, out);
+    MergeMoves(cost, p, u, out);
+    ReorderMoves(p, u, out);
   }
   return out;
 }

@@ -199,7 +199,9 @@ Result<backends::RunResult> SimDevice::RunInPlace(backends::Program& program,
   backends::RunResult result;
   double share = bus_ ? bus_->ShareForNewTransfer() : 1.0;
   InvocationTime time = EstimateInvocation(edgetpu, config_.hardware, reload, share);
-  result.device_seconds = time.total() * std::max(1.0, config_.faults.slowdown);
+  const FaultPlan& f = config_.faults;
+  bool slowed = !f.slow_after || stats_.invocations >= *f.slow_after;
+  result.device_seconds = time.total() * (slowed ? std::max(1.0, f.slowdown) : 1.0);
   if (!clock_->Transfer(bus_.get(), result.device_seconds, interrupt_flag())) {
     return DeadlineExceededError(fmt::format("{}: invocation interrupted", info_.name));
   }

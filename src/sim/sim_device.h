@@ -30,6 +30,7 @@ struct FaultPlan {
   std::optional<int> hang_after;        // succeed this many times, then hang on the next
   double hang_seconds = 60;             // how long a hang lasts before DEADLINE_EXCEEDED
   double slowdown = 1;                  // factor on every modeled time (>= 1)
+  std::optional<int> slow_after;        // the slowdown only after this many invocations
   int transient_error_every = 0;  // every k-th invocation fails (ABORTED), the device stays up
   // Preparing and reopening (after being down) first take this long, as a stuck USB transfer
   // would; an interrupt ends the wait with DEADLINE_EXCEEDED.

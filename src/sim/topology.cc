@@ -71,6 +71,10 @@ Status ReadFaults(const json& f, const std::string& where, FaultPlan& plan) {
     TPUFLEET_RETURN_IF_ERROR(ReadInteger(f, "hang_after", where, 0, kMaxCount, count));
     plan.hang_after = count;
   }
+  if (f.contains("slow_after")) {
+    TPUFLEET_RETURN_IF_ERROR(ReadInteger(f, "slow_after", where, 0, kMaxCount, count));
+    plan.slow_after = count;
+  }
   if (f.contains("recover_after_probes")) {
     TPUFLEET_RETURN_IF_ERROR(ReadInteger(f, "recover_after_probes", where, 0, kMaxCount, count));
     plan.recover_after_probes = count;

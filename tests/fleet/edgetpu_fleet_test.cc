@@ -63,6 +63,21 @@ class EdgeTpuFleetTest : public ::testing::Test {
     text << in.rdbuf();
     return text.str();
   }
+  static DeviceInfo FirstStick() {
+    DeviceInfo first;
+    first.type = DeviceType::kUsb;
+    first.path = kFirst;
+    first.name = "2-1";
+    return first;
+  }
+  // Both sticks, each in a child process, never probed again once down.
+  static FleetOptions IsolatedSticks() {
+    FleetOptions options;
+    options.devices = {"usb:0", "usb:1"};
+    options.isolate = true;
+    options.probe_interval = std::chrono::hours(1);
+    return options;
+  }
   static int TopClass(const InferenceResult& r) {
     return static_cast<int>(std::max_element(r.outputs[0].begin(), r.outputs[0].end()) -
                             r.outputs[0].begin());
@@ -305,13 +320,82 @@ TEST_F(EdgeTpuFleetTest, AHangInsideTheRuntimeIsKilledAndTheRequestMovesOn) {
               HasSubstr("no answer within the invocation timeout"));
 }
 
+TEST_F(EdgeTpuFleetTest, AStickInThisProcessThatFailsRejoinsWithAFreshDelegate) {
+  // The stick's delegate fails every invocation after its second; only a new delegate works.
+  setenv("TPUFLEET_FAKE_EDGETPU_FAULTS", fmt::format("delegate_fails_after=2@{}", kFirst).c_str(),
+         1);
+  FleetOptions options;
+  options.devices = {"usb:0", "usb:1"};
+  options.probe_interval = std::chrono::milliseconds(5);
+  auto fleet = testing::MakeFleet(options);
+  ASSERT_TRUE(fleet);
+  int id = fleet->AddModel(model_, {"usb:0"}).value();
+  // Two on usb:0, then failures there that usb:1 serves, until usb:0 is taken down.
+  for (int i = 0; i < 6; ++i) {
+    Result<InferenceResult> r = fleet->Run(id, {pixels_});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(TopClass(*r), 286);
+  }
+  EXPECT_THAT(fleet->Metrics().devices[0].down_reason,
+              HasSubstr("failed here and were then served by another device"));
+  ASSERT_TRUE(Eventually([&] { return fleet->Metrics().devices[0].rejoins >= 1; }));
+  // Back on its own stick, through a delegate created at the rejoin: the old one still fails.
+  Result<InferenceResult> back = fleet->Run(id, {pixels_});
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->device, "usb@2-1");
+  EXPECT_EQ(back->attempts, 1);
+  EXPECT_EQ(TopClass(*back), 286);
+  std::string log = Log(), created = fmt::format("create usb {}", kFirst);
+  size_t creates = 0;
+  for (size_t at = log.find(created); at != std::string::npos; at = log.find(created, at + 1)) {
+    ++creates;
+  }
+  EXPECT_EQ(creates, 2u) << log;  // when the fleet opened it, and when it rejoined
+}
+
+TEST_F(EdgeTpuFleetTest, DestroyingAFleetWhileAnIsolatedChildHangsKillsTheChildAndReturns) {
+  setenv("TPUFLEET_FAKE_EDGETPU_FAULTS", fmt::format("hang_after=1@{}", kFirst).c_str(), 1);
+  FleetOptions options = IsolatedSticks();
+  options.devices = {"usb:0"};
+  options.invocation_timeout_seconds = 3;
+  std::future<Result<InferenceResult>> hung;
+  {
+    auto fleet = testing::MakeFleet(options);
+    ASSERT_TRUE(fleet);
+    int id = fleet->AddModel(model_).value();
+    ASSERT_TRUE(fleet->Run(id, {pixels_}).ok());
+    hung = fleet->Submit(id, {pixels_});  // inside the runtime for an hour
+  }  // ~Fleet returns once the watchdog has killed the child, not an hour later
+  Result<InferenceResult> answer = hung.get();
+  EXPECT_EQ(answer.status().code(), StatusCode::kUnavailable) << answer.status().ToString();
+  // The child is gone: its lock on the stick is free for another process.
+  DeviceInfo first = FirstStick();
+  Result<std::unique_ptr<backends::IsolatedDevice>> again =
+      backends::IsolatedDevice::Open(first, {});
+  EXPECT_TRUE(again.ok()) << again.status().ToString();
+}
+
+TEST_F(EdgeTpuFleetTest, AnIsolatedChildSendingGarbageIsKilledAndItsDeviceMarkedDown) {
+  setenv("TPUFLEET_FAKE_EDGETPU_FAULTS", fmt::format("garbage_after=1@{}", kFirst).c_str(), 1);
+  auto fleet = testing::MakeFleet(IsolatedSticks());
+  ASSERT_TRUE(fleet);
+  int id = fleet->AddModel(model_, {"usb:0"}).value();
+  ASSERT_TRUE(fleet->Run(id, {pixels_}).ok());
+  Result<InferenceResult> moved = fleet->Run(id, {pixels_});  // usb:0's child answers garbage
+  ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+  EXPECT_EQ(moved->device, "usb@2-2");
+  EXPECT_EQ(moved->attempts, 2);
+  EXPECT_EQ(TopClass(*moved), 286);
+  DeviceMetrics garbled = fleet->Metrics().devices[0];
+  EXPECT_FALSE(garbled.healthy);
+  EXPECT_THAT(garbled.down_reason, HasSubstr("its device process sent"));
+  EXPECT_THAT(garbled.down_reason, HasSubstr("and was killed"));
+}
+
 TEST_F(EdgeTpuFleetTest, TwoProcessesNeverOpenTheSameStick) {
   Result<const backends::EdgeTpuRuntime*> runtime = backends::EdgeTpuRuntime::Get();
   ASSERT_TRUE(runtime.ok()) << runtime.status().ToString();
-  DeviceInfo first;
-  first.type = DeviceType::kUsb;
-  first.path = kFirst;
-  first.name = "2-1";
+  DeviceInfo first = FirstStick();
   auto held = backends::EdgeTpuDevice::Open(*runtime.value(), first, {});
   ASSERT_TRUE(held.ok()) << held.status().ToString();
   // The isolated device's child is another process: the lock keeps it out.

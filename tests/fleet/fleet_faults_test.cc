@@ -55,6 +55,17 @@ TensorList Poisoned(const Model& model) {
   return inputs;
 }
 
+// sim:0 and sim:1 of `topology` in real time, timing only, never probed again once down.
+FleetOptions TwoSticksInRealTime(std::string topology) {
+  FleetOptions options;
+  options.devices = {"sim:0", "sim:1"};
+  options.sim_topology_json = std::move(topology);
+  options.real_time = true;
+  options.sim_outputs = false;
+  options.probe_interval = std::chrono::hours(1);
+  return options;
+}
+
 FleetOptions ThreeSticksThatChokeOnPoison() {
   FleetOptions options;
   options.sim_topology_json = R"({"devices": [{"faults": {"abort_on_input_byte": 90}},
@@ -192,15 +203,11 @@ TEST(FleetFaultsTest, FailoverOnlyToDevicesOfTheSameKindAndBackWhenHomeRejoins) 
 }
 
 TEST(FleetFaultsTest, AdmittedRequestsAreServedEvenWhenTheSurvivorsQueuesAreFull) {
-  FleetOptions options;
-  options.devices = {"sim:0", "sim:1"};
   // About 20 ms per invocation in real time; sim:0 is pulled after two.
-  options.sim_topology_json = R"({"devices": [{"faults": {"slowdown": 60, "disconnect_after": 2}},
-                                              {"faults": {"slowdown": 60}}]})";
-  options.real_time = true;
-  options.sim_outputs = false;
+  FleetOptions options = TwoSticksInRealTime(
+      R"({"devices": [{"faults": {"slowdown": 60, "disconnect_after": 2}},
+                      {"faults": {"slowdown": 60}}]})");
   options.queue_capacity = 3;
-  options.probe_interval = std::chrono::hours(1);
   auto fleet = MakeFleet(options);
   ASSERT_TRUE(fleet);
   ModelPtr m = Zoo("mobilenet_v1", 0.25, 64);
@@ -229,13 +236,9 @@ TEST(FleetFaultsTest, AdmittedRequestsAreServedEvenWhenTheSurvivorsQueuesAreFull
 }
 
 TEST(FleetFaultsTest, AHangInPrepareIsBoundedAndStaysOutOfTheMetrics) {
-  FleetOptions options;
-  options.devices = {"sim:0", "sim:1"};
-  options.sim_topology_json = R"({"devices": [{"faults": {"prepare_seconds": 600}}, {}]})";
-  options.real_time = true;
-  options.sim_outputs = false;
+  FleetOptions options =
+      TwoSticksInRealTime(R"({"devices": [{"faults": {"prepare_seconds": 600}}, {}]})");
   options.invocation_timeout_seconds = 0.2;
-  options.probe_interval = std::chrono::hours(1);
   auto fleet = MakeFleet(options);
   ASSERT_TRUE(fleet);
   ModelPtr m = Zoo("mobilenet_v1", 0.25, 64);
@@ -252,6 +255,32 @@ TEST(FleetFaultsTest, AHangInPrepareIsBoundedAndStaysOutOfTheMetrics) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->device, "sim:1");
   EXPECT_EQ(fleet->Metrics().models[0].queue_depth, 0u);
+}
+
+TEST(FleetFaultsTest, AFirstUseHasTheWholeTimeoutToPrepareAndTheWholeTimeoutToRun) {
+  ModelPtr m = Zoo("mobilenet_v1", 0.25, 64);
+  // The modeled time of the model's first invocation on a stick (with its reload).
+  FleetOptions measure;
+  measure.devices = {"sim:0"};
+  measure.sim_outputs = false;
+  auto probe = MakeFleet(measure);
+  ASSERT_TRUE(probe);
+  double first_run = probe->Run(probe->AddModel(m).value(), Inputs(*m)).value().device_seconds;
+  // sim:0 is pulled on its first invocation; sim:1, standing in, takes 1.2 s to prepare the
+  // model and 1.2 s to run it: each within the 2 s timeout, not both together.
+  FleetOptions options = TwoSticksInRealTime(fmt::format(
+      R"({{"devices": [{{"faults": {{"disconnect_after": 0}}}},
+                       {{"faults": {{"prepare_seconds": 1.2, "slowdown": {}}}}}]}})",
+      1.2 / first_run));
+  options.invocation_timeout_seconds = 2;
+  auto fleet = MakeFleet(options);
+  ASSERT_TRUE(fleet);
+  int id = fleet->AddModel(m, {"sim:0"}).value();
+  Result<InferenceResult> r = fleet->Run(id, Inputs(*m));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->device, "sim:1");
+  EXPECT_NEAR(r->device_seconds, 1.2, 0.01);
+  EXPECT_TRUE(fleet->Metrics().devices[1].healthy) << fleet->Metrics().devices[1].down_reason;
 }
 
 TEST(FleetFaultsTest, APrepareOrphanedByAFailingDeviceLeavesNoQueueDepth) {

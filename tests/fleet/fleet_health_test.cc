@@ -10,6 +10,7 @@
 namespace tpufleet {
 namespace {
 
+using ::testing::ElementsAre;
 using testing::Eventually;
 using ::testing::HasSubstr;
 using testing::Inputs;
@@ -85,40 +86,60 @@ TEST(FleetHealthTest, ModeledHangInVirtualTimeIsAFailureToo) {
   EXPECT_EQ(next->device, "sim:1");
 }
 
-TEST(FleetHealthTest, DeviceMissingDeadlinesInARowIsTakenOut) {
+// Timing-only simulated devices from `topology`, taken down after 3 overruns and never probed
+// again.
+FleetOptions SlowRig(std::vector<std::string> devices, const char* topology) {
   FleetOptions options;
-  options.devices = {"sim:0", "sim:1"};
-  // Deadlines are wall-clock times, so this runs in real time: about 1 s per invocation on sim:0,
-  // far past a 200 ms deadline; sim:1 takes well under a millisecond. Margins this wide keep a
-  // loaded machine from moving the outcome.
-  options.sim_topology_json = R"({"devices": [{"faults": {"slowdown": 3000}}, {}]})";
-  options.real_time = true;
+  options.devices = std::move(devices);
+  options.sim_topology_json = topology;
   options.sim_outputs = false;
   options.max_deadline_misses = 3;
   options.probe_interval = std::chrono::hours(1);
-  auto fleet = MakeFleet(options);
+  return options;
+}
+
+TEST(FleetHealthTest, ADeviceWhoseInvocationsOverrunItsOwnTimeIsTakenOut) {
+  // sim:0 turns 1000x slower after two invocations (modeled time, so this runs in virtual time).
+  auto fleet = MakeFleet(SlowRig(
+      {"sim:0", "sim:1"}, R"({"devices": [{"faults": {"slowdown": 1000, "slow_after": 2}}, {}]})"));
   ASSERT_TRUE(fleet);
   ModelPtr m = Zoo("mobilenet_v1", 0.25, 64);
   int id = fleet->AddModel(m, {"sim:0"}).value();
-  int late = 0, on_time = 0;
-  for (int i = 0; i < 8; ++i) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
-    Result<InferenceResult> r = fleet->Submit(id, Inputs(*m), deadline).get();
-    if (r.ok()) {
-      ++on_time;
-      EXPECT_EQ(r->device, "sim:1");
-    } else {
-      ++late;
-      EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded);
-      EXPECT_THAT(r.status().message(), HasSubstr("sim:0 answered"));
-    }
+  std::vector<std::string> served_by;
+  for (int i = 0; i < 6; ++i) {
+    Result<InferenceResult> r = fleet->Run(id, Inputs(*m));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();  // a slow answer is still an answer
+    served_by.push_back(r->device);
   }
-  EXPECT_EQ(late, 3);
-  EXPECT_EQ(on_time, 5);
+  // Two at its usual speed, three overruns (the third takes it down), then the other device.
+  EXPECT_THAT(served_by, ElementsAre("sim:0", "sim:0", "sim:0", "sim:0", "sim:0", "sim:1"));
   DeviceMetrics slow = fleet->Metrics().devices[0];
   EXPECT_FALSE(slow.healthy);
-  EXPECT_THAT(slow.down_reason, HasSubstr("finished 3 requests in a row after their deadlines"));
-  EXPECT_EQ(fleet->Metrics().models[0].errors, 3u);
+  EXPECT_THAT(slow.down_reason, HasSubstr("3 invocations in a row overran its own expected time"));
+  EXPECT_EQ(fleet->Metrics().models[0].errors, 0u);
+}
+
+TEST(FleetHealthTest, AClientsDeadlinesNeverTakeADeviceDown) {
+  // Deadlines are wall-clock times, so this runs in real time: about 0.3 s per invocation, far
+  // past a 50 ms deadline. Margins this wide keep a loaded machine from moving the outcome.
+  FleetOptions options = SlowRig({"sim:0"}, R"({"devices": [{"faults": {"slowdown": 1000}}]})");
+  options.real_time = true;
+  auto fleet = MakeFleet(options);
+  ASSERT_TRUE(fleet);
+  ModelPtr m = Zoo("mobilenet_v1", 0.25, 64);
+  int id = fleet->AddModel(m).value();
+  for (int i = 0; i < 5; ++i) {  // more than max_deadline_misses
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
+    Result<InferenceResult> r = fleet->Submit(id, Inputs(*m), deadline).get();
+    ASSERT_EQ(r.status().code(), StatusCode::kDeadlineExceeded) << r.status().ToString();
+  }
+  DeviceMetrics device = fleet->Metrics().devices[0];
+  EXPECT_TRUE(device.healthy) << device.down_reason;
+  EXPECT_EQ(device.failures, 0u);
+  EXPECT_EQ(fleet->Metrics().models[0].errors, 5u);
+  Result<InferenceResult> in_time = fleet->Run(id, Inputs(*m));  // no deadline
+  ASSERT_TRUE(in_time.ok()) << in_time.status().ToString();
+  EXPECT_EQ(in_time->device, "sim:0");
 }
 
 TEST(FleetHealthTest, StressWithFaultsAndRejoinsAccountsForEveryRequest) {

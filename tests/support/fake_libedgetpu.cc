@@ -9,11 +9,16 @@
 //   TPUFLEET_FAKE_EDGETPU_FAULTS   comma-separated: fail_create, abort_after=N (abort() on the
 //                                  N+1-th invocation in the process), hang_after=N (the N+1-th
 //                                  never returns), fail_after=N (invocations fail after N),
+//                                  delegate_fails_after=N (each delegate's invocations fail
+//                                  after its N-th: a new delegate, as after a reset, works
+//                                  again), garbage_after=N (the N+1-th sends a malformed packet
+//                                  on the device host's channel, fd 3, and never returns),
 //                                  runtime_version=N (default 14); "@PATH" after a fault limits
 //                                  it to that device
 //   TPUFLEET_FAKE_EDGETPU_LOG      a file each edgetpu_create_delegate call appends a line to:
 //                                  "create usb PATH Name=Value ..."
 //   TPUFLEET_FAKE_EDGETPU_REAL_TIME  "1": invocations take their modeled time
+#include <sys/socket.h>
 #include <tensorflow/lite/c/common.h>
 
 #include <atomic>
@@ -102,7 +107,18 @@ struct FakeDelegate {
   std::string path;
   std::mutex mutex;
   std::unique_ptr<tpufleet::sim::SimDevice> device;
+  std::atomic<long> invocations{0};  // through this delegate
 };
+
+// In tpufleet-device-host, its channel to the parent is fd 3, a SOCK_SEQPACKET socket: what a
+// broken runtime scribbling over it would send. Elsewhere (in-process) it sends nothing.
+void SendGarbageToTheParent() {
+  int type = 0;
+  socklen_t size = sizeof(type);
+  if (getsockopt(3, SOL_SOCKET, SO_TYPE, &type, &size) != 0 || type != SOCK_SEQPACKET) return;
+  const char garbage[] = "not a message";
+  send(3, garbage, sizeof(garbage), MSG_NOSIGNAL);
+}
 
 // One claimed custom op: the compiled model it belongs to, prepared on the simulated device.
 struct Kernel {
@@ -148,12 +164,17 @@ TfLiteStatus KernelPrepare(TfLiteContext* context, TfLiteNode* node) {
 TfLiteStatus KernelInvoke(TfLiteContext* context, TfLiteNode* node) {
   auto* kernel = static_cast<Kernel*>(node->user_data);
   const std::string& path = kernel->delegate->path;
-  long n = invocations.fetch_add(1);
+  long n = invocations.fetch_add(1), on_delegate = kernel->delegate->invocations.fetch_add(1);
   long abort_after = Fault("abort_after", path), fail_after = Fault("fail_after", path),
-       hang_after = Fault("hang_after", path);
+       hang_after = Fault("hang_after", path), garbage_after = Fault("garbage_after", path),
+       delegate_fails_after = Fault("delegate_fails_after", path);
   if (abort_after >= 0 && n >= abort_after) std::abort();  // as libedgetpu does on USB errors
-  if (hang_after >= 0 && n >= hang_after) std::this_thread::sleep_for(std::chrono::hours(1));
-  if (fail_after >= 0 && n >= fail_after) {
+  if (garbage_after >= 0 && n >= garbage_after) SendGarbageToTheParent();
+  if ((hang_after >= 0 && n >= hang_after) || (garbage_after >= 0 && n >= garbage_after)) {
+    std::this_thread::sleep_for(std::chrono::hours(1));
+  }
+  if ((fail_after >= 0 && n >= fail_after) ||
+      (delegate_fails_after >= 0 && on_delegate >= delegate_fails_after)) {
     context->ReportError(context, "stand-in libedgetpu: transfer failed (injected fault)");
     return kTfLiteError;
   }
