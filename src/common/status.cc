@@ -35,7 +35,8 @@ Status Status::WithContext(const std::string& context) const {
 namespace internal {
 
 void DieOnValueOfFailedResult(const Status& status) {
-  std::fprintf(stderr, "tpufleet: value() of a failed Result: %s\n", status.ToString().c_str());
+  (void)std::fprintf(stderr, "tpufleet: value() of a failed Result: %s\n",
+                     status.ToString().c_str());
   std::abort();
 }
 

@@ -117,6 +117,7 @@ Status DecodeContents(const inference::InferTensorContents& c, const TensorLayou
                                             layout.elements));
   }
   const std::string& d = input.datatype;
+  // NOLINTNEXTLINE(bugprone-branch-clone): the branches differ in the element type they decode.
   switch (layout.type) {
     case DataType::kBool: return PutValues<uint8_t>(c.bool_contents(), where, d, input.data);
     case DataType::kInt8: return PutValues<int8_t>(c.int_contents(), where, d, input.data);

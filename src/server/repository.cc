@@ -17,7 +17,7 @@ namespace {
 constexpr size_t kMaxNameLength = 128;
 constexpr std::string_view kModelSuffix = ".tflite";
 constexpr std::string_view kCompiledSuffix = "_edgetpu";
-constexpr size_t kMaxConfigBytes = 64 * 1024;
+constexpr size_t kMaxConfigBytes = size_t{64} * 1024;
 
 bool Exists(const fs::path& path) {
   std::error_code error;

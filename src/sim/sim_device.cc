@@ -82,8 +82,11 @@ Result<std::unique_ptr<backends::Program>> SimDevice::MakeProgram(ModelPtr model
     if (outputs) {
       // A model the CPU cannot run still has a timing; its outputs are then timing-only.
       Result<std::unique_ptr<cpu::Interpreter>> created = cpu::Interpreter::Create(outputs);
-      if (created.ok()) interpreter = std::move(created).value();
-      why = created.status();
+      if (created.ok()) {
+        interpreter = std::move(created).value();
+      } else {
+        why = created.status();
+      }
     }
     if (!interpreter && !config_.allow_timing_only) {
       return FailedPreconditionError(fmt::format(

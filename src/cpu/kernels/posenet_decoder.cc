@@ -283,9 +283,10 @@ class PosenetDecoderKernel : public Kernel {
     for (const Pose& pose : poses) {
       if (pose.score < score_threshold_) break;
       for (int k = 0; k < kKeypoints; ++k) {
-        keypoints[(written * kKeypoints + k) * 2] = pose.keypoints[k].y * stride_;
-        keypoints[(written * kKeypoints + k) * 2 + 1] = pose.keypoints[k].x * stride_;
-        keypoint_scores[written * kKeypoints + k] = pose.scores[k];
+        const size_t slot = static_cast<size_t>(written) * kKeypoints + k;
+        keypoints[slot * 2] = pose.keypoints[k].y * stride_;
+        keypoints[slot * 2 + 1] = pose.keypoints[k].x * stride_;
+        keypoint_scores[slot] = pose.scores[k];
       }
       pose_scores[written++] = pose.score;
     }
