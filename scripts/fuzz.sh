@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets in the clang + ASan/UBSan build (build-asan/, the one
 # scripts/test.sh --sanitize tests) and runs each for a while.
-#   scripts/fuzz.sh [SECONDS_PER_TARGET]   (default 60; the selector and config targets get half)
+#   scripts/fuzz.sh [SECONDS_PER_TARGET [TARGET...]]
+# SECONDS_PER_TARGET defaults to 60 (the targets after the package parser get half); naming
+# targets runs only those, e.g. scripts/fuzz.sh 600 model_fuzzer sim_fuzzer for a longer run.
 # Targets: the model loader, the CPU backend past it (prepare and invoke), the simulator's
 # compiler and timing, the Edge TPU package parser, device strings, configuration parsers, the
 # daemon's request decoders (KServe v2 bodies, DeepStack forms and uploaded images).
@@ -13,6 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
+chosen=("${@:2}")
 
 # The ASan + UBSan build of scripts/test.sh --sanitize: after it, only the fuzz targets are left.
 build_dir=$(scripts/configure.sh --sanitize)
@@ -106,6 +109,7 @@ cd "$build_dir"
 run() {
   local target=$1 seconds=$2 dir=$3
   shift 3
+  if [ ${#chosen[@]} -gt 0 ] && [[ " ${chosen[*]} " != *" $target "* ]]; then return; fi
   ./tests/"$target" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 "$@" "$dir" 2>&1 |
     tee "fuzz-$target.log"
   local runs
