@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include <cstring>
 #include <set>
 #include <span>
 #include <variant>
@@ -45,8 +46,12 @@ Quantization QuantizationOf(const tfl::QuantizationParameters* q, std::span<cons
   Quantization out;
   if (q == nullptr || q->scale() == nullptr) return out;
   out.scales.assign(q->scale()->begin(), q->scale()->end());
-  if (q->zero_point() != nullptr)
-    out.zero_points.assign(q->zero_point()->begin(), q->zero_point()->end());
+  if (const flatbuffers::Vector<int64_t>* zero_points = q->zero_point()) {
+    // The verifier checks a vector's length field for alignment, not its elements: a hostile
+    // file can put these 8-byte values 4 bytes off, so they are copied as bytes.
+    out.zero_points.resize(zero_points->size());
+    std::memcpy(out.zero_points.data(), zero_points->Data(), zero_points->size() * sizeof(int64_t));
+  }
   out.zero_points.resize(out.scales.size(), 0);
   out.axis = QuantizedAxis(*q, shape);
   return out;

@@ -93,5 +93,18 @@ TEST(RealModelRobustness, BitFlippedVariantsLoadOrFailCleanly) {
   }
 }
 
+// A fuzzer's find: the int64 zero points of a quantized tensor placed 4 bytes off their alignment
+// (flatbuffers' verifier checks only a vector's length field). They are read bytewise, with the
+// values the file holds; the interpreter then refuses the out-of-range one (hostile_ops_test).
+TEST(RobustnessTest, MisalignedZeroPointsAreReadAsTheFileHoldsThem) {
+  Result<ModelPtr> model =
+      Model::FromFile(std::string(TPUFLEET_FIXTURES_DIR) +
+                      "/hostile/MisalignedZeroPointOutsideTheTypeIsRefused.tflite");
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  ASSERT_EQ((*model)->input(0).quantization.zero_points.size(), 1u);
+  EXPECT_EQ((*model)->input(0).quantization.zero_points[0], -2147483647);
+  EXPECT_EQ((*model)->output(0).quantization.zero_points[0], 3377751260135440);
+}
+
 }  // namespace
 }  // namespace tpufleet
