@@ -12,7 +12,7 @@
 //     (real time, the device reports the hang after 2 ms) and is served by another, against the
 //     requests before it that were not moved.
 //
-//   build/bench/fleet_throughput [--seconds S]
+//   build/bench/fleet_throughput [--seconds S] [--only SECTION...]
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -204,22 +204,33 @@ int main(int argc, char** argv) {
   CLI::App app{"Fleet scaling, dispatch overhead and cache-aware dispatch, beside anchors"};
   double seconds = 2.0;
   app.add_option("--seconds", seconds, "Wall time per scaling measurement");
+  const std::vector<std::string> sections = {"scaling", "dispatch", "interleaved", "zero-time",
+                                             "failover"};
+  std::vector<std::string> only;
+  app.add_option("--only", only, "Run only these sections (default: all)")
+      ->check(CLI::IsMember(sections));
   CLI11_PARSE(app, argc, argv);
+  auto wanted = [&](const std::string& section) {
+    return only.empty() || std::find(only.begin(), only.end(), section) != only.end();
+  };
 
   // 1. Scaling: a small model (about 1 ms modeled per inference) keeps the host side busy.
-  ModelPtr small = Zoo("mobilenet_v1", 0.25, 96);
-  double one = Throughput(1, small, seconds);
-  std::cout << "Scaling (real-time simulated devices, one model per device)\n";
-  std::cout << fmt::format("{:>8} {:>14} {:>16} {:>8}\n", "devices", "requests/s", "N x one device",
-                           "ratio");
-  for (int n : {1, 2, 4, 8}) {
-    double t = n == 1 ? one : Throughput(n, small, seconds);
-    std::cout << fmt::format("{:>8} {:>14.1f} {:>16.1f} {:>7.3f}\n", n, t, n * one, t / (n * one));
+  if (wanted("scaling")) {
+    ModelPtr small = Zoo("mobilenet_v1", 0.25, 96);
+    double one = Throughput(1, small, seconds);
+    std::cout << "Scaling (real-time simulated devices, one model per device)\n";
+    std::cout << fmt::format("{:>8} {:>14} {:>16} {:>8}\n", "devices", "requests/s",
+                             "N x one device", "ratio");
+    for (int n : {1, 2, 4, 8}) {
+      double t = n == 1 ? one : Throughput(n, small, seconds);
+      std::cout << fmt::format("{:>8} {:>14.1f} {:>16.1f} {:>7.3f}\n", n, t, n * one,
+                               t / (n * one));
+    }
   }
 
   // 2. Dispatch overhead: Run() through the fleet on a device with (almost) no modeled time,
   //    against a promise handed to another thread and back.
-  {
+  if (wanted("dispatch")) {
     FleetOptions options;
     options.devices = {"sim:0"};
     options.sim_topology_json = R"({"devices": [{"compute_outputs": false}]})";
@@ -252,7 +263,7 @@ int main(int argc, char** argv) {
   }
 
   // 3. Two separately compiled MobileNet v2-sized models interleaved on one USB 3 device.
-  {
+  if (wanted("interleaved")) {
     ModelPtr a = Zoo("mobilenet_v2", 1.0, 224), b = Zoo("mobilenet_v2", 1.0, 192);
     double makespan[2];
     for (int batched = 0; batched < 2; ++batched) {
@@ -279,7 +290,7 @@ int main(int argc, char** argv) {
   }
 
   // 4. Zero-time devices: the fleet's own cost per request, against a bare hand-off.
-  {
+  if (wanted("zero-time")) {
     ModelPtr tiny = Zoo("mobilenet_v1", 0.25, 32);
     double anchor = HandOffsPerSecond(seconds);
     std::cout << fmt::format(
@@ -294,7 +305,7 @@ int main(int argc, char** argv) {
   }
 
   // 5. Failover cost.
-  {
+  if (wanted("failover")) {
     ModelPtr small = Zoo("mobilenet_v1", 0.25, 96);
     auto [extra, plain] = FailoverCost(small, 30);
     std::cout << fmt::format(
