@@ -46,7 +46,8 @@ Quantization QuantizationOf(const tfl::QuantizationParameters* q, std::span<cons
   Quantization out;
   if (q == nullptr || q->scale() == nullptr) return out;
   out.scales.assign(q->scale()->begin(), q->scale()->end());
-  if (const flatbuffers::Vector<int64_t>* zero_points = q->zero_point()) {
+  const flatbuffers::Vector<int64_t>* zero_points = q->zero_point();
+  if (zero_points != nullptr && zero_points->size() != 0) {
     // The verifier checks a vector's length field for alignment, not its elements: a hostile
     // file can put these 8-byte values 4 bytes off, so they are copied as bytes.
     out.zero_points.resize(zero_points->size());
