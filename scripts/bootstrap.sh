@@ -9,7 +9,7 @@ packages=(
   clang libclang-rt-dev clang-format
   libflatbuffers-dev flatbuffers-compiler
   googletest libgtest-dev libgmock-dev libbenchmark-dev
-  libcli11-dev nlohmann-json3-dev libfmt-dev libstb-dev
+  libcli11-dev nlohmann-json3-dev libfmt-dev libstb-dev libjpeg62-turbo-dev
   libxnnpack-dev libpthreadpool-dev libcpuinfo-dev libfp16-dev
   libarmnn-dev libarmnntfliteparser-dev libarmnn-cpuref-backend22
   pybind11-dev python3-dev python3-venv python3-pip python3-build python3-setuptools

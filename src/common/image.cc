@@ -5,10 +5,15 @@
 #include <stb/stb_image.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <memory>
+
+#include "common/jpeg.h"
 
 namespace tpufleet {
 
@@ -32,6 +37,9 @@ Result<Image> FromStb(stbi_uc* decoded, int width, int height, int channels,
   return image;
 }
 
+// Files named on a command line or in a program are trusted more than uploads, not endlessly.
+constexpr uint64_t kMaxLoadedPixels = uint64_t{1} << 28;
+
 Status CheckChannels(int channels) {
   if (channels != 1 && channels != 3)
     return InvalidArgumentError("images are decoded to 1 or 3 channels");
@@ -42,9 +50,13 @@ Status CheckChannels(int channels) {
 
 Result<Image> LoadImage(const std::string& path, int channels) {
   TPUFLEET_RETURN_IF_ERROR(CheckChannels(channels));
-  int width = 0, height = 0, original = 0;
-  stbi_uc* data = stbi_load(path.c_str(), &width, &height, &original, channels);
-  return FromStb(data, width, height, channels, path);
+  std::ifstream file(path, std::ios::binary);
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(file)), {});
+  if (!file.is_open()) {
+    return InvalidArgumentError(
+        fmt::format("{}: cannot read the image file ({})", path, std::strerror(errno)));
+  }
+  return DecodeImage(bytes, channels, path, kMaxLoadedPixels);
 }
 
 Result<Image> DecodeImage(std::span<const uint8_t> bytes, int channels, const std::string& source,
@@ -54,6 +66,7 @@ Result<Image> DecodeImage(std::span<const uint8_t> bytes, int channels, const st
   if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
     return InvalidArgumentError(source + ": the image is larger than 2 GiB");
   }
+  if (LooksLikeJpeg(bytes)) return DecodeJpeg(bytes, channels, source, max_pixels);
   int width = 0, height = 0, original = 0;
   const int size = static_cast<int>(bytes.size());
   if (stbi_info_from_memory(bytes.data(), size, &width, &height, &original) &&
@@ -65,31 +78,52 @@ Result<Image> DecodeImage(std::span<const uint8_t> bytes, int channels, const st
   return FromStb(data, width, height, channels, source);
 }
 
+namespace {
+
+// Where one output coordinate samples its source axis: the two neighbours and the weight of the
+// second, pixel centres aligned (half-pixel), clamped to the edges.
+struct Tap {
+  size_t first, second;  // source positions, in elements (pixel index times `stride`)
+  float weight, rest;    // weight of `second`, and 1 - weight
+};
+
+std::vector<Tap> Taps(int out_size, int in_size, size_t stride) {
+  std::vector<Tap> taps(out_size);
+  const float scale = static_cast<float>(in_size) / out_size;
+  for (int i = 0; i < out_size; ++i) {
+    float f = std::clamp((i + 0.5f) * scale - 0.5f, 0.0f, static_cast<float>(in_size - 1));
+    int low = static_cast<int>(f), high = std::min(low + 1, in_size - 1);
+    float weight = f - low;
+    taps[i] = {low * stride, high * stride, weight, 1 - weight};
+  }
+  return taps;
+}
+
+}  // namespace
+
 Image ResizeBilinear(const Image& image, int width, int height) {
   Image out;
   out.width = width;
   out.height = height;
   out.channels = image.channels;
   out.pixels.resize(static_cast<size_t>(width) * height * image.channels);
-  float sx = static_cast<float>(image.width) / width,
-        sy = static_cast<float>(image.height) / height;
-  for (int y = 0; y < height; ++y) {
-    float fy = std::clamp((y + 0.5f) * sy - 0.5f, 0.0f, static_cast<float>(image.height - 1));
-    int y0 = static_cast<int>(fy), y1 = std::min(y0 + 1, image.height - 1);
-    float dy = fy - y0;
-    for (int x = 0; x < width; ++x) {
-      float fx = std::clamp((x + 0.5f) * sx - 0.5f, 0.0f, static_cast<float>(image.width - 1));
-      int x0 = static_cast<int>(fx), x1 = std::min(x0 + 1, image.width - 1);
-      float dx = fx - x0;
-      for (int c = 0; c < image.channels; ++c) {
-        auto at = [&](int yy, int xx) {
-          return static_cast<float>(
-              image.pixels[(static_cast<size_t>(yy) * image.width + xx) * image.channels + c]);
-        };
-        float v = (at(y0, x0) * (1 - dx) + at(y0, x1) * dx) * (1 - dy) +
-                  (at(y1, x0) * (1 - dx) + at(y1, x1) * dx) * dy;
-        out.pixels[(static_cast<size_t>(y) * width + x) * image.channels + c] =
-            static_cast<uint8_t>(std::lround(v));
+  const size_t channels = image.channels, row = static_cast<size_t>(image.width) * channels;
+  const std::vector<Tap> columns = Taps(width, image.width, channels);
+  const std::vector<Tap> rows = Taps(height, image.height, row);
+  uint8_t* target = out.pixels.data();
+  for (const Tap& y : rows) {
+    const uint8_t* top = image.pixels.data() + y.first;
+    const uint8_t* bottom = image.pixels.data() + y.second;
+    for (const Tap& x : columns) {
+      for (size_t c = 0; c < channels; ++c) {
+        float v = (static_cast<float>(top[x.first + c]) * x.rest +
+                   static_cast<float>(top[x.second + c]) * x.weight) *
+                      y.rest +
+                  (static_cast<float>(bottom[x.first + c]) * x.rest +
+                   static_cast<float>(bottom[x.second + c]) * x.weight) *
+                      y.weight;
+        // std::lround(v) for v >= 0, without the call: v + 0.5 is exact in double.
+        *target++ = static_cast<uint8_t>(static_cast<int>(static_cast<double>(v) + 0.5));
       }
     }
   }

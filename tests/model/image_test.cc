@@ -101,5 +101,82 @@ TEST(ImageTensorTest, ErrorsSayWhatTheInputIs) {
               HasSubstr("has quantization scale -1; an image needs a positive, finite scale"));
 }
 
+std::string ImageFixture(const std::string& name) {
+  return std::string(TPUFLEET_FIXTURES_DIR) + "/images/" + name;
+}
+
+// tests/fixtures/images: two JPEGs cut from kite_and_cold.jpg (97x71, chroma subsampled 4:2:0,
+// and progressive 4:2:2) and PNGs of the pixels Pillow 9.4 decodes from them,
+// Image.open(f).convert("RGB") and .convert("L"). PNG is lossless: the JPEG decode must give
+// exactly those pixels, so a Pillow-based program and tpufleet see the same input.
+TEST(JpegTest, DecodesTheSamePixelsAsPillow) {
+  for (std::string name : {"kite_crop_420", "kite_crop_progressive"}) {
+    for (auto [channels, suffix] : {std::pair{3, ".pillow_rgb.png"}, {1, ".pillow_grey.png"}}) {
+      SCOPED_TRACE(name + suffix);
+      Result<Image> jpeg = LoadImage(ImageFixture(name + ".jpg"), channels);
+      Result<Image> pillow = LoadImage(ImageFixture(name + suffix), channels);
+      ASSERT_TRUE(jpeg.ok()) << jpeg.status().message();
+      ASSERT_TRUE(pillow.ok()) << pillow.status().message();
+      EXPECT_EQ(jpeg->width, 97);
+      EXPECT_EQ(jpeg->height, 71);
+      EXPECT_EQ(jpeg->channels, channels);
+      EXPECT_TRUE(jpeg->pixels == pillow->pixels);
+    }
+  }
+}
+
+TEST(JpegTest, DamagedFilesAreRefusedWithLibjpegsReason) {
+  std::vector<uint8_t> bytes = testing::ReadFileBytes(ImageFixture("kite_crop_420.jpg"));
+  ASSERT_GT(bytes.size(), 600u);
+  std::vector<uint8_t> truncated(bytes.begin(), bytes.begin() + 600);
+  Result<Image> cut = DecodeImage(truncated, 3, "upload", 1 << 20);
+  EXPECT_EQ(cut.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(cut.status().message(), HasSubstr("upload: cannot decode JPEG (Premature end"));
+  std::vector<uint8_t> marker_only = {0xFF, 0xD8, 0xFF, 0x00, 0x12};
+  Result<Image> garbage = DecodeImage(marker_only, 3, "upload", 1 << 20);
+  EXPECT_EQ(garbage.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(garbage.status().message(), HasSubstr("upload: cannot decode JPEG ("));
+}
+
+TEST(JpegTest, ImagesOverThePixelLimitAreRefusedBeforeDecoding) {
+  std::vector<uint8_t> bytes = testing::ReadFileBytes(ImageFixture("kite_crop_420.jpg"));
+  Result<Image> image = DecodeImage(bytes, 3, "upload", 97 * 71 - 1);
+  EXPECT_EQ(image.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(image.status().message(),
+              HasSubstr("upload: the image is 97x71 pixels; at most 6886"));
+  EXPECT_TRUE(DecodeImage(bytes, 3, "upload", 97 * 71).ok());
+}
+
+TEST(LoadImageTest, AMissingFileSaysSo) {
+  Result<Image> image = LoadImage("/nonexistent/cat.jpg");
+  EXPECT_EQ(image.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(image.status().message(),
+              HasSubstr("/nonexistent/cat.jpg: cannot read the image file (No such file"));
+}
+
+// ResizeBilinear's separable taps give what the formula gives pixel by pixel (half-pixel
+// centres, clamped, rounded to nearest), down and up, for 1 and 3 channels.
+TEST(ResizeBilinearTest, MatchesTheFormulaAtEveryPixel) {
+  Image image{13, 7, 3, {}};
+  for (int i = 0; i < 13 * 7 * 3; ++i) image.pixels.push_back(static_cast<uint8_t>(i * 37 % 256));
+  for (auto [w, h] : {std::pair{5, 3}, {13, 7}, {31, 17}, {1, 1}}) {
+    Image out = ResizeBilinear(image, w, h);
+    ASSERT_EQ(out.pixels.size(), static_cast<size_t>(w) * h * 3);
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x)
+        for (int c = 0; c < 3; ++c) {
+          float fy = std::clamp((y + 0.5f) * 7 / h - 0.5f, 0.0f, 6.0f);
+          float fx = std::clamp((x + 0.5f) * 13 / w - 0.5f, 0.0f, 12.0f);
+          int y0 = static_cast<int>(fy), x0 = static_cast<int>(fx);
+          int y1 = std::min(y0 + 1, 6), x1 = std::min(x0 + 1, 12);
+          auto at = [&](int yy, int xx) { return image.pixels[(yy * 13 + xx) * 3 + c]; };
+          double dy = fy - y0, dx = fx - x0;
+          double v = (at(y0, x0) * (1 - dx) + at(y0, x1) * dx) * (1 - dy) +
+                     (at(y1, x0) * (1 - dx) + at(y1, x1) * dx) * dy;
+          EXPECT_NEAR(out.pixels[(y * w + x) * 3 + c], v, 0.5 + 1e-3) << x << "," << y;
+        }
+  }
+}
+
 }  // namespace
 }  // namespace tpufleet
