@@ -293,9 +293,10 @@ json PrintAnswers(const RunArgs& args, const std::vector<Placed>& placed, const 
         ++failures;
         entry["error"] = described.status().message();
         std::cerr << fmt::format("error: {}: {}\n", name, described.status().message());
-      } else {
-        text += "-------RESULTS--------\n" + described.value();
+        results.push_back(entry);
+        continue;
       }
+      text += "-------RESULTS--------\n" + described.value();
       if (args.json) entry["outputs"] = RawOutputs(*p.model, answer->outputs);
     }
     if (!args.json && !args.quiet) std::cout << text << "\n";
@@ -405,9 +406,11 @@ void AddRunCommand(CLI::App& root, int& exit_code) {
   cmd->add_option("--topology", args->topology, "Simulated rig (JSON, see docs/simulator.md)");
   cmd->add_option("--task", args->tasks,
                   "classification, detection, segmentation, pose or embedding: one for all, or "
-                  "one per model (default: inferred from each model's outputs)");
+                  "one per model (default: inferred from each model's outputs)")
+      ->type_name("TASK");
   cmd->add_option("-o,--output", args->output_dir,
-                  "Folder for PNG drawings of the results (masks and overlays, boxes, keypoints)");
+                  "Folder for PNG drawings of the results (masks and overlays, boxes, keypoints)")
+      ->type_name("DIR");
   cmd->add_option("-k,--top", args->top, "How many classes, detections or poses to print")
       ->default_val(5)
       ->check(CLI::Range(1, 100000));

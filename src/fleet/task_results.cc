@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <numeric>
 #include <tuple>
@@ -171,7 +172,9 @@ Result<TaskResult> SegmentationTask(const Model& model, const TensorList& output
   for (size_t p = 0; p < pixels; ++p) {
     const float* scores = values.data() + p * channels;
     int32_t id = channels == 1
-                     ? static_cast<int32_t>(std::lround(std::clamp(scores[0], -1e9f, 1e9f)))
+                     ? (std::isnan(scores[0])
+                            ? 0
+                            : static_cast<int32_t>(std::lround(std::clamp(scores[0], -1e9f, 1e9f))))
                      : static_cast<int32_t>(std::max_element(scores, scores + channels) - scores);
     map.classes[p] = id;
     ++counts[id];
@@ -265,6 +268,9 @@ Result<TaskResult> PoseTask(const Model& model, const TensorList& outputs,
     return NotTheTaskError(model, Task::kPose,
                            "PosenetDecoderOp's outputs or MoveNet's [1, 1, 17, 3] or [1, 6, 56]");
   }
+  for (Pose& pose : poses) {  // a NaN would not sort
+    if (std::isnan(pose.score)) pose.score = -std::numeric_limits<float>::infinity();
+  }
   std::stable_sort(poses.begin(), poses.end(),
                    [](const Pose& a, const Pose& b) { return a.score > b.score; });
   for (Pose& pose : poses) {
@@ -337,15 +343,17 @@ Result<TaskResult> InterpretOutputs(const Model& model, const TensorList& output
                                             model.name(), outputs.size(),
                                             model.output_indices().size()));
   }
+  TaskOptions checked = options;
+  checked.top_k = std::max(0, options.top_k);
   TaskResult result;
   result.task = task;
-  std::tie(result.image_width, result.image_height) = TaskImageSize(model, options);
+  std::tie(result.image_width, result.image_height) = TaskImageSize(model, checked);
   switch (task) {
     case Task::kClassification:
-      return ClassificationTask(model, outputs, options, std::move(result));
-    case Task::kDetection: return DetectionTask(model, outputs, options, std::move(result));
+      return ClassificationTask(model, outputs, checked, std::move(result));
+    case Task::kDetection: return DetectionTask(model, outputs, checked, std::move(result));
     case Task::kSegmentation: return SegmentationTask(model, outputs, std::move(result));
-    case Task::kPose: return PoseTask(model, outputs, options, std::move(result));
+    case Task::kPose: return PoseTask(model, outputs, checked, std::move(result));
     case Task::kEmbedding: return EmbeddingTask(model, outputs, std::move(result));
   }
   return InvalidArgumentError(
