@@ -1,7 +1,5 @@
 #include "cli/outputs.h"
 
-#include <fmt/format.h>
-
 #include "fleet/results.h"
 
 namespace tpufleet::cli {
@@ -31,32 +29,6 @@ nlohmann::json RawOutputs(const Model& model, const TensorList& outputs) {
                    {"raw", raw}});
   }
   return all;
-}
-
-std::string DescribeResults(const Model& model, const TensorList& outputs, const Labels& labels,
-                            int top, float threshold, nlohmann::json& json) {
-  std::string text;
-  if (IsDetector(model)) {
-    json["detections"] = nlohmann::json::array();
-    for (const Detection& d : Detections(model, outputs, top, threshold)) {
-      json["detections"].push_back(
-          {{"class", d.id}, {"label", labels.Name(d.id)}, {"score", d.score}, {"box", d.box}});
-      text += fmt::format(
-          "{}\n  id:    {}\n  score: {:.5f}\n  box (ymin, xmin, ymax, xmax): ({:.3f}, {:.3f}, "
-          "{:.3f}, {:.3f})\n",
-          labels.Name(d.id), d.id, d.score, d.box[0], d.box[1], d.box[2], d.box[3]);
-    }
-    if (json["detections"].empty()) {
-      text += fmt::format("No objects detected with score >= {}\n", threshold);
-    }
-    return text;
-  }
-  json["top"] = nlohmann::json::array();
-  for (const Classification& c : TopClasses(model, outputs, top)) {
-    json["top"].push_back({{"class", c.id}, {"label", labels.Name(c.id)}, {"score", c.score}});
-    text += fmt::format("{}: {:.5f}  (class {})\n", labels.Name(c.id), c.score, c.id);
-  }
-  return text;
 }
 
 }  // namespace tpufleet::cli

@@ -15,6 +15,7 @@
 #include "cli/metrics_table.h"
 #include "cli/outputs.h"
 #include "cli/progress.h"
+#include "cli/task_output.h"
 #include "common/image.h"
 #include "common/labels.h"
 #include "cpu/interpreter.h"
@@ -33,6 +34,8 @@ struct RunArgs {
   std::vector<std::string> models;  // "model.tflite" or "model.tflite@sim:1"
   std::vector<std::string> inputs;
   std::vector<std::string> labels;  // one for every model, or one per model
+  std::vector<std::string> tasks;   // likewise; none: inferred
+  std::string output_dir;           // drawings of the results; empty: none
   std::string devices;              // comma-separated; empty: DefaultDevices
   std::string topology;
   std::string metrics;  // "", "table", "json" or "prometheus"
@@ -54,6 +57,7 @@ struct Placed {
   ModelPtr model;
   std::string selector;  // after '@'; empty: automatic placement
   Labels labels;
+  std::optional<Task> task;  // none: not inferred from the outputs
   int id = 0;
 };
 
@@ -116,9 +120,10 @@ Result<std::vector<std::string>> DefaultDevices(const std::vector<Placed>& place
   return devices;
 }
 
-// Models as written ("a.tflite", "a.tflite@sim:1", "zoo:NAME"), with their labels.
+// Models as written ("a.tflite", "a.tflite@sim:1", "zoo:NAME"), with their labels and tasks.
 Result<std::vector<Placed>> LoadModels(const std::vector<std::string>& specs,
-                                       const std::vector<std::string>& labels) {
+                                       const std::vector<std::string>& labels,
+                                       const std::vector<std::string>& tasks) {
   if (labels.size() > 1 && labels.size() != specs.size()) {
     return InvalidArgumentError(
         fmt::format("{} label files for {} models: give one for all, or one per model in order",
@@ -135,6 +140,10 @@ Result<std::vector<Placed>> LoadModels(const std::vector<std::string>& specs,
     }
     placed.push_back(std::move(p));
   }
+  std::vector<ModelPtr> models;
+  for (const Placed& p : placed) models.push_back(p.model);
+  TPUFLEET_ASSIGN_OR_RETURN(std::vector<std::optional<Task>> chosen, ChooseTasks(models, tasks));
+  for (size_t i = 0; i < placed.size(); ++i) placed[i].task = chosen[i];
   return placed;
 }
 
@@ -247,21 +256,23 @@ ShownAnswers SubmitAndAwait(const RunArgs& args, const std::vector<Placed>& plac
   return shown;
 }
 
-// Prints each shown answer as Coral's examples do (unless --json or --quiet); returns them as
-// JSON entries.
-json PrintAnswers(const RunArgs& args, const std::vector<Placed>& placed,
-                  const ShownAnswers& shown) {
+// Prints each shown answer as its task's result (unless --json or --quiet), drawn with
+// --output; returns them as JSON entries. Answers whose outputs are not their task's count in
+// `failures`.
+json PrintAnswers(const RunArgs& args, const std::vector<Placed>& placed, const ShownAnswers& shown,
+                  int& failures) {
   json results = json::array();
   for (const auto& [key, answer] : shown) {
     const Placed& p = placed[key.first];
     std::string image = args.inputs[key.second];
     json entry = {{"model", p.model->name()}, {"input", image}};
-    std::string text =
+    const std::string name =
         fmt::format("{}, {}", std::filesystem::path(p.model->name()).filename().string(),
                     std::filesystem::path(image).filename().string());
+    std::string text = name;
     if (!answer.ok()) {
       entry["error"] = answer.status().message();
-      std::cerr << fmt::format("error: {}: {}\n", text, answer.status().message());
+      std::cerr << fmt::format("error: {}: {}\n", name, answer.status().message());
       results.push_back(entry);
       continue;
     }
@@ -275,8 +286,17 @@ json PrintAnswers(const RunArgs& args, const std::vector<Placed>& placed,
       text +=
           "timing only: the simulator has no uncompiled twin of this model to compute outputs\n";
     } else {
-      text += "-------RESULTS--------\n" +
-              DescribeResults(*p.model, answer->outputs, p.labels, args.top, args.threshold, entry);
+      Result<std::string> described =
+          DescribeTaskResult(*p.model, answer->outputs, p.task, p.labels, image,
+                             {args.top, args.threshold, args.output_dir}, entry);
+      if (!described.ok()) {
+        ++failures;
+        entry["error"] = described.status().message();
+        std::cerr << fmt::format("error: {}: {}\n", name, described.status().message());
+        results.push_back(entry);
+        continue;
+      }
+      text += "-------RESULTS--------\n" + described.value();
       if (args.json) entry["outputs"] = RawOutputs(*p.model, answer->outputs);
     }
     if (!args.json && !args.quiet) std::cout << text << "\n";
@@ -319,7 +339,7 @@ int Run(const RunArgs& args) {
     specs.clear();
     for (const auto& [name, rate] : plan->models) specs.push_back(name);
   }
-  Result<std::vector<Placed>> loaded = LoadModels(specs, args.labels);
+  Result<std::vector<Placed>> loaded = LoadModels(specs, args.labels, args.tasks);
   if (!loaded.ok()) return ReportFailure(loaded.status());
   std::vector<Placed>& placed = loaded.value();
   const size_t total = static_cast<size_t>(args.count) * placed.size() * args.inputs.size();
@@ -332,7 +352,7 @@ int Run(const RunArgs& args) {
   if (!added.ok()) return ReportFailure(added);
   int failures = 0;
   ShownAnswers shown = SubmitAndAwait(args, placed, fleet, total, failures);
-  PrintReport(args, placed, PrintAnswers(args, placed, shown), fleet.Metrics());
+  PrintReport(args, placed, PrintAnswers(args, placed, shown, failures), fleet.Metrics());
   return failures == 0 ? 0 : 1;
 }
 
@@ -345,8 +365,15 @@ void AddRunCommand(CLI::App& root, int& exit_code) {
       "Every model runs on every image (--count times), all submitted at once to a fleet: one\n"
       "worker per device, images decoded and resized on their own threads, models placed as\n"
       "Coral's old API placed them (each on its own device, then shared) unless a model names\n"
-      "its device (model.tflite@sim:1). Prints the top classes of a classifier, or the boxes of\n"
-      "an SSD-style detector, for the first answer of each model and image.\n\n"
+      "its device (model.tflite@sim:1). For the first answer of each model and image it prints\n"
+      "the result of the model's task, inferred from its outputs or named with --task:\n"
+      "  classification  the top classes, with labels\n"
+      "  detection       boxes in image pixels (SSD TF1 and TF2, EfficientDet-Lite)\n"
+      "  segmentation    the classes of the per-pixel map and the share of each\n"
+      "  pose            keypoints with scores in image pixels (PoseNet, BodyPix, MoveNet)\n"
+      "  embedding       the vector and its norm\n"
+      "--output DIR draws them: a segmentation's mask (class ids as grey levels) and overlay,\n"
+      "detection boxes, pose keypoints, as PNG files named IMAGE.MODEL.KIND.png.\n\n"
       "Devices default, when a model is compiled for the Edge TPU, to every Edge TPU on the\n"
       "machine (through libedgetpu and TensorFlow Lite's C library; 'tpufleet devices' says if\n"
       "they load), else to every simulated Edge TPU of the rig (--topology, else two USB 3\n"
@@ -356,11 +383,13 @@ void AddRunCommand(CLI::App& root, int& exit_code) {
       "Images are prepared as Coral's examples prepare them: quantized inputs take\n"
       "(p - 128) / (128 * scale) + zero_point (the pixels themselves for the usual scale 1/128\n"
       "and zero point 128), float32 inputs (p - 127.5) / 127.5. --json prints results with raw\n"
-      "output tensors, and the metrics.\n\n"
+      "output tensors, and the metrics (docs/cli.md has the format).\n\n"
       "Examples:\n"
       "  tpufleet run mobilenet_v2_1.0_224_quant.tflite -i cat.bmp -l imagenet_labels.txt\n"
       "  tpufleet run mobilenet_v2_1.0_224_quant_edgetpu.tflite ssd.tflite@sim:1 -i cat.bmp\n"
       "      -i kite.jpg --count 100 --metrics table\n"
+      "  tpufleet run deeplabv3.tflite -i bird.bmp -l pascal_voc_labels.txt --output drawn\n"
+      "  tpufleet run posenet_decoder.tflite -i people.bmp --json\n"
       "  tpufleet run model.tflite -i cat.bmp --devices cpu --threads 2 --profile\n"
       "  tpufleet run a.tflite b.tflite -i cat.bmp --count 1000 --metrics prometheus --quiet");
   auto args = std::make_shared<RunArgs>();
@@ -375,7 +404,14 @@ void AddRunCommand(CLI::App& root, int& exit_code) {
   cmd->add_option("--devices", args->devices,
                   "Devices, comma-separated: sim:N, cpu (default: see below)");
   cmd->add_option("--topology", args->topology, "Simulated rig (JSON, see docs/simulator.md)");
-  cmd->add_option("-k,--top", args->top, "How many classes or detections to print")
+  cmd->add_option("--task", args->tasks,
+                  "classification, detection, segmentation, pose or embedding: one for all, or "
+                  "one per model (default: inferred from each model's outputs)")
+      ->type_name("TASK");
+  cmd->add_option("-o,--output", args->output_dir,
+                  "Folder for PNG drawings of the results (masks and overlays, boxes, keypoints)")
+      ->type_name("DIR");
+  cmd->add_option("-k,--top", args->top, "How many classes, detections or poses to print")
       ->default_val(5)
       ->check(CLI::Range(1, 100000));
   cmd->add_option("-t,--threads", args->threads, "Threads of the CPU device")
@@ -384,7 +420,7 @@ void AddRunCommand(CLI::App& root, int& exit_code) {
   cmd->add_option("-c,--count", args->count, "How many times to run each model on each image")
       ->default_val(1)
       ->check(CLI::Range(1, 1000000));
-  cmd->add_option("--threshold", args->threshold, "Minimum score of a detection")
+  cmd->add_option("--threshold", args->threshold, "Minimum score of a detection or a pose")
       ->default_val(0.4f);
   cmd->add_option("--metrics", args->metrics,
                   "Print per-device and per-model metrics: table, json or prometheus")

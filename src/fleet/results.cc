@@ -30,13 +30,41 @@ std::vector<float> RealValues(const Model& model, const TensorList& outputs, siz
   return values;
 }
 
-bool IsDetector(const Model& model) {
-  const std::vector<OperatorInfo>& ops = model.operators();
-  return model.output_indices().size() == 4 &&
-         std::any_of(ops.begin(), ops.end(), [](const OperatorInfo& op) {
-           return op.name == "TFLite_Detection_PostProcess";
-         });
+namespace {
+
+// The position of tensor `tensor` among the model's outputs, or nothing.
+std::optional<size_t> OutputPosition(const Model& model, int tensor) {
+  const std::vector<int>& outputs = model.output_indices();
+  auto it = std::find(outputs.begin(), outputs.end(), tensor);
+  if (it == outputs.end()) return std::nullopt;
+  return static_cast<size_t>(it - outputs.begin());
 }
+
+// Output `i` is [1, N, 4] (or its shape is left open).
+bool LooksLikeBoxes(const TensorInfo& t) {
+  return t.shape.empty() || (t.shape.size() == 3 && t.shape[2] == 4);
+}
+
+}  // namespace
+
+std::optional<DetectionOutputs> DetectionLayout(const Model& model) {
+  if (model.output_indices().size() != 4) return std::nullopt;
+  for (const OperatorInfo& op : model.operators()) {
+    if (op.name != "TFLite_Detection_PostProcess" || op.outputs.size() != 4) continue;
+    std::optional<size_t> at[4];
+    for (int k = 0; k < 4; ++k) at[k] = OutputPosition(model, op.outputs[k]);
+    if (at[0] && at[1] && at[2] && at[3]) return DetectionOutputs{*at[0], *at[1], *at[2], *at[3]};
+  }
+  if (model.output(3).element_count == 1 && LooksLikeBoxes(model.output(0))) {
+    return DetectionOutputs{0, 1, 2, 3};
+  }
+  if (model.output(2).element_count == 1 && LooksLikeBoxes(model.output(1))) {
+    return DetectionOutputs{1, 3, 0, 2};
+  }
+  return std::nullopt;
+}
+
+bool IsDetector(const Model& model) { return DetectionLayout(model).has_value(); }
 
 std::vector<Classification> TopClasses(const Model& model, const TensorList& outputs, int k) {
   std::vector<float> scores = RealValues(model, outputs, 0);
@@ -52,9 +80,12 @@ std::vector<Classification> TopClasses(const Model& model, const TensorList& out
 
 std::vector<Detection> Detections(const Model& model, const TensorList& outputs, int k,
                                   float threshold) {
-  std::vector<float> boxes = RealValues(model, outputs, 0), classes = RealValues(model, outputs, 1),
-                     scores = RealValues(model, outputs, 2);
-  int count = static_cast<int>(RealValues(model, outputs, 3)[0]);
+  DetectionOutputs layout = DetectionLayout(model).value_or(DetectionOutputs{});
+  std::vector<float> boxes = RealValues(model, outputs, layout.boxes),
+                     classes = RealValues(model, outputs, layout.classes),
+                     scores = RealValues(model, outputs, layout.scores),
+                     counts = RealValues(model, outputs, layout.count);
+  int count = counts.empty() ? 0 : static_cast<int>(counts[0]);
   // A model's outputs may disagree in length: no more detections than each has room for.
   size_t room = std::min({scores.size(), classes.size(), boxes.size() / 4});
   count = std::clamp(count, 0, static_cast<int>(room));

@@ -1,8 +1,10 @@
 // What a model's raw output tensors mean: the top classes of a classifier, or the boxes of an
-// SSD-style detector (one ending in TFLite_Detection_PostProcess).
+// SSD-style detector (TFLite_Detection_PostProcess's four outputs, in whatever order the model
+// lists them). The task-level results built on these are tpufleet/task.h's.
 #pragma once
 
 #include <array>
+#include <optional>
 #include <vector>
 
 #include "cpu/tensor.h"
@@ -22,12 +24,23 @@ struct Detection {
   std::array<float, 4> box{};  // ymin, xmin, ymax, xmax, relative to the image
 };
 
-// Ends in TFLite_Detection_PostProcess: four outputs, boxes [1, N, 4] first.
+// Which of a detector's outputs holds what (indices into the model's outputs).
+struct DetectionOutputs {
+  size_t boxes = 0, classes = 1, scores = 2, count = 3;
+};
+// The detector layout of `model`'s outputs, or nothing when it has none. With four outputs:
+// those of a TFLite_Detection_PostProcess operator, matched to it (boxes, classes, scores,
+// count), so TF1 SSDs, TF2 SSDs and EfficientDet-Lite read alike; else PyCoral's rule for
+// models without it: output 3 with one element means boxes, classes, scores, count (TF1),
+// otherwise scores, boxes, count, classes (TF2), when the shapes agree ([1, N, 4] boxes).
+std::optional<DetectionOutputs> DetectionLayout(const Model& model);
+// DetectionLayout has one.
 bool IsDetector(const Model& model);
 // The k best classes of output 0, best first. `outputs` holds the model's outputs, in order.
 std::vector<Classification> TopClasses(const Model& model, const TensorList& outputs, int k);
-// Up to k detections scoring at least `threshold`, best first. `model` must be a detector
-// (IsDetector); outputs shorter than the detection count claims are read as far as they go.
+// Up to k detections scoring at least `threshold`, best first (the post-processing's order).
+// `model` must be a detector (IsDetector); outputs shorter than the detection count claims are read
+// as far as they go.
 std::vector<Detection> Detections(const Model& model, const TensorList& outputs, int k,
                                   float threshold);
 // The CPU backend's view of output `i`'s bytes (not a copy: valid while `outputs` is). Outputs

@@ -20,31 +20,17 @@
 #include <cstring>
 #include <queue>
 
+#include "cpu/kernels/body_tree.h"
 #include "cpu/kernels/kernels.h"
 #include "cpu/quantization.h"
 
 namespace tpufleet::cpu {
 namespace {
 
-constexpr int kKeypoints = 17;
-constexpr int kEdges = 16;
-// Forward edges (parent, child) of the body tree; the backward edge e is forward edge e reversed.
-constexpr std::array<std::array<int, 2>, kEdges> kForwardEdges = {{{0, 1},
-                                                                   {1, 3},
-                                                                   {0, 2},
-                                                                   {2, 4},
-                                                                   {0, 5},
-                                                                   {5, 7},
-                                                                   {7, 9},
-                                                                   {5, 11},
-                                                                   {11, 13},
-                                                                   {13, 15},
-                                                                   {0, 6},
-                                                                   {6, 8},
-                                                                   {8, 10},
-                                                                   {6, 12},
-                                                                   {12, 14},
-                                                                   {14, 16}}};
+constexpr int kKeypoints = kBodyKeypoints;
+constexpr int kEdges = kBodyEdges;
+// The backward edge e is forward edge e reversed.
+constexpr const auto& kForwardEdges = kBodyForwardEdges;
 constexpr int kRefinements = 5;
 
 struct Point {
