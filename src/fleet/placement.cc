@@ -48,6 +48,7 @@ Result<std::vector<int>> Fleet::Impl::Place(const std::string& name, uint64_t to
   std::vector<std::set<uint64_t>> units(infos.size());
   std::set<uint64_t> all_units;
   for (size_t id = 0; id < models.size(); ++id) {
+    if (models[id]->removed) continue;
     for (int d : models[id]->home) units[d].insert(models[id]->unit(id));
     all_units.insert(models[id]->unit(id));
   }
