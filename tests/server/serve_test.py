@@ -433,6 +433,50 @@ class LifecycleTest(unittest.TestCase):
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
+    def test_a_plan_places_the_models_and_bad_plans_are_refused(self):
+        tmp = tempfile.mkdtemp(prefix="serve_plan_")
+        try:
+            repository = os.path.join(tmp, "models")
+            make_repository(repository)
+            ssd = os.path.join(repository, "ssd",
+                               "ssd_mobilenet_v1_coco_quant_postprocess_2018_06_29.tflite")
+            plan = {"models": [{"model": "mobilenet_v2_1.0_224_quant.tflite", "rate": 10},
+                               {"model": ssd, "rate": 10}],
+                    "devices": ["sim:0", "sim:1", "sim:2"],
+                    "topology": {"devices": [{}, {}, {}]},
+                    "units": [{"models": ["mobilenet_v2_1.0_224_quant.tflite"],
+                               "devices": ["sim:1", "sim:2"]},
+                              {"models": [ssd], "devices": ["sim:0"]}]}
+            plan_file = os.path.join(tmp, "plan.json")
+            with open(plan_file, "w") as f:
+                json.dump(plan, f)
+            daemon = Daemon(repository, "--plan", plan_file)
+            try:
+                started = daemon.events("fleet started")[0]
+                self.assertEqual(started["devices"], "sim:0,sim:1,sim:2")
+                for name, devices in [("mobilenet", "sim:1,sim:2"), ("ssd", "sim:0")]:
+                    meta = requests.get(daemon.url + "/v2/models/" + name, timeout=60).json()
+                    self.assertEqual(meta["properties"]["devices"], devices, meta)
+                reply = infer_binary(daemon.url, cat_pixels(224))
+                self.assertEqual(reply.status_code, 200, reply.text)
+            finally:
+                self.assertEqual(daemon.stop(), 0)
+            plan["units"][0]["models"] = ["elsewhere.tflite"]
+            plan["models"][0]["model"] = "elsewhere.tflite"
+            with open(plan_file, "w") as f:
+                json.dump(plan, f)
+            for extra, message in [
+                    (["--plan", plan_file], "plan model 'elsewhere.tflite' is served by no entry"),
+                    (["--plan", plan_file, "--devices", "sim:0"], "leave out --devices"),
+                    (["--plan", os.path.join(tmp, "none.json")], "none.json")]:
+                out = subprocess.run([ARGS.binary, "serve", "--models", repository, "--simulate",
+                                      "--http", "127.0.0.1:0", *extra],
+                                     capture_output=True, text=True, timeout=60)
+                self.assertNotEqual(out.returncode, 0, extra)
+                self.assertIn(message, out.stderr, extra)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
 
 def parse_arguments(parser):
     """--binary and --shared (and what `parser` adds) into ARGS; exits when the models are
