@@ -291,11 +291,46 @@ class ServeTest(unittest.TestCase):
             self.assertEqual(requests.get(self.url + "/v2/models/ssd/ready").status_code, 404)
             ready = requests.post(self.url + "/v2/repository/index", json={"ready": True}).json()
             self.assertEqual([m["name"] for m in ready], ["mobilenet"])
+            # Removed from the fleet: its fleet metrics are gone with it.
+            self.assertEqual(self.fleet_model_series("ssd_mobilenet"), [])
         finally:
             reply = requests.post(self.url + "/v2/repository/models/ssd/load", timeout=120)
         self.assertEqual(reply.status_code, 200, reply.text)
         self.assertEqual(requests.get(self.url + "/v2/models/ssd/ready").status_code, 200)
         self.assertTrue(self.daemon.events("model unloaded"))
+        self.assertNotEqual(self.fleet_model_series("ssd_mobilenet"), [])
+
+    def fleet_model_series(self, file_part):
+        text = requests.get(self.url + "/metrics", timeout=10).text
+        return [l for l in text.splitlines()
+                if l.startswith("tpufleet_model_requests_total{") and file_part in l]
+
+    def test_unloading_under_load_answers_every_request(self):
+        outcomes = []
+        answered = threading.Event()
+
+        def send():
+            for _ in range(10):
+                outcomes.append(infer_binary(self.url, cat_pixels(224)).status_code)
+                answered.set()
+
+        threads = [threading.Thread(target=send) for _ in range(4)]
+        for t in threads:
+            t.start()
+        try:
+            self.assertTrue(answered.wait(60))  # the clients are sending: unload among them
+            reply = requests.post(self.url + "/v2/repository/models/mobilenet/unload", timeout=60)
+            self.assertEqual(reply.status_code, 200, reply.text)
+        finally:
+            for t in threads:
+                t.join()
+            reply = requests.post(self.url + "/v2/repository/models/mobilenet/load", timeout=120)
+        self.assertEqual(reply.status_code, 200, reply.text)
+        # Admitted before the unload: answered 200; after it: 404 (unknown model). Never lost.
+        self.assertEqual(len(outcomes), 40)
+        self.assertIn(200, outcomes)
+        self.assertLessEqual(set(outcomes), {200, 404}, outcomes)
+        self.assertEqual(infer_binary(self.url, cat_pixels(224)).status_code, 200)
 
     def test_statistics_and_metrics(self):
         self.assertEqual(infer_binary(self.url, cat_pixels(224)).status_code, 200)
