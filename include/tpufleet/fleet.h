@@ -170,7 +170,8 @@ class Fleet {
   // NOT_FOUND and Metrics() leaves it out (device metrics keep what it ran). A model of a
   // co-compiled group stops alone; the group's programs, which share the device's parameter
   // cache, are dropped with its last model. Ids are never reused: adding the file again gives a
-  // new id. Blocks for at most the queued work plus one invocation timeout.
+  // new id. Blocks for at most the queued work plus one invocation timeout. (A model AddModel
+  // or AddCoCompiled failed to add is released so at once.)
   // Errors: INVALID_ARGUMENT for an unknown id; NOT_FOUND for a model removed already;
   // FAILED_PRECONDITION in virtual time while requests of it are unanswered (modeled time passes
   // only while someone waits: wait for their answers first).

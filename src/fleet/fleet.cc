@@ -200,7 +200,8 @@ RequestPtr Fleet::Impl::NewRequest(int model, std::optional<Clock::time_point> d
     return nullptr;
   }
   if (models[model]->removed) {
-    AnswerUnserved(request, RemovedModelError(model));
+    const Status& unusable = models[model]->unusable;
+    AnswerUnserved(request, unusable.ok() ? RemovedModelError(model) : unusable);
     return nullptr;
   }
   request->stats = models[model]->stats.get();

@@ -25,7 +25,8 @@ struct ModelEntry {
   std::vector<int> group;  // ids of its co-compiled group, itself included; empty: alone
   std::vector<int> home;   // its placement: worker indices, kept while devices fail
   Status unusable;  // set when a device could not prepare it: AddModel failed, never dispatched
-  bool removed = false;  // RemoveModel: no new request; `model` and `home` cleared once released
+  // RemoveModel, or AddModel failed: no new request; `model` and `home` cleared once released.
+  bool removed = false;
   std::unique_ptr<fleet::ModelStats> stats = std::make_unique<fleet::ModelStats>();
 
   // Models placed as one unit (co-compiled: one caching token, or one group) share this key.

@@ -115,11 +115,18 @@ Result<std::vector<int>> Fleet::Impl::Add(std::vector<ModelPtr> models,
     if (!result.ok() && !later && failed.ok()) failed = result.status();
   }
   if (failed.ok()) return ids;
-  std::lock_guard<std::mutex> lock(mutex);
-  for (int id : ids) {
-    this->models[id]->home.clear();
-    this->models[id]->unusable = failed;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    for (int id : ids) {
+      this->models[id]->home.clear();
+      this->models[id]->unusable = failed;
+      this->models[id]->removed = true;  // its ids were never handed out: nothing will use them
+    }
   }
+  // What the other devices prepared of it goes, as for RemoveModel.
+  ReleaseOnDevices(ids);
+  std::lock_guard<std::mutex> lock(mutex);
+  for (int id : ids) this->models[id]->model.reset();
   return failed;
 }
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "fleet/fleet_test_util.h"
+#include "support/shared_files.h"
 #include "tpufleet/fleet.h"
 
 namespace tpufleet {
@@ -112,6 +113,22 @@ TEST(RemoveModelTest, ACoCompiledGroupIsReleasedWithItsLastModel) {
   EXPECT_EQ(a.use_count(), 1);
   EXPECT_EQ(b.use_count(), 1);
   EXPECT_TRUE(fleet->Metrics().models.empty());
+}
+
+TEST(RemoveModelTest, AModelThatFailedToBeAddedIsReleasedAtOnce) {
+  Result<ModelPtr> lstm = Model::FromFile(testing::SharedModel("keras_lstm_mnist_ptq.tflite"));
+  if (!lstm.ok()) GTEST_SKIP() << lstm.status().ToString();
+  FleetOptions options;
+  options.devices = {"cpu"};
+  auto fleet = testing::MakeFleet(options);
+  ASSERT_TRUE(fleet);
+  ModelPtr model = std::move(lstm).value();
+  Result<int> added = fleet->AddModel(model);
+  ASSERT_FALSE(added.ok());
+  EXPECT_EQ(model.use_count(), 1);  // the fleet kept nothing of it
+  EXPECT_TRUE(fleet->Metrics().models.empty());
+  Result<InferenceResult> guessed = fleet->Run(0, {});  // its id was never handed out
+  EXPECT_EQ(guessed.status().message(), added.status().message());
 }
 
 TEST(RemoveModelTest, InVirtualTimeItWaitsForNoUnansweredRequest) {
