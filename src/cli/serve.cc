@@ -251,6 +251,7 @@ void AddServeCommand(CLI::App& root, int& exit_code) {
       "  tpufleet serve --models /srv/models\n"
       "  tpufleet serve --models ./models --simulate --http 127.0.0.1:8000 --log-format json\n"
       "  tpufleet serve --models ./models --grpc 127.0.0.1:8001\n"
+      "  tpufleet serve --models ./models --plan plan.json --simulate\n"
       "  tpufleet serve --models ./models --http 0.0.0.0:8000 --api-key-file /etc/tpufleet/key");
   auto args = std::make_shared<ServeArgs>();
   cmd->add_option("--models", args->models, "The model repository directory")->required();
