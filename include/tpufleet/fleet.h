@@ -162,9 +162,25 @@ class Fleet {
   Result<std::vector<int>> AddCoCompiled(std::vector<ModelPtr> models,
                                          const std::vector<std::string>& selectors = {});
 
+  // Takes model `model` out of the fleet. From the call on, Submit for it answers NOT_FOUND; the
+  // requests submitted before (queued, being prepared, running, failing over) are served and
+  // answered as any other, and RemoveModel waits for the last of them. Then every device drops
+  // the model's program (the device memory it holds, and the worker's record of which
+  // parameters it cached), automatic placement no longer counts it, placement() answers
+  // NOT_FOUND and Metrics() leaves it out (device metrics keep what it ran). A model of a
+  // co-compiled group stops alone; the group's programs, which share the device's parameter
+  // cache, are dropped with its last model. Ids are never reused: adding the file again gives a
+  // new id. Blocks for at most the queued work plus one invocation timeout. (A model AddModel
+  // or AddCoCompiled failed to add is released so at once.)
+  // Errors: INVALID_ARGUMENT for an unknown id; NOT_FOUND for a model removed already;
+  // FAILED_PRECONDITION in virtual time while requests of it are unanswered (modeled time passes
+  // only while someone waits: wait for their answers first).
+  Status RemoveModel(int model);
+
   // Queues one inference; never blocks on the device. `inputs` are raw bytes in the model's
   // layout, in input order. The future always gets exactly one answer: the outputs, or why none
-  // came: INVALID_ARGUMENT for an unknown model id or inputs of the wrong sizes,
+  // came: INVALID_ARGUMENT for an unknown model id or inputs of the wrong sizes, NOT_FOUND for a
+  // removed model,
   // RESOURCE_EXHAUSTED when every queue the model could use is full (queue_capacity),
   // DEADLINE_EXCEEDED when `deadline` passed before a device started it or the answer came
   // after it, UNAVAILABLE when every device is down or the fleet is shutting down, the model's
@@ -201,7 +217,8 @@ class Fleet {
   // "usb@2-1.3"). Fixed for the fleet's life.
   std::vector<std::string> device_names() const;
   // Where model `model`'s requests go now: its placement, or while every device of it is down,
-  // the devices of the same kind standing in. INVALID_ARGUMENT for an unknown model id.
+  // the devices of the same kind standing in. INVALID_ARGUMENT for an unknown model id,
+  // NOT_FOUND for a removed one.
   Result<std::vector<std::string>> placement(int model) const;
   // A snapshot of the counters; cheap (no device is asked), never blocks on a device.
   FleetMetrics Metrics() const;

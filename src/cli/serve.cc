@@ -1,7 +1,7 @@
-// `tpufleet serve --models DIR [--http HOST:PORT] [--grpc HOST:PORT] [--simulate [TOPOLOGY]]
-// [options]`: a daemon that owns the host's Edge TPUs (or a simulated rig) and serves the models
-// of a repository directory over KServe v2 REST and gRPC, the DeepStack detection API and
-// Prometheus /metrics.
+// `tpufleet serve --models DIR [--plan plan.json] [--http HOST:PORT] [--grpc HOST:PORT]
+// [--simulate [TOPOLOGY]] [options]`: a daemon that owns the host's Edge TPUs (or a simulated rig)
+// and serves the models of a repository directory over KServe v2 REST and gRPC, the DeepStack
+// detection API and Prometheus /metrics.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <pthread.h>
@@ -10,6 +10,7 @@
 
 #include <future>
 #include <iostream>
+#include <map>
 #include <optional>
 #include <thread>
 
@@ -22,6 +23,7 @@
 #include "server/grpc_server.h"
 #include "server/http_server.h"
 #include "server/model_set.h"
+#include "server/plan_placement.h"
 #include "server/request_metrics.h"
 #include "server/service.h"
 
@@ -30,6 +32,7 @@ namespace {
 
 struct ServeArgs {
   std::string models;
+  std::string plan;  // a plan file from `tpufleet plan -o`; empty: none
   std::string http = "127.0.0.1:8000";
   std::string grpc;                     // empty: no gRPC
   std::optional<std::string> simulate;  // "" for the default rig, else a topology file
@@ -76,11 +79,30 @@ Result<std::string> ReadApiKey(const std::string& path) {
   return text;
 }
 
-Result<FleetOptions> MakeFleetOptions(const ServeArgs& args) {
+// The plan --plan names, checked against the other arguments; none without --plan.
+Result<std::optional<planner::PlanFile>> ReadServePlan(const ServeArgs& args) {
+  if (args.plan.empty()) return std::optional<planner::PlanFile>();
+  if (!args.devices.empty() || (args.simulate && !args.simulate->empty())) {
+    return InvalidArgumentError(
+        "--plan gives the devices and the simulated topology; leave out --devices and the "
+        "topology file of --simulate");
+  }
+  TPUFLEET_ASSIGN_OR_RETURN(std::string text, ReadTextFile(args.plan, "the plan"));
+  Result<planner::PlanFile> parsed = planner::ParsePlanFile(text);
+  if (!parsed.ok()) return parsed.status().WithContext(args.plan);
+  return std::optional<planner::PlanFile>(std::move(parsed).value());
+}
+
+Result<FleetOptions> MakeFleetOptions(const ServeArgs& args,
+                                      const std::optional<planner::PlanFile>& plan) {
   FleetOptions options;
   TPUFLEET_ASSIGN_OR_RETURN(options.sim_topology_json,
                             ReadTopologyFile(args.simulate.value_or("")));
   options.devices = SplitCommas(args.devices);
+  if (plan) {
+    options.devices = plan->devices;
+    if (!plan->topology_json.empty()) options.sim_topology_json = plan->topology_json;
+  }
   if (options.devices.empty() && args.simulate) {
     TPUFLEET_ASSIGN_OR_RETURN(std::vector<sim::SimDeviceConfig> rig,
                               LoadRig(options.sim_topology_json));
@@ -106,36 +128,34 @@ int Serve(const ServeArgs& args) {
     log.Write("not started", {{"reason", status.message()}});
     return status.code() == StatusCode::kInvalidArgument ? 2 : 1;
   };
-  Result<std::pair<std::string, int>> address = ParseAddress("--http", args.http);
-  if (!address.ok()) return fail(address.status());
-  server::HttpOptions http;
-  std::tie(http.host, http.port) = address.value();
+  server::AccessOptions access;  // the same key and model control for every front
+  access.allow_model_control = args.allow_model_control;
   if (!args.api_key_file.empty()) {
     Result<std::string> key = ReadApiKey(args.api_key_file);
     if (!key.ok()) return fail(key.status());
-    http.api_key = std::move(key).value();
+    access.api_key = std::move(key).value();
+  }
+  Result<std::pair<std::string, int>> address = ParseAddress("--http", args.http);
+  if (!address.ok()) return fail(address.status());
+  server::HttpOptions http;
+  http.access = access;
+  std::tie(http.access.host, http.port) = address.value();
+  if (Status bind = server::CheckBindNeedsKey(http.access, "--http"); !bind.ok()) {
+    return fail(bind);
   }
   std::optional<server::GrpcOptions> grpc;
   if (!args.grpc.empty()) {
     Result<std::pair<std::string, int>> grpc_address = ParseAddress("--grpc", args.grpc);
     if (!grpc_address.ok()) return fail(grpc_address.status());
     grpc.emplace();
-    std::tie(grpc->host, grpc->port) = grpc_address.value();
-    grpc->api_key = http.api_key;
-    grpc->allow_model_control = args.allow_model_control;
+    grpc->access = access;
+    std::tie(grpc->access.host, grpc->port) = grpc_address.value();
+    if (Status bind = server::CheckBindNeedsKey(grpc->access, "--grpc"); !bind.ok()) {
+      return fail(bind);
+    }
     grpc->max_message_bytes = args.max_body_bytes;
     grpc->threads = args.threads;
   }
-  for (const auto& [flag, host] :
-       {std::pair{"--http", http.host}, std::pair{"--grpc", grpc ? grpc->host : http.host}}) {
-    if (!server::IsLoopback(host) && http.api_key.empty()) {
-      return fail(InvalidArgumentError(
-          fmt::format("{} {}: a non-loopback address needs --api-key-file (clients then send "
-                      "\"Authorization: Bearer KEY\")",
-                      flag, host)));
-    }
-  }
-  http.allow_model_control = args.allow_model_control;
   http.detection_model = args.detection_model;
   http.max_body_bytes = args.max_body_bytes;
   http.threads = args.threads;
@@ -144,14 +164,23 @@ int Serve(const ServeArgs& args) {
 
   Result<server::ModelRepository> repository = server::ModelRepository::Open(args.models);
   if (!repository.ok()) return fail(repository.status());
-  Result<FleetOptions> options = MakeFleetOptions(args);
+  Result<std::optional<planner::PlanFile>> plan = ReadServePlan(args);
+  if (!plan.ok()) return fail(plan.status());
+  std::map<std::string, server::ModelPlacement> planned;
+  if (plan->has_value()) {
+    Result<std::map<std::string, server::ModelPlacement>> placements =
+        server::PlacementsFromPlan(**plan, *repository);
+    if (!placements.ok()) return fail(placements.status().WithContext(args.plan));
+    planned = std::move(placements).value();
+  }
+  Result<FleetOptions> options = MakeFleetOptions(args, *plan);
   if (!options.ok()) return fail(options.status());
   Result<std::unique_ptr<Fleet>> fleet = Fleet::Create(options.value());
   if (!fleet.ok()) return fail(fleet.status());
   std::vector<std::string> devices = (*fleet)->device_names();
   log.Write("fleet started", {{"devices", fmt::format("{}", fmt::join(devices, ","))}});
 
-  server::ModelSet models(std::move(repository).value(), **fleet, log);
+  server::ModelSet models(std::move(repository).value(), **fleet, log, std::move(planned));
   models.LoadAll();
   server::Admission admission(args.max_in_flight);
   server::RequestMetrics metrics;
@@ -178,11 +207,12 @@ int Serve(const ServeArgs& args) {
     if (grpc_serving.joinable()) grpc_serving.join();
     served.set_value();
   });
-  server::LogFields listening = {{"address", fmt::format("{}:{}", http.host, front.port())},
+  server::LogFields listening = {{"address", fmt::format("{}:{}", http.access.host, front.port())},
                                  {"port", std::to_string(front.port())},
                                  {"models", std::to_string(models.Loaded().size())}};
   if (grpc_front) {
-    listening.emplace_back("grpc_address", fmt::format("{}:{}", grpc->host, grpc_front->port()));
+    listening.emplace_back("grpc_address",
+                           fmt::format("{}:{}", grpc->access.host, grpc_front->port()));
     listening.emplace_back("grpc_port", std::to_string(grpc_front->port()));
   }
   log.Write("listening", listening);
@@ -212,17 +242,21 @@ void AddServeCommand(CLI::App& root, int& exit_code) {
   cmd->footer(
       "Owns every Edge TPU of the host (each in a child process), or with --simulate a\n"
       "simulated rig, and serves each model of the repository directory --models: NAME.tflite,\n"
-      "or a folder NAME/ with the model, labels.txt and config.json ({\"devices\": [...]}); a\n"
-      "compiled X_edgetpu.tflite beside its twin X.tflite is the one served. Binds loopback by\n"
-      "default; any other address needs --api-key-file. SIGTERM stops accepting, answers what\n"
-      "was admitted and exits 0. See docs/serving.md for the endpoints.\n\n"
+      "or a folder NAME/ with the model, labels.txt and config.json ({\"devices\": [...],\n"
+      "\"replicas\": N, \"group\": \"G\"}; --plan's placement overrides it); a compiled\n"
+      "X_edgetpu.tflite beside its twin X.tflite is the one served. Binds loopback by default;\n"
+      "any other address needs --api-key-file. SIGTERM stops accepting, answers what was\n"
+      "admitted and exits 0. See docs/serving.md for the endpoints.\n\n"
       "Examples:\n"
       "  tpufleet serve --models /srv/models\n"
       "  tpufleet serve --models ./models --simulate --http 127.0.0.1:8000 --log-format json\n"
       "  tpufleet serve --models ./models --grpc 127.0.0.1:8001\n"
+      "  tpufleet serve --models ./models --plan plan.json --simulate\n"
       "  tpufleet serve --models ./models --http 0.0.0.0:8000 --api-key-file /etc/tpufleet/key");
   auto args = std::make_shared<ServeArgs>();
   cmd->add_option("--models", args->models, "The model repository directory")->required();
+  cmd->add_option("--plan", args->plan,
+                  "Place the models as a plan from 'tpufleet plan -o' says (its devices too)");
   cmd->add_option("--http", args->http, "Address to serve HTTP on, HOST:PORT (port 0: any free)")
       ->default_val("127.0.0.1:8000");
   cmd->add_option("--grpc", args->grpc,

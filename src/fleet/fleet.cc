@@ -59,12 +59,16 @@ fleet::WorkerOptions WorkerOptionsFrom(const FleetOptions& options) {
   return worker;
 }
 
+}  // namespace
+
 Status UnknownModelError(int model, size_t models) {
   return InvalidArgumentError(fmt::format(
       "unknown model id {}; the fleet has {} models (ids from AddModel)", model, models));
 }
 
-}  // namespace
+Status RemovedModelError(int model) {
+  return NotFoundError(fmt::format("model {} was removed from the fleet (RemoveModel)", model));
+}
 
 Result<std::unique_ptr<Fleet>> Fleet::Create(const FleetOptions& options) {
   if (options.max_retries < 0) {
@@ -195,6 +199,11 @@ RequestPtr Fleet::Impl::NewRequest(int model, std::optional<Clock::time_point> d
     AnswerUnserved(request, UnknownModelError(model, models.size()));
     return nullptr;
   }
+  if (models[model]->removed) {
+    const Status& unusable = models[model]->unusable;
+    AnswerUnserved(request, unusable.ok() ? RemovedModelError(model) : unusable);
+    return nullptr;
+  }
   request->stats = models[model]->stats.get();
   request->stats->CountSubmitted();
   return request;
@@ -315,6 +324,7 @@ Result<std::vector<std::string>> Fleet::placement(int model) const {
   if (model < 0 || static_cast<size_t>(model) >= impl_->models.size()) {
     return UnknownModelError(model, impl_->models.size());
   }
+  if (impl_->models[model]->removed) return RemovedModelError(model);
   std::vector<std::string> names;
   for (int d : impl_->CurrentDevicesLocked(*impl_->models[model])) {
     names.push_back(StableDeviceString(impl_->infos[d]));

@@ -25,6 +25,8 @@ struct ModelEntry {
   std::vector<int> group;  // ids of its co-compiled group, itself included; empty: alone
   std::vector<int> home;   // its placement: worker indices, kept while devices fail
   Status unusable;  // set when a device could not prepare it: AddModel failed, never dispatched
+  // RemoveModel, or AddModel failed: no new request; `model` and `home` cleared once released.
+  bool removed = false;
   std::unique_ptr<fleet::ModelStats> stats = std::make_unique<fleet::ModelStats>();
 
   // Models placed as one unit (co-compiled: one caching token, or one group) share this key.
@@ -91,12 +93,20 @@ struct Fleet::Impl {
   // fleet_metrics.cc
   void OnAnswer(const fleet::Request& request, const fleet::Outcome& outcome);
 
+  // removal.cc
+  // Drops the programs of `ids` (a model, or a whole co-compiled group) on every device.
+  void ReleaseOnDevices(const std::vector<int>& ids);
+
   // fleet.cc
   void WatchTimeouts();
   // A request for `model`, counted as submitted; null (and `future` answered) for an unknown id.
   fleet::RequestPtr NewRequest(int model, std::optional<fleet::Clock::time_point> deadline,
                                std::future<Result<InferenceResult>>& future);
 };
+
+// INVALID_ARGUMENT for an id the fleet never gave; NOT_FOUND for a model RemoveModel removed.
+Status UnknownModelError(int model, size_t models);
+Status RemovedModelError(int model);
 
 // Answers a request that no device served.
 void AnswerUnserved(fleet::RequestPtr& request, Status status);

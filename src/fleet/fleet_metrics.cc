@@ -37,6 +37,7 @@ FleetMetrics Fleet::Metrics() const {
   }
   std::lock_guard<std::mutex> lock(impl_->mutex);
   for (const auto& m : impl_->models) {
+    if (m->removed) continue;
     fleet::ModelStats::Snapshot s = m->stats->Read();
     ModelMetrics mm;
     mm.model = m->model->name();

@@ -12,8 +12,21 @@ void ModelStats::RecordAnswer(bool ok, bool reloaded, uint64_t reloaded_bytes, d
     reloads_.fetch_add(1, std::memory_order_relaxed);
     reloaded_bytes_.fetch_add(reloaded_bytes, std::memory_order_relaxed);
   }
-  // Last, with release: whoever sees the request counted also sees what it recorded.
-  requests_.fetch_add(1, std::memory_order_release);
+  // Last (a release, and sequentially consistent): whoever sees the request counted also sees
+  // what it recorded; and either WaitAnswered sees this count, or this sees it waiting.
+  requests_.fetch_add(1, std::memory_order_seq_cst);
+  if (awaited_.load(std::memory_order_seq_cst)) {
+    std::lock_guard<std::mutex> lock(latency_mutex_);
+    answered_.notify_all();
+  }
+}
+
+void ModelStats::WaitAnswered() {
+  awaited_.store(true, std::memory_order_seq_cst);
+  std::unique_lock<std::mutex> lock(latency_mutex_);
+  answered_.wait(lock, [&] {
+    return requests_.load(std::memory_order_seq_cst) >= submitted_.load(std::memory_order_seq_cst);
+  });
 }
 
 ModelStats::Snapshot ModelStats::Read() const {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 
@@ -21,11 +22,16 @@ class ModelStats {
     LatencyHistogram latency;
   };
   Snapshot Read() const;
+  // Blocks until every request counted as submitted is answered. The caller makes sure no more
+  // are submitted.
+  void WaitAnswered();
 
  private:
   std::atomic<uint64_t> submitted_{0}, requests_{0}, errors_{0}, reloads_{0}, reloaded_bytes_{0};
   mutable std::mutex latency_mutex_;  // this model's answers only
   LatencyHistogram latency_;
+  std::atomic<bool> awaited_{false};  // WaitAnswered sleeps on `answered_` (with latency_mutex_)
+  std::condition_variable answered_;
 };
 
 }  // namespace tpufleet::fleet

@@ -48,6 +48,7 @@ Result<std::vector<int>> Fleet::Impl::Place(const std::string& name, uint64_t to
   std::vector<std::set<uint64_t>> units(infos.size());
   std::set<uint64_t> all_units;
   for (size_t id = 0; id < models.size(); ++id) {
+    if (models[id]->removed) continue;
     for (int d : models[id]->home) units[d].insert(models[id]->unit(id));
     all_units.insert(models[id]->unit(id));
   }
@@ -114,11 +115,18 @@ Result<std::vector<int>> Fleet::Impl::Add(std::vector<ModelPtr> models,
     if (!result.ok() && !later && failed.ok()) failed = result.status();
   }
   if (failed.ok()) return ids;
-  std::lock_guard<std::mutex> lock(mutex);
-  for (int id : ids) {
-    this->models[id]->home.clear();
-    this->models[id]->unusable = failed;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    for (int id : ids) {
+      this->models[id]->home.clear();
+      this->models[id]->unusable = failed;
+      this->models[id]->removed = true;  // its ids were never handed out: nothing will use them
+    }
   }
+  // What the other devices prepared of it goes, as for RemoveModel.
+  ReleaseOnDevices(ids);
+  std::lock_guard<std::mutex> lock(mutex);
+  for (int id : ids) this->models[id]->model.reset();
   return failed;
 }
 

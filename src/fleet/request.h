@@ -43,6 +43,9 @@ struct Request {
   // Only prepare the model's program (compile, load, check): answered with no outputs and not
   // counted in metrics. Lets AddModel report a model a device cannot run at once.
   bool prepare_only = false;
+  // Only drop the programs of these models (RemoveModel), on the worker's thread; answered like a
+  // prepare-only request. Set together with prepare_only, so it is taken first the same way.
+  std::vector<int> release;
   // On a virtual-time rig (fleet/virtual_rig.h): the modeled arrival, the place among arrivals
   // at one instant, and what the waiter is told.
   double arrival = 0;

@@ -67,6 +67,16 @@ void Worker::AddModels(const std::vector<int>& ids, const std::vector<ModelPtr>&
   }
 }
 
+void Worker::ForgetModels(const std::vector<int>& ids) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (int id : ids) {
+    models_.erase(id);
+    groups_.erase(id);
+    tokens_.erase(id);
+    expected_seconds_.erase(id);
+  }
+}
+
 bool Worker::CanRun(int id) const {
   std::lock_guard<std::mutex> lock(mutex_);
   return models_.count(id) > 0;
@@ -301,6 +311,12 @@ std::string Worker::DiagnoseFailure(const Status& failure, bool timed_out) {
 }
 
 void Worker::ServePrepare(RequestPtr request) {
+  if (!request->release.empty()) {  // RemoveModel's: the programs and their device memory go
+    for (int id : request->release) programs_.erase(id);
+    InferenceResult released;
+    released.device = name_;
+    return request->promise.set_value(std::move(released));
+  }
   bool timed_out = false;
   Result<backends::Program*> program =
       Guarded([&] { return ProgramFor(request->model); }, timed_out);

@@ -64,6 +64,9 @@ class Worker {
   // (co-compiled) on first use of any of them.
   void AddModels(const std::vector<int>& ids, const std::vector<ModelPtr>& models, bool group);
   bool CanRun(int id) const;
+  // Forgets models (RemoveModel's, once their programs are released or the device went down and
+  // dropped them): what they were, their groups, caching tokens and expected times.
+  void ForgetModels(const std::vector<int>& ids);
 
   // Queues `request`; on failure (device down or stopping; a full queue unless `admitted`, which
   // marks a request the fleet already accepted and must serve) leaves it with the caller.

@@ -13,10 +13,12 @@ bool IsLoopback(const std::string& host) {
   return inet_pton(AF_INET, host.c_str(), &address) == 1 && (ntohl(address.s_addr) >> 24) == 127;
 }
 
-Status CheckBindNeedsKey(const std::string& host, const std::string& api_key) {
-  if (IsLoopback(host) || !api_key.empty()) return OkStatus();
-  return InvalidArgumentError(fmt::format(
-      "{} is not a loopback address: serving it needs an API key (--api-key-file)", host));
+Status CheckBindNeedsKey(const AccessOptions& access, std::string_view flag) {
+  if (IsLoopback(access.host) || !access.api_key.empty()) return OkStatus();
+  return InvalidArgumentError(
+      fmt::format("{}{}{}: a non-loopback address needs --api-key-file (clients then send "
+                  "\"Authorization: Bearer KEY\")",
+                  flag, flag.empty() ? "" : " ", access.host));
 }
 
 bool SameKey(std::string_view given, std::string_view key) {
@@ -27,9 +29,9 @@ bool SameKey(std::string_view given, std::string_view key) {
   return difference == 0;
 }
 
-bool BearerAuthorized(std::string_view authorization, const std::string& api_key) {
-  if (api_key.empty()) return true;
-  return authorization.starts_with("Bearer ") && SameKey(authorization.substr(7), api_key);
+bool BearerAuthorized(std::string_view authorization, const AccessOptions& access) {
+  if (access.api_key.empty()) return true;
+  return authorization.starts_with("Bearer ") && SameKey(authorization.substr(7), access.api_key);
 }
 
 std::string UnauthorizedMessage(std::string_view how, std::string_view also) {
@@ -37,8 +39,8 @@ std::string UnauthorizedMessage(std::string_view how, std::string_view also) {
                       : fmt::format("this daemon needs its API key: send {} (or, {})", how, also);
 }
 
-std::optional<std::string> ModelControlRefusal(const std::string& host, bool allowed) {
-  if (allowed || IsLoopback(host)) return std::nullopt;
+std::optional<std::string> ModelControlRefusal(const AccessOptions& access) {
+  if (access.allow_model_control || IsLoopback(access.host)) return std::nullopt;
   return "loading and unloading models is refused on a non-loopback address; start the daemon "
          "with --allow-model-control to permit it";
 }

@@ -15,23 +15,31 @@
 
 namespace tpufleet::server {
 
+// What a front's access rule depends on; every protocol's front has one.
+struct AccessOptions {
+  std::string host = "127.0.0.1";    // the address bound
+  std::string api_key;               // empty: none required (loopback binds only)
+  bool allow_model_control = false;  // load/unload on a non-loopback bind
+};
+
 // 127.0.0.0/8, ::1 and "localhost".
 bool IsLoopback(const std::string& host);
 
-// OK, or INVALID_ARGUMENT when `host` is not loopback and `api_key` is empty.
-Status CheckBindNeedsKey(const std::string& host, const std::string& api_key);
+// OK, or INVALID_ARGUMENT when the host is not loopback and there is no API key; `flag` names
+// the option that gave the address ("--http"), for the message (empty: none).
+Status CheckBindNeedsKey(const AccessOptions& access, std::string_view flag = "");
 
 // Equal strings, compared in time that depends on their lengths only.
 bool SameKey(std::string_view given, std::string_view key);
 
 // True when no key is set, or `authorization` is "Bearer KEY".
-bool BearerAuthorized(std::string_view authorization, const std::string& api_key);
+bool BearerAuthorized(std::string_view authorization, const AccessOptions& access);
 
 // The message of a request refused for want of the key; `also` names another way to send it
 // (empty: none).
 std::string UnauthorizedMessage(std::string_view how, std::string_view also = "");
 
-// Why loading and unloading is refused on `host`; empty when it is allowed.
-std::optional<std::string> ModelControlRefusal(const std::string& host, bool allowed);
+// Why loading and unloading is refused; empty when it is allowed.
+std::optional<std::string> ModelControlRefusal(const AccessOptions& access);
 
 }  // namespace tpufleet::server

@@ -50,11 +50,11 @@ class CallGuard {
 
   // OK, or UNAUTHENTICATED when the call lacks the API key.
   grpc::Status Authorize(const grpc::ServerContext& context) const {
-    if (options_.api_key.empty()) return grpc::Status::OK;
+    if (options_.access.api_key.empty()) return grpc::Status::OK;
     auto [begin, end] = context.client_metadata().equal_range("authorization");
     for (auto it = begin; it != end; ++it) {
       if (BearerAuthorized(std::string_view(it->second.data(), it->second.size()),
-                           options_.api_key)) {
+                           options_.access)) {
         return grpc::Status::OK;
       }
     }
@@ -187,9 +187,7 @@ class InferenceService final : public inference::GRPCInferenceService::Service {
 
   template <typename Message, typename Act>
   grpc::Status ModelControl(const grpc::ServerContext& context, Message* response, Act act) {
-    const GrpcOptions& options = guard_.options();
-    if (std::optional<std::string> refusal =
-            ModelControlRefusal(options.host, options.allow_model_control)) {
+    if (std::optional<std::string> refusal = ModelControlRefusal(guard_.options().access)) {
       grpc::Status status = guard_.Authorize(context);
       if (status.ok()) status = grpc::Status(grpc::StatusCode::PERMISSION_DENIED, *refusal);
       guard_.Record("", status, Clock::now());
@@ -280,11 +278,12 @@ GrpcServer::~GrpcServer() = default;
 
 Result<std::unique_ptr<GrpcServer>> GrpcServer::Bind(const GrpcOptions& options, Service& service,
                                                      RequestMetrics& metrics) {
-  TPUFLEET_RETURN_IF_ERROR(CheckBindNeedsKey(options.host, options.api_key));
+  TPUFLEET_RETURN_IF_ERROR(CheckBindNeedsKey(options.access));
   auto impl = std::make_unique<Impl>(options, service, metrics);
-  std::string address = options.host.find(':') == std::string::npos
-                            ? fmt::format("{}:{}", options.host, options.port)
-                            : fmt::format("[{}]:{}", options.host, options.port);
+  const std::string& host = options.access.host;
+  std::string address = host.find(':') == std::string::npos
+                            ? fmt::format("{}:{}", host, options.port)
+                            : fmt::format("[{}]:{}", host, options.port);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &impl->port);
   builder.SetMaxReceiveMessageSize(

@@ -21,16 +21,15 @@
 #include <memory>
 #include <string>
 
+#include "server/access.h"
 #include "server/request_metrics.h"
 #include "server/service.h"
 
 namespace tpufleet::server {
 
 struct GrpcOptions {
-  std::string host = "127.0.0.1";
-  int port = 8001;                   // 0: any free port (port() says which)
-  std::string api_key;               // empty: none required (loopback binds only)
-  bool allow_model_control = false;  // load/unload on a non-loopback bind
+  AccessOptions access;  // the host bound, the API key, model control
+  int port = 8001;       // 0: any free port (port() says which)
   size_t max_message_bytes = 64 << 20;
   int threads = 16;  // calls served at once
 };

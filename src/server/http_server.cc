@@ -54,8 +54,8 @@ struct HttpServer::Impl {
   }
 
   bool Authorized(const httplib::Request& req, const std::string& form_key = "") const {
-    return BearerAuthorized(req.get_header_value("Authorization"), options.api_key) ||
-           (!form_key.empty() && SameKey(form_key, options.api_key));
+    return BearerAuthorized(req.get_header_value("Authorization"), options.access) ||
+           (!form_key.empty() && SameKey(form_key, options.access.api_key));
   }
 
   static Reply Unauthorized() {
@@ -66,8 +66,7 @@ struct HttpServer::Impl {
   }
 
   Reply ModelControl(const std::function<Reply()>& act) const {
-    if (std::optional<std::string> refusal =
-            ModelControlRefusal(options.host, options.allow_model_control)) {
+    if (std::optional<std::string> refusal = ModelControlRefusal(options.access)) {
       return JsonReply({{"error", *refusal}}, 403);
     }
     return act();
@@ -178,7 +177,7 @@ HttpServer::~HttpServer() = default;
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Bind(const HttpOptions& options, Service& service,
                                                      RequestMetrics& metrics) {
-  TPUFLEET_RETURN_IF_ERROR(CheckBindNeedsKey(options.host, options.api_key));
+  TPUFLEET_RETURN_IF_ERROR(CheckBindNeedsKey(options.access));
   auto impl = std::make_unique<Impl>(options, service, metrics);
   httplib::Server& http = impl->http;
   int threads = std::max(1, options.threads);
@@ -191,16 +190,17 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Bind(const HttpOptions& options,
   http.set_tcp_nodelay(true);
   impl->AddGuards();
   impl->AddRoutes();
+  const std::string& host = options.access.host;
   if (options.port == 0) {
-    impl->port = http.bind_to_any_port(options.host);
-  } else if (http.bind_to_port(options.host, options.port)) {
+    impl->port = http.bind_to_any_port(host);
+  } else if (http.bind_to_port(host, options.port)) {
     impl->port = options.port;
   }
   if (impl->port <= 0) {
     return UnavailableError(
         fmt::format("cannot listen on {}:{} (in use, or not an address of "
                     "this machine)",
-                    options.host, options.port));
+                    host, options.port));
   }
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }

@@ -17,17 +17,16 @@
 #include <memory>
 #include <string>
 
+#include "server/access.h"
 #include "server/request_metrics.h"
 #include "server/service.h"
 
 namespace tpufleet::server {
 
 struct HttpOptions {
-  std::string host = "127.0.0.1";
-  int port = 8000;                   // 0: any free port (port() says which)
-  std::string api_key;               // empty: none required (loopback binds only)
-  bool allow_model_control = false;  // load/unload on a non-loopback bind
-  std::string detection_model;       // /v1/vision/detection's; empty: the first loaded detector
+  AccessOptions access;         // the host bound, the API key, model control
+  int port = 8000;              // 0: any free port (port() says which)
+  std::string detection_model;  // /v1/vision/detection's; empty: the first loaded detector
   size_t max_body_bytes = 64 << 20;
   int threads = 16;  // connections served at once
   int read_timeout_seconds = 10;

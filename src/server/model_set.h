@@ -1,12 +1,15 @@
 // The models the daemon serves: loaded from the repository into the fleet at start and on
-// request (KServe's repository extension), each with its labels.
+// request (KServe's repository extension), each with its labels, placed as its config.json (or
+// the plan) says (repository.h's ModelPlacement).
 //
-// Unloading stops serving a model at once; the fleet keeps what it prepared on its devices
-// (the fleet has no removal), so loading the same unchanged file again reuses it, and a
-// changed file is added anew.
+// Loading a model that is loaded already reuses what the fleet prepared when the file and its
+// placement are unchanged; else the new one is added, takes over, and the old one is removed
+// from the fleet. A model of a co-compiled group is loaded with its whole group. Unloading stops
+// serving a model at once, answers the requests already admitted, and removes the model from the
+// fleet (its device memory and placement released).
 //
-// Thread-safety: every method may be called from any thread; loads run one at a time, and
-// lookups never wait for a load.
+// Thread-safety: every method may be called from any thread; loads and unloads run one at a
+// time, and lookups never wait for them.
 #pragma once
 
 #include <cstdint>
@@ -38,14 +41,17 @@ struct ModelState {
 
 class ModelSet {
  public:
-  ModelSet(ModelRepository repository, Fleet& fleet, EventLog& log);
+  // `planned`: placements by entry name that override the entries' config.json (from --plan).
+  ModelSet(ModelRepository repository, Fleet& fleet, EventLog& log,
+           std::map<std::string, ModelPlacement> planned = {});
 
   // Loads every entry of the repository; each outcome is logged, failures kept as reasons.
   void LoadAll();
-  // Loads (or reloads) `name` from the repository. Errors: the repository's (INVALID_ARGUMENT,
-  // NOT_FOUND), the model file's, the fleet's AddModel's.
+  // Loads (or reloads) `name` from the repository, with its group if it is in one. Errors: the
+  // repository's (INVALID_ARGUMENT, NOT_FOUND), the model file's, INVALID_ARGUMENT for more
+  // replicas than devices, the fleet's AddModel's or AddCoCompiled's.
   Status Load(const std::string& name);
-  // NOT_FOUND when `name` is not loaded.
+  // NOT_FOUND when `name` is not loaded. Blocks until its admitted requests are answered.
   Status Unload(const std::string& name);
 
   // The loaded model `name`; null when it is not loaded.
@@ -56,20 +62,33 @@ class ModelSet {
   std::vector<ModelState> Index() const;
 
  private:
-  struct Prepared {  // a file the fleet has prepared, and the version of it
-    ModelPtr model;
+  struct Prepared {  // what the fleet has of a loaded entry, and the version of it
     int id = 0;
-    std::vector<std::string> devices;
     int64_t mtime = 0;
     uintmax_t size = 0;
+    ModelPlacement placement;
+    std::vector<std::string> group;  // the names co-compiled with it, itself included
   };
-  Result<std::shared_ptr<const ServedModel>> Prepare(const ModelEntry& entry);
+  // The entry `name` with its effective placement (the plan's, else its config.json's).
+  Result<ModelEntry> FindEntry(const std::string& name) const;
+  // The entries co-compiled with `entry`, in their order (only `entry` when it has no group).
+  Result<std::vector<ModelEntry>> Members(const ModelEntry& entry) const;
+  // The device strings for `placement`: its devices, or the `replicas` devices with the fewest
+  // models now; empty for the fleet's automatic placement.
+  Result<std::vector<std::string>> Selectors(const ModelPlacement& placement) const;
+  // Adds `members` to the fleet as one (co-compiled when several), unless all are prepared
+  // unchanged; serves them.
+  Status LoadMembers(const std::vector<ModelEntry>& members);
+  // Removes fleet model `id` once its requests are answered.
+  Status Retire(int id);
+  void RecordFailure(const std::string& name, const Status& status);
 
   const ModelRepository repository_;
   Fleet& fleet_;
   EventLog& log_;
-  std::mutex load_mutex_;                     // one load at a time; guards prepared_
-  std::map<std::string, Prepared> prepared_;  // by model path
+  const std::map<std::string, ModelPlacement> planned_;
+  std::mutex load_mutex_;                     // one load or unload at a time; guards prepared_
+  std::map<std::string, Prepared> prepared_;  // by name, every loaded entry
   mutable std::mutex mutex_;                  // guards the two maps below
   std::map<std::string, std::shared_ptr<const ServedModel>> loaded_;
   std::map<std::string, std::string> failures_;  // name -> why its last load failed

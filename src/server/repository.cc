@@ -52,29 +52,61 @@ std::vector<std::string> ServedStems(const std::set<std::string>& stems) {
   return served;
 }
 
-Result<std::vector<std::string>> ParseConfig(const std::string& text, const std::string& path) {
+constexpr int kMaxReplicas = 1024;
+
+Status ParseDevices(const nlohmann::json& value, const std::string& path,
+                    std::vector<std::string>& devices) {
+  if (!value.is_array()) {
+    return InvalidArgumentError(path + ": \"devices\" must be an array of device strings");
+  }
+  for (const nlohmann::json& device : value) {
+    if (!device.is_string()) {
+      return InvalidArgumentError(path + ": \"devices\" must be an array of device strings");
+    }
+    devices.push_back(device.get<std::string>());
+  }
+  return OkStatus();
+}
+
+Result<ModelPlacement> ParseConfig(const std::string& text, const std::string& path) {
   nlohmann::json config = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (config.is_discarded() || !config.is_object()) {
     return InvalidArgumentError(
         path + ": not a JSON object; write {\"devices\": [\"sim:0\"]} or leave the file out");
   }
-  std::vector<std::string> devices;
+  ModelPlacement placement;
   for (const auto& [key, value] : config.items()) {
-    if (key != "devices") {
-      return InvalidArgumentError(
-          fmt::format("{}: unknown key '{}'; config.json knows \"devices\"", path, key));
-    }
-    if (!value.is_array()) {
-      return InvalidArgumentError(path + ": \"devices\" must be an array of device strings");
-    }
-    for (const nlohmann::json& device : value) {
-      if (!device.is_string()) {
-        return InvalidArgumentError(path + ": \"devices\" must be an array of device strings");
+    if (key == "devices") {
+      TPUFLEET_RETURN_IF_ERROR(ParseDevices(value, path, placement.devices));
+    } else if (key == "replicas") {
+      if (!value.is_number_integer() || value.get<int64_t>() < 1 ||
+          value.get<int64_t>() > kMaxReplicas) {
+        return InvalidArgumentError(fmt::format(
+            "{}: \"replicas\" must be a whole number from 1 to {}", path, kMaxReplicas));
       }
-      devices.push_back(device.get<std::string>());
+      placement.replicas = value.get<int>();
+    } else if (key == "group") {
+      if (!value.is_string() || !CheckModelName(value.get<std::string>()).ok()) {
+        return InvalidArgumentError(
+            path +
+            ": \"group\" must be a name (letters, digits, '_', '-', '.') shared by the "
+            "models co-compiled together");
+      }
+      placement.group = value.get<std::string>();
+    } else {
+      return InvalidArgumentError(fmt::format(
+          "{}: unknown key '{}'; config.json knows \"devices\", \"replicas\" and \"group\"", path,
+          key));
     }
   }
-  return devices;
+  if (placement.replicas > 0 && !placement.devices.empty() &&
+      static_cast<size_t>(placement.replicas) != placement.devices.size()) {
+    return InvalidArgumentError(fmt::format(
+        "{}: \"replicas\" is {} but \"devices\" lists {}; each listed device is a replica "
+        "(leave \"replicas\" out, or \"devices\" for automatic placement)",
+        path, placement.replicas, placement.devices.size()));
+  }
+  return placement;
 }
 
 }  // namespace
@@ -189,7 +221,7 @@ Result<ModelEntry> ModelRepository::Find(const std::string& name) const {
       TPUFLEET_ASSIGN_OR_RETURN(std::string config,
                                 Inside(directory_, fs::path(inside) / "config.json", name));
       TPUFLEET_ASSIGN_OR_RETURN(std::string text, ReadSmallFile(config, kMaxConfigBytes));
-      TPUFLEET_ASSIGN_OR_RETURN(entry.devices, ParseConfig(text, config));
+      TPUFLEET_ASSIGN_OR_RETURN(entry.placement, ParseConfig(text, config));
     }
     return entry;
   }

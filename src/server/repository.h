@@ -2,9 +2,9 @@
 // named by the entry:
 //   NAME.tflite              a model file;
 //   NAME/                    a folder holding the model file, an optional labels.txt (one label
-//                            per line, or "<id> <label>") and an optional config.json:
-//                            {"devices": ["sim:0", "sim:1"]}, the device strings the model is
-//                            placed on (absent or empty: automatic placement).
+//                            per line, or "<id> <label>") and an optional config.json (every
+//                            key optional; ModelPlacement says what each means):
+//                            {"devices": ["sim:0", "sim:1"], "replicas": 2, "group": "g"}.
 // Beside (or in a folder with) its uncompiled twin X.tflite, a compiled X_edgetpu.tflite is the
 // file served (the twin is what a simulated Edge TPU computes outputs with); the pair is one
 // entry, named X for a file pair.
@@ -24,11 +24,27 @@
 
 namespace tpufleet::server {
 
+// Where a model goes, from its config.json (or a plan).
+struct ModelPlacement {
+  // "devices": device strings the model is placed on, each a replica; empty: automatic.
+  std::vector<std::string> devices;
+  // "replicas": with automatic placement, on this many devices (those holding the fewest models
+  // then); with devices, it must be their count. 0: not given (one, or the devices').
+  int replicas = 0;
+  // "group": the entries with the same group are co-compiled (one caching token, switching
+  // between them reloads nothing while they fit), in `order`, then by name; they share the
+  // placement of the first of them. Only uncompiled models can be co-compiled here.
+  std::string group;
+  int order = 0;
+
+  bool operator==(const ModelPlacement&) const = default;
+};
+
 struct ModelEntry {
   std::string name;
-  std::string model_path;            // the file served
-  std::string labels_path;           // empty: the entry has no labels.txt
-  std::vector<std::string> devices;  // from config.json; empty: automatic placement
+  std::string model_path;   // the file served
+  std::string labels_path;  // empty: the entry has no labels.txt
+  ModelPlacement placement;
 };
 
 // INVALID_ARGUMENT, saying what a name may hold, unless `name` is a valid entry name.

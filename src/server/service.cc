@@ -136,6 +136,10 @@ Result<InferenceResult> Service::Run(const ServedModel& served, const Submission
     deadline = arrival + std::chrono::microseconds(us);
   }
   Result<InferenceResult> result = submit(fleet_, served.id, deadline).get();
+  if (!result.ok() && result.status().code() == StatusCode::kNotFound &&
+      models_.Find(served.entry.name).get() != &served) {
+    result = UnknownModel(served.entry.name);  // unloaded between its lookup and its submission
+  }
   double seconds = std::chrono::duration<double>(Clock::now() - arrival).count();
   metrics_.RecordInference(served.entry.name, result.ok(), seconds,
                            result.ok() ? result->device_seconds : 0);

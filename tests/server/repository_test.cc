@@ -54,13 +54,13 @@ TEST_F(RepositoryTest, FilesAndFoldersAreEntriesNamedByTheEntry) {
   ASSERT_TRUE(plain.ok()) << plain.status().ToString();
   EXPECT_EQ(plain->model_path, Resolved("repo/plain.tflite"));
   EXPECT_EQ(plain->labels_path, "");
-  EXPECT_TRUE(plain->devices.empty());
+  EXPECT_EQ(plain->placement, ModelPlacement{});
 
   Result<ModelEntry> ssd = repository.Find("ssd");
   ASSERT_TRUE(ssd.ok()) << ssd.status().ToString();
   EXPECT_EQ(ssd->model_path, Resolved("repo/ssd/detect.tflite"));
   EXPECT_EQ(ssd->labels_path, Resolved("repo/ssd/labels.txt"));
-  EXPECT_THAT(ssd->devices, ElementsAre("sim:1"));
+  EXPECT_THAT(ssd->placement.devices, ElementsAre("sim:1"));
 
   EXPECT_EQ(repository.Find("missing").status().code(), StatusCode::kNotFound);
 }
@@ -93,8 +93,44 @@ TEST_F(RepositoryTest, AFolderMustHoldOneModelAndAValidConfig) {
   EXPECT_THAT(repository.Find("two").status().message(), HasSubstr("holds 2 models (a, b)"));
   EXPECT_THAT(repository.Find("none").status().message(), HasSubstr("holds 0 models"));
   EXPECT_THAT(repository.Find("badconfig").status().message(),
-              HasSubstr("unknown key 'device'; config.json knows \"devices\""));
+              HasSubstr("unknown key 'device'; config.json knows \"devices\", \"replicas\" and "
+                        "\"group\""));
   EXPECT_THAT(repository.Find("notjson").status().message(), HasSubstr("not a JSON object"));
+}
+
+TEST_F(RepositoryTest, ConfigGivesDevicesReplicasAndAGroup) {
+  Write("repo/all/m.tflite");
+  Write("repo/all/config.json", R"({"devices": ["sim:0", "sim:1"], "replicas": 2, "group": "g"})");
+  Write("repo/auto/m.tflite");
+  Write("repo/auto/config.json", R"({"replicas": 3})");
+  ModelRepository repository = Open();
+  Result<ModelEntry> all = repository.Find("all");
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_THAT(all->placement.devices, ElementsAre("sim:0", "sim:1"));
+  EXPECT_EQ(all->placement.replicas, 2);
+  EXPECT_EQ(all->placement.group, "g");
+  Result<ModelEntry> automatic = repository.Find("auto");
+  ASSERT_TRUE(automatic.ok()) << automatic.status().ToString();
+  EXPECT_TRUE(automatic->placement.devices.empty());
+  EXPECT_EQ(automatic->placement.replicas, 3);
+  EXPECT_EQ(automatic->placement.group, "");
+
+  const std::pair<const char*, const char*> bad[] = {
+      {R"({"replicas": 0})", "\"replicas\" must be a whole number from 1 to 1024"},
+      {R"({"replicas": 1.5})", "\"replicas\" must be a whole number"},
+      {R"({"replicas": "2"})", "\"replicas\" must be a whole number"},
+      {R"({"replicas": 3, "devices": ["sim:0"]})", "\"replicas\" is 3 but \"devices\" lists 1"},
+      {R"({"group": 7})", "\"group\" must be a name"},
+      {R"({"group": "../x"})", "\"group\" must be a name"},
+      {R"({"devices": "sim:0"})", "\"devices\" must be an array of device strings"},
+  };
+  for (const auto& [config, message] : bad) {
+    Write("repo/bad/m.tflite");
+    Write("repo/bad/config.json", config);
+    Result<ModelEntry> entry = Open().Find("bad");
+    EXPECT_EQ(entry.status().code(), StatusCode::kInvalidArgument) << config;
+    EXPECT_THAT(entry.status().message(), HasSubstr(message)) << config;
+  }
 }
 
 TEST_F(RepositoryTest, NamesAndPathsNeverLeaveTheDirectory) {

@@ -11,6 +11,7 @@ import argparse
 import concurrent.futures
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -28,7 +29,7 @@ import serve_test
 
 ARGS = None
 DEPLOY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "deploy", "nginx")
-MODELS = ["m%d" % i for i in range(6)]  # one real model under six names: six hash keys
+MODELS = ["m%d" % i for i in range(12)]  # one real model under twelve names: twelve hash keys
 
 
 def free_port():
@@ -39,13 +40,20 @@ def free_port():
 
 class Nginx:
     """nginx in a prefix of its own, with deploy/nginx/tpufleet.conf as shipped but for its
-    listen addresses, and upstreams.conf naming the given daemons' HTTP and gRPC ports."""
+    listen addresses, and upstreams.conf naming the given daemons' HTTP and gRPC ports. With
+    `round_robin`, the REST upstream leaves out its hash: nginx's default, for comparison."""
 
-    def __init__(self, prefix, daemons):
+    def __init__(self, prefix, daemons, round_robin=False):
         self.prefix = prefix
+        os.makedirs(prefix, exist_ok=True)
         self.port, self.grpc_port = free_port(), free_port()
         with open(os.path.join(DEPLOY, "upstreams.conf")) as f:
             upstreams = f.read()
+        if round_robin:
+            hashing = "    hash $tpufleet_model consistent;\n"
+            if hashing not in upstreams:
+                raise RuntimeError("upstreams.conf no longer hashes REST by model: " + hashing)
+            upstreams = upstreams.replace(hashing, "")
         hosts = sorted(set(l.split()[1].split(":")[0] for l in upstreams.splitlines()
                            if l.strip().startswith("server ")))
         for host, daemon in zip(hosts, daemons):
@@ -169,6 +177,39 @@ class ScaleOutTest(unittest.TestCase):
             self.assertEqual(len(hosts), 1, "%s was served by %s" % (model, hosts))
             self.assertLessEqual(hosts, ports)
         return {model: hosts.pop() for model, hosts in seen.items()}
+
+    def reloads(self):
+        """Parameter reloads so far, summed over the daemons' devices (their /metrics)."""
+        total = 0
+        for daemon in self.daemons:
+            text = requests.get(daemon.url + "/metrics", timeout=30).text
+            total += sum(float(line.split()[-1]) for line in text.splitlines()
+                         if line.startswith("tpufleet_device_reloads_total{"))
+        return total
+
+    def test_consistent_hashing_reloads_fewer_parameters_than_round_robin(self):
+        # The same requests (models in a random order, seeded) through nginx hashing by model,
+        # then through nginx round robin over the same daemons. Each daemon holds all twelve
+        # models on its two simulated Edge TPUs (six to a device), so a device reloads whenever
+        # it switches between models of its own; hashing sends each host only its own models
+        # (about four, two to a device), round robin every model to every host.
+        round_robin = Nginx(os.path.join(self.tmp, "round_robin"), self.daemons, round_robin=True)
+        self.addCleanup(round_robin.stop)
+        rng = random.Random(16)
+        requests_sent = [rng.choice(MODELS) for _ in range(240)]
+        figures = {}
+        for name, url in [("consistent hashing", self.nginx.url),
+                          ("round robin", round_robin.url)]:
+            self.hosts(rounds=1)  # every model resident somewhere first: count switches only
+            before = self.reloads()
+            for model in requests_sent:
+                self.assertEqual(infer(url, model)[0], 200, model)
+            figures[name] = self.reloads() - before
+        print("\nparameter reloads for %d requests (%d models, 3 daemons of 2 simulated Edge "
+              "TPUs): %s" % (len(requests_sent), len(MODELS),
+                             ", ".join("%s %d" % item for item in figures.items())),
+              file=sys.stderr)
+        self.assertLess(figures["consistent hashing"], figures["round robin"])
 
     def test_grpc_calls_are_hashed_by_mm_vmodel_id(self):
         grpc, pb = grpc_test.grpc, grpc_test.pb

@@ -291,11 +291,46 @@ class ServeTest(unittest.TestCase):
             self.assertEqual(requests.get(self.url + "/v2/models/ssd/ready").status_code, 404)
             ready = requests.post(self.url + "/v2/repository/index", json={"ready": True}).json()
             self.assertEqual([m["name"] for m in ready], ["mobilenet"])
+            # Removed from the fleet: its fleet metrics are gone with it.
+            self.assertEqual(self.fleet_model_series("ssd_mobilenet"), [])
         finally:
             reply = requests.post(self.url + "/v2/repository/models/ssd/load", timeout=120)
         self.assertEqual(reply.status_code, 200, reply.text)
         self.assertEqual(requests.get(self.url + "/v2/models/ssd/ready").status_code, 200)
         self.assertTrue(self.daemon.events("model unloaded"))
+        self.assertNotEqual(self.fleet_model_series("ssd_mobilenet"), [])
+
+    def fleet_model_series(self, file_part):
+        text = requests.get(self.url + "/metrics", timeout=10).text
+        return [l for l in text.splitlines()
+                if l.startswith("tpufleet_model_requests_total{") and file_part in l]
+
+    def test_unloading_under_load_answers_every_request(self):
+        outcomes = []
+        answered = threading.Event()
+
+        def send():
+            for _ in range(10):
+                outcomes.append(infer_binary(self.url, cat_pixels(224)).status_code)
+                answered.set()
+
+        threads = [threading.Thread(target=send) for _ in range(4)]
+        for t in threads:
+            t.start()
+        try:
+            self.assertTrue(answered.wait(60))  # the clients are sending: unload among them
+            reply = requests.post(self.url + "/v2/repository/models/mobilenet/unload", timeout=60)
+            self.assertEqual(reply.status_code, 200, reply.text)
+        finally:
+            for t in threads:
+                t.join()
+            reply = requests.post(self.url + "/v2/repository/models/mobilenet/load", timeout=120)
+        self.assertEqual(reply.status_code, 200, reply.text)
+        # Admitted before the unload: answered 200; after it: 404 (unknown model). Never lost.
+        self.assertEqual(len(outcomes), 40)
+        self.assertIn(200, outcomes)
+        self.assertLessEqual(set(outcomes), {200, 404}, outcomes)
+        self.assertEqual(infer_binary(self.url, cat_pixels(224)).status_code, 200)
 
     def test_statistics_and_metrics(self):
         self.assertEqual(infer_binary(self.url, cat_pixels(224)).status_code, 200)
@@ -430,6 +465,50 @@ class LifecycleTest(unittest.TestCase):
                                   "0.0.0.0:0"], capture_output=True, text=True, timeout=60)
             self.assertEqual(out.returncode, 2)
             self.assertIn("needs --api-key-file", out.stderr)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def test_a_plan_places_the_models_and_bad_plans_are_refused(self):
+        tmp = tempfile.mkdtemp(prefix="serve_plan_")
+        try:
+            repository = os.path.join(tmp, "models")
+            make_repository(repository)
+            ssd = os.path.join(repository, "ssd",
+                               "ssd_mobilenet_v1_coco_quant_postprocess_2018_06_29.tflite")
+            plan = {"models": [{"model": "mobilenet_v2_1.0_224_quant.tflite", "rate": 10},
+                               {"model": ssd, "rate": 10}],
+                    "devices": ["sim:0", "sim:1", "sim:2"],
+                    "topology": {"devices": [{}, {}, {}]},
+                    "units": [{"models": ["mobilenet_v2_1.0_224_quant.tflite"],
+                               "devices": ["sim:1", "sim:2"]},
+                              {"models": [ssd], "devices": ["sim:0"]}]}
+            plan_file = os.path.join(tmp, "plan.json")
+            with open(plan_file, "w") as f:
+                json.dump(plan, f)
+            daemon = Daemon(repository, "--plan", plan_file)
+            try:
+                started = daemon.events("fleet started")[0]
+                self.assertEqual(started["devices"], "sim:0,sim:1,sim:2")
+                for name, devices in [("mobilenet", "sim:1,sim:2"), ("ssd", "sim:0")]:
+                    meta = requests.get(daemon.url + "/v2/models/" + name, timeout=60).json()
+                    self.assertEqual(meta["properties"]["devices"], devices, meta)
+                reply = infer_binary(daemon.url, cat_pixels(224))
+                self.assertEqual(reply.status_code, 200, reply.text)
+            finally:
+                self.assertEqual(daemon.stop(), 0)
+            plan["units"][0]["models"] = ["elsewhere.tflite"]
+            plan["models"][0]["model"] = "elsewhere.tflite"
+            with open(plan_file, "w") as f:
+                json.dump(plan, f)
+            for extra, message in [
+                    (["--plan", plan_file], "plan model 'elsewhere.tflite' is served by no entry"),
+                    (["--plan", plan_file, "--devices", "sim:0"], "leave out --devices"),
+                    (["--plan", os.path.join(tmp, "none.json")], "none.json")]:
+                out = subprocess.run([ARGS.binary, "serve", "--models", repository, "--simulate",
+                                      "--http", "127.0.0.1:0", *extra],
+                                     capture_output=True, text=True, timeout=60)
+                self.assertNotEqual(out.returncode, 0, extra)
+                self.assertIn(message, out.stderr, extra)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
