@@ -50,6 +50,9 @@ struct SegmentStats {
   uint64_t invocations = 0;
   double busy_seconds = 0;    // wall time inside the segment's invocations
   double device_seconds = 0;  // the devices' own time (modeled on simulated devices)
+  // Invocations whose outputs are zero-filled: a simulated device could only time the segment
+  // (DeviceOptions::allow_timing_only).
+  uint64_t timing_only = 0;
 };
 
 struct PipelineStats {

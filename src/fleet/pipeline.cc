@@ -129,6 +129,7 @@ struct PipelineRunner::State {
       ++s.invocations;
       s.busy_seconds += took.count();
       s.device_seconds += segment.last_invocation().device_seconds;
+      s.timing_only += segment.last_invocation().timing_only ? 1 : 0;
     }
     for (auto it = tensors.begin(); it != tensors.end();) {
       it = needed_after[i].count(it->first) ? std::next(it) : tensors.erase(it);
@@ -192,7 +193,10 @@ Result<std::unique_ptr<PipelineRunner>> PipelineRunner::Create(
     state->queues.push_back(std::make_unique<BoundedQueue<NamedTensors>>(1));
   state->queues.push_back(std::make_unique<BoundedQueue<NamedTensors>>(options.output_queue_size));
   for (const auto& s : state->segments) {
-    state->stats.push_back({s->model().name(), s->device_handle()->name(), 0, 0, 0});
+    SegmentStats stats;
+    stats.model = s->model().name();
+    stats.device = s->device_handle()->name();
+    state->stats.push_back(stats);
   }
   State* raw = state.get();
   for (size_t i = 0; i < n; ++i) raw->threads.emplace_back([raw, i] { raw->Loop(i); });

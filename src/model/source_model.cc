@@ -127,11 +127,12 @@ Result<ModelPtr> UncompiledSource(const ModelPtr& compiled, const std::vector<st
   if (candidates.empty()) {
     std::string twin = UncompiledTwinPath(compiled->name());
     return NotFoundError(
-        twin.empty() || !SegmentSetStem(compiled->name()).empty() ? "it is compiled, and no uncompiled model it stands for was found (a twin "
-                       "x.tflite of x_edgetpu.tflite, the full model X.tflite of a segment "
-                       "X_segment_K_of_N_edgetpu.tflite beside it or in the parent folder, or one "
-                       "named explicitly)"
-                     : fmt::format("its uncompiled twin {} is missing", twin));
+        twin.empty() || !SegmentSetStem(compiled->name()).empty()
+            ? "it is compiled, and no uncompiled model it stands for was found (a twin "
+              "x.tflite of x_edgetpu.tflite, the full model X.tflite of a segment "
+              "X_segment_K_of_N_edgetpu.tflite beside it or in the parent folder, or one "
+              "named explicitly)"
+            : fmt::format("its uncompiled twin {} is missing", twin));
   }
   std::vector<std::string> why;
   for (const std::string& candidate : candidates) {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "cli/run_command.h"
 #include "support/shared_files.h"
 
 namespace tpufleet {
@@ -16,26 +17,6 @@ namespace {
 
 using ::testing::HasSubstr;
 using testing::SharedModel;
-
-struct CommandResult {
-  int exit_code;
-  std::string output;  // stdout and stderr
-};
-
-CommandResult Tpufleet(const std::string& args) {
-  std::string command = std::string(TPUFLEET_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string output;
-  std::array<char, 4096> chunk;
-  size_t n;
-  while ((n = fread(chunk.data(), 1, chunk.size(), pipe)) > 0) output.append(chunk.data(), n);
-  int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
-
-std::string TempPath(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("tpufleet_cli_test_" + name)).string();
-}
 
 TEST(CliTest, HelpListsTheCommands) {
   CommandResult run = Tpufleet("--help");
