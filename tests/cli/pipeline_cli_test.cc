@@ -89,5 +89,26 @@ TEST(PipelineCliTest, BadSegmentSetsGetAClearMessage) {
               HasSubstr("output 'TFLite_Detection_PostProcess' is an input of no later segment"));
 }
 
+// A model whose parameters overflow one device's memory gains from a pipeline; a small one does
+// not, since every segment pays the per-invocation overhead and the transfers between them.
+TEST(PipelineCliTest, SimulateSaysWhenToPipeline) {
+  CommandResult large = Tpufleet("simulate --zoo inception_v4 --segments 4 --json");
+  ASSERT_EQ(large.exit_code, 0) << large.output;
+  nlohmann::json report = nlohmann::json::parse(large.output)[0];
+  EXPECT_GT(report["whole"]["streamed_bytes"], 0);
+  ASSERT_EQ(report["segments"].size(), 4u);
+  ASSERT_EQ(report["deployments"].size(), 3u);
+  EXPECT_EQ(report["best"], "4-segment pipeline");
+  EXPECT_GT(report["deployments"][2]["requests_per_second"],
+            report["deployments"][1]["requests_per_second"]);
+  EXPECT_LT(report["deployments"][2]["latency_ms"], report["deployments"][0]["latency_ms"]);
+
+  std::string small = SharedModel("mobilenet_v1_0.25_128_quant.tflite");
+  TPUFLEET_REQUIRE_FILE(small);
+  CommandResult text = Tpufleet("simulate " + small + " --segments 2");
+  ASSERT_EQ(text.exit_code, 0) << text.output;
+  EXPECT_THAT(text.output, HasSubstr("best: 2 replicas: 0.00B of parameters stream on one device"));
+}
+
 }  // namespace
 }  // namespace tpufleet
