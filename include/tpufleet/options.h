@@ -22,6 +22,11 @@ struct DeviceOptions {
   // compiled "x_edgetpu.tflite" its uncompiled twin "x.tflite" beside it. false: they only time,
   // and every answer is timing_only (this counts as opting in to timing-only answers).
   bool sim_outputs = true;
+  // For a compiled model, the uncompiled full models to compute its outputs from, tried before
+  // the twin and the files beside it: the model a pipeline's segment set was compiled from
+  // (found beside the segments, or in their parent folder, when it is named as they are). Its
+  // tensors are matched to the compiled model's inputs and outputs by name.
+  std::vector<std::string> sim_full_models;
   // A simulated device that cannot compute a model's outputs (a compiled model with no
   // uncompiled twin, or one the CPU backend cannot run) refuses to prepare it with
   // FAILED_PRECONDITION, so no caller mistakes zero-filled outputs for results. true: it prepares

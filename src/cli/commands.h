@@ -24,5 +24,6 @@ void AddSimulateCommand(CLI::App& root, int& exit_code);
 void AddBenchCommand(CLI::App& root, int& exit_code);
 void AddPlanCommand(CLI::App& root, int& exit_code);
 void AddServeCommand(CLI::App& root, int& exit_code);
+void AddSplitCommand(CLI::App& root, int& exit_code);
 
 }  // namespace tpufleet::cli

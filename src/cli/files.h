@@ -1,8 +1,12 @@
 // Inputs commands read: whole text files (errors name the file and what it was for), models
-// from files or the zoo, the simulated rig, comma-separated lists.
+// from files or the zoo, the simulated rig, comma-separated lists; and model files they write.
 #pragma once
 
+#include <fmt/format.h>
+
+#include <cstdio>
 #include <fstream>
+#include <span>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -57,6 +61,22 @@ inline Result<std::string> ReadTopologyFile(const std::string& path) {
 inline Result<std::vector<sim::SimDeviceConfig>> LoadRig(const std::string& topology_json) {
   if (topology_json.empty()) return sim::DefaultTopology();
   return sim::ParseTopology(topology_json);
+}
+
+// Writes `bytes` to `path` through a temporary file, so a failed write leaves no partial model.
+inline Status WriteFile(const std::string& path, std::span<const uint8_t> bytes) {
+  std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(bytes.data()),
+              static_cast<std::streamsize>(bytes.size()));
+    if (!out) return NotFoundError(fmt::format("{}: cannot write", path));
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    (void)std::remove(temporary.c_str());  // best effort: the error says what failed
+    return NotFoundError(fmt::format("{}: cannot write", path));
+  }
+  return OkStatus();
 }
 
 }  // namespace tpufleet::cli

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   tpufleet::cli::AddInspectCommand(app, exit_code);
   tpufleet::cli::AddZooCommand(app, exit_code);
   tpufleet::cli::AddRunCommand(app, exit_code);
+  tpufleet::cli::AddSplitCommand(app, exit_code);
   tpufleet::cli::AddSimulateCommand(app, exit_code);
   tpufleet::cli::AddBenchCommand(app, exit_code);
   tpufleet::cli::AddPlanCommand(app, exit_code);

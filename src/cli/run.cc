@@ -15,6 +15,7 @@
 #include "cli/metrics_table.h"
 #include "cli/outputs.h"
 #include "cli/progress.h"
+#include "cli/run_pipeline.h"
 #include "cli/task_output.h"
 #include "common/image.h"
 #include "common/labels.h"
@@ -51,7 +52,22 @@ struct RunArgs {
   bool quiet = false;
   std::vector<std::string> edgetpu_options;  // NAME=VALUE
   bool isolate = false;
+  bool pipeline = false;   // the models are the segments of one model (run_pipeline.h)
+  std::string full_model;  // with --pipeline: the model the segments were compiled from
 };
+
+// --pipeline: the models are segments; the options that mean something for a pipeline pass on.
+int RunAsPipeline(const RunArgs& args) {
+  if (!args.plan.empty() || args.labels.size() > 1 || args.tasks.size() > 1) {
+    return ReportFailure(
+        InvalidArgumentError("--pipeline runs one model's segments: give at most one --labels "
+                             "file and one --task, and no --plan"));
+  }
+  return RunPipeline({args.models, args.inputs, args.labels.empty() ? "" : args.labels[0],
+                      args.tasks.empty() ? "" : args.tasks[0], args.output_dir, args.devices,
+                      args.topology, args.full_model, args.top, args.threads, args.count,
+                      args.threshold, args.json, args.quiet, args.real_time});
+}
 
 struct Placed {
   ModelPtr model;
@@ -331,6 +347,7 @@ void PrintReport(const RunArgs& args, const std::vector<Placed>& placed, const j
 }
 
 int Run(const RunArgs& args) {
+  if (args.pipeline) return RunAsPipeline(args);
   Result<std::optional<planner::PlanFile>> read_plan = ReadPlan(args);
   if (!read_plan.ok()) return ReportFailure(read_plan.status());
   const std::optional<planner::PlanFile>& plan = read_plan.value();
@@ -384,6 +401,14 @@ void AddRunCommand(CLI::App& root, int& exit_code) {
       "(p - 128) / (128 * scale) + zero_point (the pixels themselves for the usual scale 1/128\n"
       "and zero point 128), float32 inputs (p - 127.5) / 127.5. --json prints results with raw\n"
       "output tensors, and the metrics (docs/cli.md has the format).\n\n"
+      "With --pipeline the models are the segments of one model, in order (as\n"
+      "'edgetpu_compiler --num_segments N' writes them), run as a pipeline: each segment on its\n"
+      "own device (--devices names one per segment; by default real Edge TPUs when there are\n"
+      "enough, else the simulated rig's), every image pushed --count times. Prints each\n"
+      "segment's time, the slowest one (it sets the throughput) and the results. A simulated\n"
+      "device computes a compiled segment from the full uncompiled model, the part between the\n"
+      "segment's inputs and outputs (matched by name): --full-model, else X.tflite or X*.tflite\n"
+      "beside X_segment_K_of_N_edgetpu.tflite or in its parent folder.\n\n"
       "Examples:\n"
       "  tpufleet run mobilenet_v2_1.0_224_quant.tflite -i cat.bmp -l imagenet_labels.txt\n"
       "  tpufleet run mobilenet_v2_1.0_224_quant_edgetpu.tflite ssd.tflite@sim:1 -i cat.bmp\n"
@@ -391,7 +416,9 @@ void AddRunCommand(CLI::App& root, int& exit_code) {
       "  tpufleet run deeplabv3.tflite -i bird.bmp -l pascal_voc_labels.txt --output drawn\n"
       "  tpufleet run posenet_decoder.tflite -i people.bmp --json\n"
       "  tpufleet run model.tflite -i cat.bmp --devices cpu --threads 2 --profile\n"
-      "  tpufleet run a.tflite b.tflite -i cat.bmp --count 1000 --metrics prometheus --quiet");
+      "  tpufleet run a.tflite b.tflite -i cat.bmp --count 1000 --metrics prometheus --quiet\n"
+      "  tpufleet run ssd_segment_0_of_2_edgetpu.tflite ssd_segment_1_of_2_edgetpu.tflite\n"
+      "      --pipeline --devices sim:0,sim:1 -i cat.bmp -l coco_labels.txt --count 100");
   auto args = std::make_shared<RunArgs>();
   cmd->add_option("models", args->models,
                   "Model files or zoo:NAME, each optionally @DEVICE (model@sim:1)");
@@ -435,6 +462,12 @@ void AddRunCommand(CLI::App& root, int& exit_code) {
                 "More models without a device than devices is an error (Coral's old API)");
   cmd->add_flag("--real-time", args->real_time,
                 "Simulated devices take their modeled time for real (default: virtual time)");
+  cmd->add_flag("--pipeline", args->pipeline,
+                "The models are one model's segments, in order: run them as a pipeline, one "
+                "device per segment");
+  cmd->add_option("--full-model", args->full_model,
+                  "With --pipeline: the uncompiled model the segments were compiled from (default: "
+                  "found beside them)");
   cmd->add_flag("--json", args->json, "Print JSON: results with raw outputs, and metrics");
   cmd->add_flag("-q,--quiet", args->quiet, "Do not print results (metrics only)");
   cmd->add_flag("--profile", args->profile,

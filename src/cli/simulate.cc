@@ -9,6 +9,7 @@
 #include "common/text.h"
 #include "model/zoo/zoo.h"
 #include "sim/compiler.h"
+#include "sim/pipelining.h"
 #include "sim/published_timings.h"
 #include "sim/timing.h"
 
@@ -23,6 +24,7 @@ struct SimulateArgs {
   std::string link = "usb3";
   std::string clock = "max";
   uint64_t sram = sim::kEdgeTpuSramBytes;
+  int segments = 0;  // > 0: one device, replicas and a pipeline of this many segments
   bool cocompile = false;
   bool calibration = false;
   bool json = false;
@@ -83,6 +85,58 @@ int Calibration(bool as_json) {
   return 0;
 }
 
+// --segments N: one device, N replicas and an N-segment pipeline of each model, side by side.
+int ComparePipelines(const std::vector<ModelPtr>& models, const SimulateArgs& args,
+                     const sim::DeviceConfig& device) {
+  json report = json::array();
+  for (const ModelPtr& m : models) {
+    Result<sim::PipeliningComparison> c = sim::ComparePipelining(*m, args.segments, device);
+    if (!c.ok()) return ReportFailure(c.status());
+    json deployments = json::array();
+    for (const sim::Deployment& d : c->deployments) {
+      deployments.push_back({{"name", d.name},
+                             {"requests_per_second", d.requests_per_second},
+                             {"latency_ms", d.latency_seconds * 1e3}});
+    }
+    json segments = json::array();
+    for (size_t i = 0; i < c->segments.size(); ++i) {
+      segments.push_back({{"cached_bytes", c->segments[i].cached_bytes},
+                          {"streamed_bytes", c->segments[i].streamed_bytes},
+                          {"input_bytes", c->segments[i].input_bytes},
+                          {"output_bytes", c->segments[i].output_bytes},
+                          {"time", TimeJson(c->segment_times[i])}});
+    }
+    report.push_back({{"model", m->name()},
+                      {"whole",
+                       {{"cached_bytes", c->whole.cached_bytes},
+                        {"streamed_bytes", c->whole.streamed_bytes},
+                        {"time", TimeJson(c->whole_time)}}},
+                      {"segments", segments},
+                      {"deployments", deployments},
+                      {"best", c->deployments[c->best].name},
+                      {"why", c->why}});
+    if (args.json) continue;
+    std::cout << fmt::format("{} on simulated Edge TPUs ({}, {} clock)\n", m->name(),
+                             sim::LinkName(device.link), sim::ClockName(device.clock));
+    std::cout << fmt::format("  whole model: on chip {}, streamed {}: {}\n",
+                             FormatBytes(c->whole.cached_bytes),
+                             FormatBytes(c->whole.streamed_bytes), TimeLine(c->whole_time));
+    for (size_t i = 0; i < c->segments.size(); ++i) {
+      std::cout << fmt::format("  segment {}: on chip {}, streamed {}: {}\n", i,
+                               FormatBytes(c->segments[i].cached_bytes),
+                               FormatBytes(c->segments[i].streamed_bytes),
+                               TimeLine(c->segment_times[i]));
+    }
+    for (const sim::Deployment& d : c->deployments) {
+      std::cout << fmt::format("  {:<22} {:9.1f} requests/s  {:8.2f} ms latency\n", d.name,
+                               d.requests_per_second, d.latency_seconds * 1e3);
+    }
+    std::cout << fmt::format("  best: {}: {}\n", c->deployments[c->best].name, c->why);
+  }
+  if (args.json) std::cout << report.dump(2) << "\n";
+  return 0;
+}
+
 int Run(const SimulateArgs& args) {
   if (args.calibration) return Calibration(args.json);
   Result<sim::Link> link = sim::ParseLink(args.link);
@@ -104,6 +158,7 @@ int Run(const SimulateArgs& args) {
   }
   if (models.empty())
     return ReportFailure(InvalidArgumentError("give models, --zoo NAME, or --calibration"));
+  if (args.segments > 0) return ComparePipelines(models, args, device);
   std::vector<sim::EdgeTpuProgram> programs;
   for (const ModelPtr& m : models) {
     Result<sim::EdgeTpuProgram> p = sim::Compile(*m, args.sram);
@@ -164,11 +219,15 @@ void AddSimulateCommand(CLI::App& root, int& exit_code) {
       "transfer, computation, parameter streaming, and the reload of cached parameters after\n"
       "another model ran. --cocompile compiles the models together (one caching token, SRAM\n"
       "shared in order). --calibration prints Coral's published timings beside the simulator's.\n"
+      "--segments N compares, for an uncompiled model, one device, N replicas and the model cut\n"
+      "into an N-segment pipeline as 'tpufleet split' cuts it: requests per second, latency,\n"
+      "each segment's on-chip fit and time, and which wins and why.\n"
       "The model and its constants: docs/simulator.md.\n\n"
       "Examples:\n"
       "  tpufleet simulate --zoo inception_v4 --link usb2\n"
       "  tpufleet simulate a.tflite b.tflite --cocompile\n"
-      "  tpufleet simulate --calibration");
+      "  tpufleet simulate --calibration\n"
+      "  tpufleet simulate --zoo inception_v4 --segments 4");
   auto args = std::make_shared<SimulateArgs>();
   cmd->add_option("models", args->models, "TFLite models (compiled or not)");
   cmd->add_option("--zoo", args->zoo, "A zoo architecture at its defaults (repeatable)");
@@ -178,6 +237,9 @@ void AddSimulateCommand(CLI::App& root, int& exit_code) {
       ->default_val(sim::kEdgeTpuSramBytes)
       ->check(CLI::Range(1024, 1 << 30));
   cmd->add_flag("--cocompile", args->cocompile, "Co-compile the models (first listed first)");
+  cmd->add_option("--segments", args->segments,
+                  "Compare one device, N replicas and an N-segment pipeline (uncompiled models)")
+      ->check(CLI::Range(1, 64));
   cmd->add_flag("--calibration", args->calibration, "Compare with Coral's published timings");
   cmd->add_flag("--json", args->json, "Print JSON");
   cmd->callback([args, &exit_code] { exit_code = Run(*args); });

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/files.h"
 #include "common/text.h"
 #include "tpufleet/model.h"
 
@@ -53,22 +54,6 @@ int List(bool as_json) {
                              a.default_classes, a.has_width ? "yes" : "-", a.description);
   }
   return 0;
-}
-
-// Writes `bytes` to `path` through a temporary file, so a failed write leaves no partial model.
-Status WriteFile(const std::string& path, const std::vector<uint8_t>& bytes) {
-  std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(bytes.data()),
-              static_cast<std::streamsize>(bytes.size()));
-    if (!out) return NotFoundError(fmt::format("{}: cannot write", path));
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    (void)std::remove(temporary.c_str());  // best effort: the error says what failed
-    return NotFoundError(fmt::format("{}: cannot write", path));
-  }
-  return OkStatus();
 }
 
 int Build(const ZooArgs& args) {

@@ -125,6 +125,7 @@ Result<std::unique_ptr<backends::Device>> DeviceFactory::OpenNew(const DeviceInf
   sim::SimDeviceConfig config = rig_[index];
   config.compute_outputs = config.compute_outputs && options_.sim_outputs;
   config.allow_timing_only = options_.allow_timing_only;
+  config.full_models = options_.sim_full_models;
   std::shared_ptr<sim::SimBus>& bus = buses_[config.hardware.bus];
   if (!bus) bus = std::make_shared<sim::SimBus>();
   std::shared_ptr<sim::SimClock> clock = wall_clock_;

@@ -86,6 +86,68 @@ void ModelBuilder::SetConstantData(int tensor, std::vector<uint8_t> data) {
   subgraph_->tensors[tensor]->buffer = static_cast<uint32_t>(model_.buffers.size() - 1);
 }
 
+void ModelBuilder::KeepOnlyOperators(const std::vector<int>& operators) {
+  std::vector<std::unique_ptr<tfl::OperatorT>> kept;
+  for (int op : operators) kept.push_back(std::move(subgraph_->operators[op]));
+  subgraph_->operators = std::move(kept);
+
+  // Old tensor index -> new (-1: dropped), in the old order.
+  std::vector<int> renumbered(subgraph_->tensors.size(), -1);
+  auto use = [&](const std::vector<int32_t>& indices) {
+    for (int32_t t : indices) {
+      if (t >= 0) renumbered[t] = 0;
+    }
+  };
+  use(subgraph_->inputs);
+  use(subgraph_->outputs);
+  for (const auto& op : subgraph_->operators) {
+    use(op->inputs);
+    use(op->outputs);
+    use(op->intermediates);
+  }
+  std::vector<std::unique_ptr<tfl::TensorT>> tensors;
+  std::vector<Quantization> quantizations;
+  for (size_t t = 0; t < renumbered.size(); ++t) {
+    if (renumbered[t] < 0) continue;
+    renumbered[t] = static_cast<int>(tensors.size());
+    tensors.push_back(std::move(subgraph_->tensors[t]));
+    quantizations.push_back(quantizations_[t]);
+  }
+  subgraph_->tensors = std::move(tensors);
+  quantizations_ = std::move(quantizations);
+  auto renumber = [&](std::vector<int32_t>& indices) {
+    for (int32_t& t : indices) {
+      if (t >= 0) t = renumbered[t];
+    }
+  };
+  renumber(subgraph_->inputs);
+  renumber(subgraph_->outputs);
+  for (auto& op : subgraph_->operators) {
+    renumber(op->inputs);
+    renumber(op->outputs);
+    renumber(op->intermediates);
+  }
+
+  // Buffer 0 stays (the empty one by convention), and those a tensor of any subgraph uses.
+  std::vector<int64_t> buffer_index(model_.buffers.size(), -1);
+  if (!buffer_index.empty()) buffer_index[0] = 0;
+  for (const auto& subgraph : model_.subgraphs) {
+    for (const auto& tensor : subgraph->tensors) buffer_index[tensor->buffer] = 0;
+  }
+  std::vector<std::unique_ptr<tfl::BufferT>> buffers;
+  for (size_t b = 0; b < buffer_index.size(); ++b) {
+    if (buffer_index[b] < 0) continue;
+    buffer_index[b] = static_cast<int64_t>(buffers.size());
+    buffers.push_back(std::move(model_.buffers[b]));
+  }
+  model_.buffers = std::move(buffers);
+  for (auto& subgraph : model_.subgraphs) {
+    for (auto& tensor : subgraph->tensors) {
+      tensor->buffer = static_cast<uint32_t>(buffer_index[tensor->buffer]);
+    }
+  }
+}
+
 tfl::BuiltinOperator ModelBuilder::builtin(int op) const {
   return EffectiveCode(*model_.operator_codes[subgraph_->operators[op]->opcode_index]);
 }

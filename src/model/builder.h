@@ -53,6 +53,10 @@ class ModelBuilder {
   void SetOptions(int op, tfl::BuiltinOptionsUnion options);
   // Drops the operators from index `count` on (their tensors stay).
   void KeepOperators(int count) { subgraph_->operators.resize(count); }
+  // Keeps `operators` alone (indices, in the order given), then drops the tensors that no kept
+  // operator and no graph input or output uses, and the buffers no tensor left uses; tensor and
+  // buffer indices are renumbered. Set the inputs and outputs first.
+  void KeepOnlyOperators(const std::vector<int>& operators);
   int tensor_count() const { return static_cast<int>(subgraph_->tensors.size()); }
   // The builtin kind of operator `op` (CUSTOM for custom operators).
   tfl::BuiltinOperator builtin(int op) const;

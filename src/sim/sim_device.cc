@@ -3,10 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <filesystem>
 
 #include "cpu/interpreter.h"
-#include "model/edgetpu_package.h"
+#include "model/source_model.h"
 
 namespace tpufleet::sim {
 namespace {
@@ -32,24 +31,26 @@ class SimProgram : public backends::Program {
   std::unique_ptr<cpu::Interpreter> interpreter;  // null: outputs are timing-only
 };
 
-// The model whose outputs the CPU computes for `model`: itself when uncompiled, else its
-// uncompiled twin when that file exists and loads. Null when neither is at hand.
-ModelPtr OutputModel(const ModelPtr& model) {
-  if (!model->is_edgetpu_compiled()) return model;
-  std::string twin = UncompiledTwinPath(model->name());
-  if (twin.empty() || !std::filesystem::exists(twin)) return nullptr;
-  Result<ModelPtr> loaded = Model::FromFile(twin);
-  return loaded.ok() && !loaded.value()->is_edgetpu_compiled() ? loaded.value() : nullptr;
-}
-
-// Why OutputModel found nothing for the compiled `model`.
-Status NoOutputModelError(const Model& model) {
-  std::string twin = UncompiledTwinPath(model.name());
-  return NotFoundError(twin.empty() ? "it is compiled and not named x_edgetpu.tflite, so it has "
-                                      "no uncompiled twin"
-                                    : fmt::format("its uncompiled twin {} is missing or does not "
-                                                  "load",
-                                                  twin));
+// The CPU computes `model`'s tensors in its own: each must hold what the model's does (the size
+// of an output the model gives no shape is the CPU's to decide).
+Status SameTensorSizes(const Model& model, cpu::Interpreter& interpreter) {
+  for (size_t i = 0; i < model.output_indices().size(); ++i) {
+    uint64_t want = model.output(i).byte_size, have = interpreter.output(i).byte_size();
+    if (!model.output(i).shape.empty() && want != have) {
+      return FailedPreconditionError(
+          fmt::format("output {} '{}' holds {} bytes, but the uncompiled model computes {}", i,
+                      model.output(i).name, want, have));
+    }
+  }
+  for (size_t i = 0; i < model.input_indices().size(); ++i) {
+    uint64_t want = model.input(i).byte_size, have = interpreter.input(i).byte_size();
+    if (want != have) {
+      return FailedPreconditionError(
+          fmt::format("input {} '{}' holds {} bytes, but the uncompiled model reads {}", i,
+                      model.input(i).name, want, have));
+    }
+  }
+  return OkStatus();
 }
 
 int LinkSpeedMbps(Link link) {
@@ -77,16 +78,13 @@ Result<std::unique_ptr<backends::Program>> SimDevice::MakeProgram(ModelPtr model
                                                                   EdgeTpuProgram edgetpu) {
   std::unique_ptr<cpu::Interpreter> interpreter;
   if (config_.compute_outputs) {
-    ModelPtr outputs = OutputModel(model);
-    Status why = outputs ? OkStatus() : NoOutputModelError(*model);
-    if (outputs) {
+    Result<ModelPtr> source = UncompiledSource(model, config_.full_models);
+    Status why = source.status();
+    if (source.ok()) {
       // A model the CPU cannot run still has a timing; its outputs are then timing-only.
-      Result<std::unique_ptr<cpu::Interpreter>> created = cpu::Interpreter::Create(outputs);
-      if (created.ok()) {
-        interpreter = std::move(created).value();
-      } else {
-        why = created.status();
-      }
+      Result<std::unique_ptr<cpu::Interpreter>> created = cpu::Interpreter::Create(*source);
+      why = created.ok() ? SameTensorSizes(*model, **created) : created.status();
+      if (why.ok()) interpreter = std::move(created).value();
     }
     if (!interpreter && !config_.allow_timing_only) {
       return FailedPreconditionError(fmt::format(

@@ -4,7 +4,9 @@
 // parameters are resident (another token, or 0, means a reload over the link first), the bus it
 // shares with other devices, and faults to inject. Its time comes from the timing model and
 // passes on a SimClock. Outputs are real when the uncompiled model is at hand (given directly,
-// or as the twin of a compiled file): the CPU backend computes them. Otherwise they are
+// as the twin of a compiled file, or as the full model of a compiled segment, whose part between
+// the segment's inputs and outputs is used; see model/source_model.h): the CPU backend computes
+// them. Otherwise they are
 // zero-filled and the result says timing_only, when the configuration allows it.
 #pragma once
 
@@ -52,6 +54,9 @@ struct SimDeviceConfig {
   // its uncompiled twin, or one the CPU backend cannot run) is refused at Prepare with
   // FAILED_PRECONDITION; true: it is prepared and its outputs are timing-only.
   bool allow_timing_only = false;
+  // Uncompiled full models to compute compiled ones from, tried before those found beside the
+  // compiled file (model/source_model.h): the model a segment set was compiled from.
+  std::vector<std::string> full_models;
 };
 
 struct SimStats {

@@ -153,7 +153,7 @@ def test_shared_delegate_and_model_bytes():
 def test_compiled_model_as_bytes_cannot_be_computed_by_the_simulator():
     with open(model("mobilenet_v1_0.25_128_quant_edgetpu.tflite"), "rb") as f:
         interpreter = edgetpu.make_interpreter(f.read())
-    with pytest.raises(RuntimeError, match="uncompiled twin"):
+    with pytest.raises(RuntimeError, match="no uncompiled model it stands for was found"):
         interpreter.allocate_tensors()
         interpreter.invoke()
 

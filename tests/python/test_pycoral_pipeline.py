@@ -1,8 +1,9 @@
 """pycoral.pipeline's PipelinedModelRunner over tpufleet: results against the unsegmented run,
 outputs of every dtype sized in elements, queue sizes and blocking, shutdown, errors.
 
-The compiled SSD segments run on simulated sticks for their timing only (a segment has no
-uncompiled twin to compute it through), so results are checked on pipelines of CPU models,
+The compiled SSD segments run on simulated sticks for their timing only (the full SSD in
+../shared/models is not the network they were compiled from), so results are checked on
+pipelines of CPU models,
 which run the same runner code: each segment on its own thread, tensors passed on by name."""
 import os
 import subprocess
@@ -140,7 +141,7 @@ def test_compiled_ssd_segments_chain_but_cannot_compute_on_simulated_sticks(simu
     runner = PipelinedModelRunner(segments)
     runner.push({})
     assert runner.pop() is None
-    # A compiled segment has no uncompiled twin: the simulator refuses to give made-up outputs.
+    # No full model the segment matches: the simulator refuses to give made-up outputs.
     with pytest.raises(RuntimeError, match="a simulated Edge TPU can time this model but not "
                                            "compute its outputs"):
         segments[0].allocate_tensors()
