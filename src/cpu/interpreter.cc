@@ -1,6 +1,7 @@
 #include "cpu/interpreter.h"
 
 #include <fmt/format.h>
+#include <xnnpack.h>
 
 #include <algorithm>
 #include <chrono>
@@ -181,7 +182,10 @@ Status Interpreter::AllocateArena(uint64_t max_bytes) {
         "the tensors need a {}-byte arena, more than the {}-byte limit", plan.size, max_bytes));
   }
   arena_size_ = plan.size;
-  size_t arena_bytes = std::max<size_t>(plan.size, kArenaAlignment);
+  // XNNPACK's kernels may read up to XNN_EXTRA_BYTES past the end of a tensor (and never use
+  // what they read there): the arena ends with that much slack, in whole alignment units.
+  size_t arena_bytes =
+      (plan.size + XNN_EXTRA_BYTES + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
   arena_.reset(static_cast<uint8_t*>(std::aligned_alloc(kArenaAlignment, arena_bytes)));
   if (!arena_)
     return ResourceExhaustedError(fmt::format("cannot allocate a {}-byte arena", plan.size));
