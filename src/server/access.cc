@@ -21,6 +21,10 @@ Status CheckBindNeedsKey(const AccessOptions& access, std::string_view flag) {
                   flag, flag.empty() ? "" : " ", access.host));
 }
 
+bool IsHealthProbe(std::string_view path) {
+  return path == "/v2/health/live" || path == "/v2/health/ready";
+}
+
 bool SameKey(std::string_view given, std::string_view key) {
   unsigned char difference = given.size() == key.size() ? 0 : 1;
   for (size_t i = 0; i < given.size(); ++i) {

@@ -214,29 +214,25 @@ class HealthService final : public grpc::health::v1::Health::Service {
   HealthService(DaemonService& service, const CallGuard& guard)
       : service_(service), guard_(guard) {}
 
-  grpc::Status Check(grpc::ServerContext* context, const HealthCheckRequest* request,
+  grpc::Status Check(grpc::ServerContext* /*context*/, const HealthCheckRequest* request,
                      HealthCheckResponse* response) override {
     Clock::time_point arrival = Clock::now();
-    grpc::Status status = guard_.Authorize(*context);
-    if (status.ok()) status = Current(request->service(), *response);
+    grpc::Status status = Current(request->service(), *response);
     guard_.Record("", status, arrival);
     return status;
   }
 
   // The current status once; the call then ends with OK (clients watch again after a while).
-  grpc::Status Watch(grpc::ServerContext* context, const HealthCheckRequest* request,
+  grpc::Status Watch(grpc::ServerContext* /*context*/, const HealthCheckRequest* request,
                      grpc::ServerWriter<HealthCheckResponse>* writer) override {
     Clock::time_point arrival = Clock::now();
-    grpc::Status status = guard_.Authorize(*context);
     HealthCheckResponse response;
-    if (status.ok()) {
-      if (!Current(request->service(), response).ok()) {
-        response.set_status(HealthCheckResponse::SERVICE_UNKNOWN);
-      }
-      writer->Write(response);
+    if (!Current(request->service(), response).ok()) {
+      response.set_status(HealthCheckResponse::SERVICE_UNKNOWN);
     }
-    guard_.Record("", status, arrival);
-    return status;
+    writer->Write(response);
+    guard_.Record("", grpc::Status::OK, arrival);
+    return grpc::Status::OK;
   }
 
  private:

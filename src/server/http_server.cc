@@ -130,9 +130,10 @@ struct HttpServer::Impl {
   }
 
   void AddGuards() {
-    // Every request but DeepStack's (whose key may be a form field) needs the key, if any.
+    // Every request but DeepStack's (whose key may be a form field) and the health probes needs
+    // the key, if any.
     http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-      if (req.path.starts_with("/v1/vision/") || Authorized(req)) {
+      if (req.path.starts_with("/v1/vision/") || IsHealthProbe(req.path) || Authorized(req)) {
         return httplib::Server::HandlerResponse::Unhandled;
       }
       Send(Unauthorized(), res);

@@ -374,9 +374,13 @@ class GuardedDaemonTest(unittest.TestCase):
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def test_api_key_is_required(self):
-        reply = requests.get(self.url + "/v2/health/ready", timeout=10)
+        reply = requests.get(self.url + "/v2/models/mobilenet", timeout=10)
         self.assertEqual(reply.status_code, 401)
         self.assertIn("API key", reply.json()["error"])
+        # Health probes are open: orchestrators and load balancers cannot send the key.
+        for probe in ["/v2/health/live", "/v2/health/ready"]:
+            self.assertEqual(requests.get(self.url + probe, timeout=10).status_code, 200, probe)
+        self.assertEqual(requests.get(self.url + "/v2/health/other", timeout=10).status_code, 401)
         wrong = requests.get(self.url + "/v2", headers={"Authorization": "Bearer nope"})
         self.assertEqual(wrong.status_code, 401)
         self.assertEqual(requests.get(self.url + "/v2", headers=self.auth).status_code, 200)
