@@ -13,6 +13,7 @@
 #include <limits>
 #include <memory>
 
+#include "common/bmp.h"
 #include "common/jpeg.h"
 
 namespace tpufleet {
@@ -67,6 +68,7 @@ Result<Image> DecodeImage(std::span<const uint8_t> bytes, int channels, const st
     return InvalidArgumentError(source + ": the image is larger than 2 GiB");
   }
   if (LooksLikeJpeg(bytes)) return DecodeJpeg(bytes, channels, source, max_pixels);
+  if (IsPlainBmp(bytes)) return DecodePlainBmp(bytes, channels, source, max_pixels);
   int width = 0, height = 0, original = 0;
   const int size = static_cast<int>(bytes.size());
   if (stbi_info_from_memory(bytes.data(), size, &width, &height, &original) &&
@@ -76,6 +78,17 @@ Result<Image> DecodeImage(std::span<const uint8_t> bytes, int channels, const st
   }
   stbi_uc* data = stbi_load_from_memory(bytes.data(), size, &width, &height, &original, channels);
   return FromStb(data, width, height, channels, source);
+}
+
+void RgbToGrey(Image& image) {
+  const size_t pixels = static_cast<size_t>(image.width) * image.height;
+  const uint8_t* rgb = image.pixels.data();
+  for (size_t i = 0; i < pixels; ++i, rgb += 3) {  // writes behind what it reads
+    image.pixels[i] =
+        static_cast<uint8_t>((rgb[0] * 19595 + rgb[1] * 38470 + rgb[2] * 7471 + 0x8000) >> 16);
+  }
+  image.pixels.resize(pixels);
+  image.channels = 1;
 }
 
 namespace {

@@ -30,6 +30,10 @@ Result<Image> LoadImage(const std::string& path, int channels = 3);
 Result<Image> DecodeImage(std::span<const uint8_t> bytes, int channels, const std::string& source,
                           uint64_t max_pixels);
 
+// RGB pixels to grey in place, as Pillow's convert("L") does (ITU-R 601-2 luma weights in 16-bit
+// fixed point): the grey a Pillow-based program gets from a colour image.
+void RgbToGrey(Image& image);
+
 // Bilinear resize with pixel centres aligned (half-pixel), each channel rounded to nearest.
 Image ResizeBilinear(const Image& image, int width, int height);
 

@@ -76,17 +76,6 @@ bool Run(Decoding& d, std::span<const uint8_t> bytes, int channels, uint64_t max
   return true;
 }
 
-// RGB to grey in place, with Pillow's ITU-R 601-2 weights in 16-bit fixed point.
-void ToGrey(Image& image) {
-  const size_t pixels = static_cast<size_t>(image.width) * image.height;
-  uint8_t* p = image.pixels.data();
-  for (size_t i = 0; i < pixels; ++i, p += 3)
-    image.pixels[i] =
-        static_cast<uint8_t>((p[0] * 19595 + p[1] * 38470 + p[2] * 7471 + 0x8000) >> 16);
-  image.pixels.resize(pixels);
-  image.channels = 1;
-}
-
 }  // namespace
 
 bool LooksLikeJpeg(std::span<const uint8_t> bytes) {
@@ -107,7 +96,7 @@ Result<Image> DecodeJpeg(std::span<const uint8_t> bytes, int channels, const std
         fmt::format("{}: cannot decode JPEG ({})", source, d->trap.message));
   }
   if (!d->refusal.empty()) return InvalidArgumentError(source + ": " + d->refusal);
-  if (d->image.channels != channels) ToGrey(d->image);
+  if (d->image.channels != channels) RgbToGrey(d->image);
   return std::move(d->image);
 }
 

@@ -4,7 +4,14 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <stb/stb_image.h>
 
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <memory>
+
+#include "common/bmp.h"
 #include "model/builder.h"
 #include "support/shared_files.h"
 
@@ -175,6 +182,80 @@ TEST(ResizeBilinearTest, MatchesTheFormulaAtEveryPixel) {
                      (at(y1, x0) * (1 - dx) + at(y1, x1) * dx) * dy;
           EXPECT_NEAR(out.pixels[(y * w + x) * 3 + c], v, 0.5 + 1e-3) << x << "," << y;
         }
+  }
+}
+
+// stb's general BMP decoder is the oracle for the direct path: the same pixels for every BMP in
+// ../shared/images that takes the direct path, and for each one rewritten top-down.
+TEST(BmpTest, DecodesAsStbDoes) {
+  int direct = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(testing::SharedDir() / "images")) {
+    if (entry.path().extension() != ".bmp") continue;
+    SCOPED_TRACE(entry.path().string());
+    std::vector<uint8_t> bytes = testing::ReadFileBytes(entry.path().string());
+    if (!IsPlainBmp(bytes)) continue;
+    ++direct;
+    int width = 0, height = 0, channels = 0;
+    std::unique_ptr<uint8_t, void (*)(void*)> stb(
+        stbi_load_from_memory(bytes.data(), static_cast<int>(bytes.size()), &width, &height,
+                              &channels, 3),
+        stbi_image_free);
+    ASSERT_NE(stb, nullptr);
+    std::vector<uint8_t> expected(stb.get(), stb.get() + size_t(width) * height * 3);
+    Result<Image> image = DecodeImage(bytes, 3, "bmp", 1 << 24);
+    ASSERT_TRUE(image.ok()) << image.status().message();
+    EXPECT_EQ(image->width, width);
+    EXPECT_EQ(image->height, height);
+    EXPECT_TRUE(image->pixels == expected);
+    // The same rows stored top-down, with the height negated.
+    std::vector<uint8_t> top_down = bytes;
+    const uint32_t offset = bytes[10] | bytes[11] << 8 | bytes[12] << 16 | bytes[13] << 24;
+    const size_t stride = (size_t(width) * 3 + 3) / 4 * 4;
+    for (int y = 0; y < height; ++y) {
+      std::memcpy(&top_down[offset + stride * y], &bytes[offset + stride * (height - 1 - y)],
+                  stride);
+    }
+    int32_t negated = -height;
+    std::memcpy(&top_down[22], &negated, 4);
+    Result<Image> flipped = DecodeImage(top_down, 3, "bmp", 1 << 24);
+    ASSERT_TRUE(flipped.ok()) << flipped.status().message();
+    EXPECT_TRUE(flipped->pixels == expected);
+  }
+  EXPECT_GE(direct, 5);
+}
+
+TEST(BmpTest, HostileHeadersAreRefusedBeforeAllocating) {
+  std::vector<uint8_t> bytes =
+      testing::ReadFileBytes((testing::SharedDir() / "images" / "cat.bmp").string());
+  ASSERT_TRUE(IsPlainBmp(bytes));
+  auto with = [&](size_t at, int32_t value) {
+    std::vector<uint8_t> changed = bytes;
+    std::memcpy(&changed[at], &value, 4);
+    return DecodeImage(changed, 3, "upload", uint64_t{1} << 40).status().message();
+  };
+  EXPECT_THAT(with(18, 0), HasSubstr("upload: the BMP is 0x341 pixels; both must be positive"));
+  EXPECT_THAT(with(22, std::numeric_limits<int32_t>::min()), HasSubstr("both must be positive"));
+  EXPECT_THAT(with(18, 1 << 30), HasSubstr("but the file has 523914 bytes"));
+  EXPECT_THAT(with(10, -1), HasSubstr("from offset 4294967295, but the file has"));
+  std::vector<uint8_t> cut(bytes.begin(), bytes.end() - 1);
+  EXPECT_THAT(DecodeImage(cut, 3, "upload", 1 << 24).status().message(),
+              HasSubstr("need 523776 bytes from offset 138, but the file has 523913 bytes"));
+  EXPECT_THAT(DecodeImage(bytes, 3, "upload", 1000).status().message(),
+              HasSubstr("upload: the image is 512x341 pixels; at most 1000 are decoded"));
+}
+
+TEST(BmpTest, GreyIsPillowsConversion) {
+  std::vector<uint8_t> bytes =
+      testing::ReadFileBytes((testing::SharedDir() / "images" / "cat.bmp").string());
+  Result<Image> rgb = DecodeImage(bytes, 3, "bmp", 1 << 24);
+  Result<Image> grey = DecodeImage(bytes, 1, "bmp", 1 << 24);
+  ASSERT_TRUE(rgb.ok() && grey.ok());
+  ASSERT_EQ(grey->channels, 1);
+  ASSERT_EQ(grey->pixels.size(), rgb->pixels.size() / 3);
+  for (size_t i = 0; i < grey->pixels.size(); i += 997) {
+    const uint8_t* p = &rgb->pixels[i * 3];
+    // Pillow's L = R * 299/1000 + G * 587/1000 + B * 114/1000, rounded.
+    EXPECT_NEAR(grey->pixels[i], (p[0] * 299 + p[1] * 587 + p[2] * 114) / 1000.0, 0.51) << i;
   }
 }
 
