@@ -25,7 +25,8 @@ struct ErrorTrap {
 [[noreturn]] void JumpBack(j_common_ptr info) {
   ErrorTrap* trap = reinterpret_cast<ErrorTrap*>(info->err);
   (*info->err->format_message)(info, trap->message);
-  std::longjmp(trap->resume, 1);
+  // libjpeg is C: its error callback cannot throw through it, and must not return.
+  std::longjmp(trap->resume, 1);  // NOLINT(cert-err52-cpp)
 }
 
 void OnMessage(j_common_ptr info, int level) {
@@ -43,7 +44,7 @@ struct Decoding {
 
 // The libjpeg calls; returns false when libjpeg jumped back with an error.
 bool Run(Decoding& d, std::span<const uint8_t> bytes, int channels, uint64_t max_pixels) {
-  if (setjmp(d.trap.resume) != 0) return false;
+  if (setjmp(d.trap.resume) != 0) return false;  // NOLINT(cert-err52-cpp): see JumpBack
   jpeg_mem_src(&d.info, bytes.data(), static_cast<unsigned long>(bytes.size()));
   jpeg_read_header(&d.info, TRUE);
   const uint64_t pixels = uint64_t{d.info.image_width} * d.info.image_height;

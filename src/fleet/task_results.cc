@@ -232,12 +232,13 @@ std::vector<Pose> MoveNetPoses(const std::vector<float>& values, bool multi, flo
     Pose pose;
     float total = 0;
     for (int k = 0; k < kTaskKeypoints; ++k) {
-      pose.keypoints.push_back({k, row[k * 3 + 1] * w, row[k * 3] * h, row[k * 3 + 2]});
-      total += row[k * 3 + 2];
+      const float* keypoint = row + static_cast<size_t>(k) * 3;  // y, x, score
+      pose.keypoints.push_back({k, keypoint[1] * w, keypoint[0] * h, keypoint[2]});
+      total += keypoint[2];
     }
     pose.score = total / kTaskKeypoints;
     if (multi) {
-      const float* box = row + kTaskKeypoints * 3;
+      const float* box = row + static_cast<size_t>(kTaskKeypoints) * 3;
       pose.box = BoundingBox{box[1] * w, box[0] * h, box[3] * w, box[2] * h};
       pose.score = box[4];
     }
