@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <cstring>
 #include <limits>
 
 namespace tpufleet {
@@ -40,11 +39,8 @@ Result<Image> DecodePlainBmp(std::span<const uint8_t> bytes, int channels,
   }
   const bool top_down = signed_height < 0;
   const int32_t height = top_down ? -signed_height : signed_height;
+  TPUFLEET_RETURN_IF_ERROR(CheckPixelCount(source, width, height, max_pixels));
   const uint64_t pixels = uint64_t(width) * uint64_t(height);
-  if (pixels > max_pixels) {
-    return InvalidArgumentError(fmt::format("{}: the image is {}x{} pixels; at most {} are decoded",
-                                            source, width, height, max_pixels));
-  }
   const uint64_t stride = (uint64_t(width) * 3 + 3) / 4 * 4;  // rows are padded to 4 bytes
   const uint64_t offset = U32(bytes, 10);
   if (offset > bytes.size() || stride * uint64_t(height) > bytes.size() - offset) {

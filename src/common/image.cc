@@ -52,11 +52,11 @@ Status CheckChannels(int channels) {
 Result<Image> LoadImage(const std::string& path, int channels) {
   TPUFLEET_RETURN_IF_ERROR(CheckChannels(channels));
   std::ifstream file(path, std::ios::binary);
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(file)), {});
   if (!file.is_open()) {
     return InvalidArgumentError(
         fmt::format("{}: cannot read the image file ({})", path, std::strerror(errno)));
   }
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(file)), {});
   return DecodeImage(bytes, channels, path, kMaxLoadedPixels);
 }
 
@@ -71,13 +71,18 @@ Result<Image> DecodeImage(std::span<const uint8_t> bytes, int channels, const st
   if (IsPlainBmp(bytes)) return DecodePlainBmp(bytes, channels, source, max_pixels);
   int width = 0, height = 0, original = 0;
   const int size = static_cast<int>(bytes.size());
-  if (stbi_info_from_memory(bytes.data(), size, &width, &height, &original) &&
-      static_cast<uint64_t>(width) * static_cast<uint64_t>(height) > max_pixels) {
-    return InvalidArgumentError(fmt::format("{}: the image is {}x{} pixels; at most {} are decoded",
-                                            source, width, height, max_pixels));
+  if (stbi_info_from_memory(bytes.data(), size, &width, &height, &original)) {
+    TPUFLEET_RETURN_IF_ERROR(CheckPixelCount(source, width, height, max_pixels));
   }
   stbi_uc* data = stbi_load_from_memory(bytes.data(), size, &width, &height, &original, channels);
   return FromStb(data, width, height, channels, source);
+}
+
+Status CheckPixelCount(const std::string& source, uint64_t width, uint64_t height,
+                       uint64_t max_pixels) {
+  if (width * height <= max_pixels) return OkStatus();  // both below 2^32: no overflow
+  return InvalidArgumentError(fmt::format("{}: the image is {}x{} pixels; at most {} are decoded",
+                                          source, width, height, max_pixels));
 }
 
 void RgbToGrey(Image& image) {

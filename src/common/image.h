@@ -30,6 +30,11 @@ Result<Image> LoadImage(const std::string& path, int channels = 3);
 Result<Image> DecodeImage(std::span<const uint8_t> bytes, int channels, const std::string& source,
                           uint64_t max_pixels);
 
+// OK, or INVALID_ARGUMENT ("SOURCE: the image is WxH pixels; at most MAX are decoded") when a
+// width x height image has more than `max_pixels` pixels: each decoder asks before it allocates.
+Status CheckPixelCount(const std::string& source, uint64_t width, uint64_t height,
+                       uint64_t max_pixels);
+
 // RGB pixels to grey in place, as Pillow's convert("L") does (ITU-R 601-2 luma weights in 16-bit
 // fixed point): the grey a Pillow-based program gets from a colour image.
 void RgbToGrey(Image& image);

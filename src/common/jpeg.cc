@@ -39,22 +39,20 @@ struct Decoding {
   jpeg_decompress_struct info;
   ErrorTrap trap;
   Image image;
-  std::string refusal;  // set when the header is read and the image is refused
+  Status refusal;  // set when the header is read and the image is refused
 };
 
 // The libjpeg calls; returns false when libjpeg jumped back with an error.
-bool Run(Decoding& d, std::span<const uint8_t> bytes, int channels, uint64_t max_pixels) {
+bool Run(Decoding& d, std::span<const uint8_t> bytes, int channels, const std::string& source,
+         uint64_t max_pixels) {
   if (setjmp(d.trap.resume) != 0) return false;  // NOLINT(cert-err52-cpp): see JumpBack
   jpeg_mem_src(&d.info, bytes.data(), static_cast<unsigned long>(bytes.size()));
   jpeg_read_header(&d.info, TRUE);
-  const uint64_t pixels = uint64_t{d.info.image_width} * d.info.image_height;
-  if (pixels > max_pixels) {
-    d.refusal = fmt::format("the image is {}x{} pixels; at most {} are decoded", d.info.image_width,
-                            d.info.image_height, max_pixels);
-    return true;
-  }
+  d.refusal = CheckPixelCount(source, d.info.image_width, d.info.image_height, max_pixels);
+  if (!d.refusal.ok()) return true;
   if (d.info.jpeg_color_space == JCS_CMYK || d.info.jpeg_color_space == JCS_YCCK) {
-    d.refusal = "CMYK JPEGs are not supported; RGB and grey ones are";
+    d.refusal =
+        InvalidArgumentError(source + ": CMYK JPEGs are not supported; RGB and grey ones are");
     return true;
   }
   // A colour image is decoded to RGB even for one channel: its grey is then Pillow's
@@ -90,13 +88,13 @@ Result<Image> DecodeJpeg(std::span<const uint8_t> bytes, int channels, const std
   d->trap.manager.error_exit = JumpBack;
   d->trap.manager.emit_message = OnMessage;
   jpeg_create_decompress(&d->info);
-  const bool decoded = Run(*d, bytes, channels, max_pixels);
+  const bool decoded = Run(*d, bytes, channels, source, max_pixels);
   jpeg_destroy_decompress(&d->info);
   if (!decoded) {
     return InvalidArgumentError(
         fmt::format("{}: cannot decode JPEG ({})", source, d->trap.message));
   }
-  if (!d->refusal.empty()) return InvalidArgumentError(source + ": " + d->refusal);
+  if (!d->refusal.ok()) return d->refusal;
   if (d->image.channels != channels) RgbToGrey(d->image);
   return std::move(d->image);
 }
