@@ -8,10 +8,19 @@
 // the daemon adds over nginx's.
 //
 //   build/bench/serve_throughput [--connections 16] [--seconds 3] [--nginx /usr/sbin/nginx]
+//                                [--devices 4]
 //
-// Client and servers share the machine's cores, for the daemon and for nginx alike.
+// Then the daemon's scaling: REST requests per second through N real-time simulated devices
+// against one (the same model replicated on each), which should be N times one's.
+//
+// Client and servers share the machine's cores, for the daemon and for nginx alike, so each
+// protocol gets its lightest client: HTTP sends prepared bytes on a socket per connection;
+// gRPC sends one serialized request through the asynchronous API, every channel's call driven
+// by a completion queue per core. gRPC is also measured from the generated blocking stub (a
+// thread per channel), the client most programs use, which costs more than the server does.
 #include <arpa/inet.h>
 #include <fmt/format.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -128,6 +137,78 @@ Figures Throughput(int connections, double seconds, Open open) {
   return {static_cast<double>(done.load()) / elapsed, failed.load()};
 }
 
+// Closed loop over gRPC's asynchronous API: `connections` channels to 127.0.0.1:port, each with
+// one call of `method` in flight, driven by a completion-queue thread per core; every call sends
+// `request` (serialized once) and its answer must parse as `Reply` and pass `check`. Calls per
+// second answered OK.
+template <typename Reply, typename Check>
+Figures AsyncGrpcThroughput(int port, const std::string& method, const std::string& request,
+                            int connections, double seconds, Check check) {
+  struct Call {
+    grpc::GenericStub* stub = nullptr;
+    grpc::ClientContext context;
+    grpc::ByteBuffer reply;
+    grpc::Status status;
+    std::unique_ptr<grpc::GenericClientAsyncResponseReader> reader;
+  };
+  grpc::Slice slice(request);
+  const grpc::ByteBuffer message(&slice, 1);
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> done{0}, failed{0};
+  int threads =
+      std::clamp<int>(static_cast<int>(std::thread::hardware_concurrency()), 1, connections);
+  std::vector<std::thread> drivers;
+  for (int t = 0; t < threads; ++t) {
+    drivers.emplace_back([&, t] {
+      grpc::CompletionQueue queue;
+      std::vector<std::unique_ptr<grpc::GenericStub>> stubs;
+      auto start = [&](grpc::GenericStub* stub) {
+        auto* call = new Call;
+        call->stub = stub;
+        call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+        call->reader = stub->PrepareUnaryCall(&call->context, method, message, &queue);
+        call->reader->StartCall();
+        call->reader->Finish(&call->reply, &call->status, call);
+      };
+      for (int c = t; c < connections; c += threads) {
+        grpc::ChannelArguments arguments;
+        arguments.SetInt("tpufleet.bench.channel", c);  // a connection of its own
+        stubs.push_back(std::make_unique<grpc::GenericStub>(grpc::CreateCustomChannel(
+            fmt::format("127.0.0.1:{}", port), grpc::InsecureChannelCredentials(), arguments)));
+        start(stubs.back().get());
+      }
+      for (size_t in_flight = stubs.size(); in_flight > 0;) {
+        void* tag = nullptr;
+        bool ok = false;
+        if (!queue.Next(&tag, &ok)) break;
+        std::unique_ptr<Call> call(static_cast<Call*>(tag));
+        Reply reply;
+        bool answered = ok && call->status.ok() &&
+                        grpc::SerializationTraits<Reply>::Deserialize(&call->reply, &reply).ok() &&
+                        check(reply);
+        (answered ? done : failed).fetch_add(1, std::memory_order_relaxed);
+        if (stop.load(std::memory_order_relaxed) || failed.load() > 100) {
+          --in_flight;
+        } else {
+          start(call->stub);
+        }
+      }
+      queue.Shutdown();
+      void* tag = nullptr;
+      bool ok = false;
+      while (queue.Next(&tag, &ok)) {
+      }
+    });
+  }
+  BenchClock::time_point begin = BenchClock::now();
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  uint64_t answered = done.load();
+  double elapsed = std::chrono::duration<double>(BenchClock::now() - begin).count();
+  stop = true;
+  for (std::thread& t : drivers) t.join();
+  return {static_cast<double>(answered) / elapsed, failed.load()};
+}
+
 // Median microseconds of one request at a time on one connection (`count` requests); -1 when
 // one failed.
 template <typename Open>
@@ -225,55 +306,136 @@ inference::ModelInferRequest GrpcRequest(const Model& model, const std::string& 
   return request;
 }
 
-int Run(int connections, double seconds, const std::string& nginx_binary) {
+// A zoo mobilenet_v1 at `width` and `resolution`, written to `path`.
+Status WriteZooModel(const fs::path& path, float width, int resolution) {
+  zoo::ZooOptions zoo_options;
+  zoo_options.width = width;
+  zoo_options.resolution = resolution;
+  TPUFLEET_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes,
+                            zoo::BuildZooModel("mobilenet_v1", zoo_options));
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
+  return OkStatus();
+}
+
+// The daemon's parts as `tpufleet serve` assembles them, in this process: a fleet of `devices`
+// timing-only simulated devices (real time or zero time), each on a USB bus of its own, the model
+// repository at `repository` loaded whole, and the REST and gRPC fronts on free loopback ports,
+// serving until destroyed.
+class BenchDaemon {
+ public:
+  static Result<std::unique_ptr<BenchDaemon>> Start(const fs::path& repository, int devices,
+                                                    bool real_time, int connections) {
+    FleetOptions options;
+    options.devices.clear();
+    options.sim_topology_json = R"({"devices": [)";
+    for (int d = 0; d < devices; ++d) {
+      options.devices.push_back(fmt::format("sim:{}", d));
+      options.sim_topology_json += fmt::format(R"({}{{"bus": {}}})", d ? ", " : "", d + 1);
+    }
+    options.sim_topology_json += "]}";
+    options.real_time = real_time;  // false: virtual time, the device takes no time
+    options.sim_outputs = false;    // timing only: no outputs computed
+    options.allow_timing_only = true;
+    TPUFLEET_ASSIGN_OR_RETURN(std::unique_ptr<Fleet> fleet, Fleet::Create(options));
+    TPUFLEET_ASSIGN_OR_RETURN(server::ModelRepository models,
+                              server::ModelRepository::Open(repository.string()));
+    std::unique_ptr<BenchDaemon> daemon(
+        new BenchDaemon(std::move(fleet), std::move(models), connections));
+    TPUFLEET_RETURN_IF_ERROR(daemon->Serve(connections));
+    return daemon;
+  }
+  ~BenchDaemon() {
+    if (http_) http_->Stop();
+    if (grpc_) grpc_->Stop();
+    for (std::thread& t : serving_) t.join();
+  }
+  BenchDaemon(const BenchDaemon&) = delete;
+  BenchDaemon& operator=(const BenchDaemon&) = delete;
+
+  std::shared_ptr<const server::ServedModel> model(const std::string& name) const {
+    return models_.Find(name);
+  }
+  int http_port() const { return http_->port(); }
+  int grpc_port() const { return grpc_->port(); }
+
+ private:
+  BenchDaemon(std::unique_ptr<Fleet> fleet, server::ModelRepository repository, int connections)
+      : fleet_(std::move(fleet)),
+        log_(server::LogFormat::kText, log_text_),
+        models_(std::move(repository), *fleet_, log_),
+        admission_(static_cast<size_t>(connections) * 4 + 64),
+        service_(*fleet_, models_, admission_, metrics_) {}
+
+  Status Serve(int connections) {
+    models_.LoadAll();
+    if (models_.Loaded().empty()) return UnavailableError("no model loaded: " + log_text_.str());
+    server::HttpOptions http;
+    http.port = 0;
+    http.threads = connections + 8;  // the HTTP library serves one connection per thread
+    server::GrpcOptions grpc;
+    grpc.port = 0;
+    grpc.threads = connections + 8;
+    TPUFLEET_ASSIGN_OR_RETURN(http_, server::HttpServer::Bind(http, service_, metrics_));
+    TPUFLEET_ASSIGN_OR_RETURN(grpc_, server::GrpcServer::Bind(grpc, service_, metrics_));
+    serving_.emplace_back([this] { http_->Serve(); });
+    serving_.emplace_back([this] { grpc_->Serve(); });
+    return OkStatus();
+  }
+
+  std::unique_ptr<Fleet> fleet_;
+  std::ostringstream log_text_;
+  server::EventLog log_;
+  server::ModelSet models_;
+  server::Admission admission_;
+  server::RequestMetrics metrics_;
+  server::Service service_;
+  std::unique_ptr<server::HttpServer> http_;
+  std::unique_ptr<server::GrpcServer> grpc_;
+  std::vector<std::thread> serving_;
+};
+
+// Requests per second of REST inference through a daemon of `devices` real-time simulated
+// devices, the model (a larger mobilenet, so the devices are the bottleneck) on every one of
+// them; `connections` per device.
+Result<double> RealTimeThroughput(const fs::path& tmp, int devices, int connections,
+                                  double seconds) {
+  fs::path repository = tmp / fmt::format("real_time_{}", devices);
+  fs::create_directories(repository / "m");
+  TPUFLEET_RETURN_IF_ERROR(WriteZooModel(repository / "m" / "m.tflite", 1.0f, 224));
+  std::ofstream(repository / "m" / "config.json") << fmt::format(R"({{"replicas": {}}})", devices);
+  TPUFLEET_ASSIGN_OR_RETURN(std::unique_ptr<BenchDaemon> daemon,
+                            BenchDaemon::Start(repository, devices, true, connections * devices));
+  const std::string infer = InferRequest(*daemon->model("m")->model, "m");
+  auto open_rest = [&] {
+    return [connection = std::make_shared<HttpConnection>(daemon->http_port()), &infer] {
+      return connection->Exchange(infer);
+    };
+  };
+  Throughput(connections * devices, 0.3, open_rest);
+  Figures figures = Throughput(connections * devices, seconds, open_rest);
+  if (figures.failed > 0) {
+    return UnavailableError(
+        fmt::format("{} requests failed with {} devices", figures.failed, devices));
+  }
+  return figures.per_second;
+}
+
+int Run(int connections, double seconds, const std::string& nginx_binary, int devices) {
   fs::path tmp = fs::temp_directory_path() / fmt::format("serve_throughput_{}", getpid());
   fs::create_directories(tmp / "models");
-  zoo::ZooOptions zoo_options;
-  zoo_options.width = 0.25;
-  zoo_options.resolution = 128;
-  Result<std::vector<uint8_t>> bytes = zoo::BuildZooModel("mobilenet_v1", zoo_options);
-  if (!bytes.ok()) return fmt::print(stderr, "{}\n", bytes.status().ToString()), EXIT_FAILURE;
-  std::ofstream(tmp / "models" / "m.tflite", std::ios::binary)
-      .write(reinterpret_cast<const char*>(bytes->data()),
-             static_cast<std::streamsize>(bytes->size()));
-
-  FleetOptions options;
-  options.devices = {"sim:0"};
-  options.real_time = false;  // zero-time: virtual time, and no outputs computed
-  options.sim_outputs = false;
-  options.allow_timing_only = true;
-  Result<std::unique_ptr<Fleet>> fleet = Fleet::Create(options);
-  if (!fleet.ok()) return fmt::print(stderr, "{}\n", fleet.status().ToString()), EXIT_FAILURE;
-  std::ostringstream log_text;
-  server::EventLog log(server::LogFormat::kText, log_text);
-  server::ModelSet models(server::ModelRepository::Open((tmp / "models").string()).value(), **fleet,
-                          log);
-  models.LoadAll();
-  std::shared_ptr<const server::ServedModel> served = models.Find("m");
-  if (!served) return fmt::print(stderr, "the model did not load: {}\n", log_text.str()), 1;
-  server::Admission admission(4096);
-  server::RequestMetrics metrics;
-  server::Service service(**fleet, models, admission, metrics);
-  server::HttpOptions http;
-  http.port = 0;
-  http.threads = connections + 8;  // the HTTP library serves one connection per thread
-  server::GrpcOptions grpc;
-  grpc.port = 0;
-  grpc.threads = connections + 8;
-  auto http_front = server::HttpServer::Bind(http, service, metrics);
-  auto grpc_front = server::GrpcServer::Bind(grpc, service, metrics);
-  if (!http_front.ok() || !grpc_front.ok()) {
-    fmt::print(stderr, "cannot bind: {} {}\n", http_front.status().ToString(),
-               grpc_front.status().ToString());
-    return EXIT_FAILURE;
-  }
-  std::thread http_serving([&] { (*http_front)->Serve(); });
-  std::thread grpc_serving([&] { (*grpc_front)->Serve(); });
+  Status written = WriteZooModel(tmp / "models" / "m.tflite", 0.25f, 128);
+  if (!written.ok()) return fmt::print(stderr, "{}\n", written.ToString()), EXIT_FAILURE;
+  Result<std::unique_ptr<BenchDaemon>> daemon =
+      BenchDaemon::Start(tmp / "models", 1, false, connections);
+  if (!daemon.ok()) return fmt::print(stderr, "{}\n", daemon.status().ToString()), EXIT_FAILURE;
+  std::shared_ptr<const server::ServedModel> served = (*daemon)->model("m");
 
   const std::string infer = InferRequest(*served->model, "m");
   const size_t body_bytes = infer.size() - infer.find("\r\n\r\n") - 4;
   const inference::ModelInferRequest grpc_request = GrpcRequest(*served->model, "m");
-  const int http_port = (*http_front)->port(), grpc_port = (*grpc_front)->port();
+  const int http_port = (*daemon)->http_port(), grpc_port = (*daemon)->grpc_port();
   int channels = 0;
   auto open_rest = [&] {
     return [connection = std::make_shared<HttpConnection>(http_port), &infer] {
@@ -294,6 +456,14 @@ int Run(int connections, double seconds, const std::string& nginx_binary) {
              reply.raw_output_contents_size() == 1;
     };
   };
+  const std::string grpc_serialized = grpc_request.SerializeAsString();
+  auto async_grpc = [&](double seconds_each) {
+    return AsyncGrpcThroughput<inference::ModelInferResponse>(
+        grpc_port, "/inference.GRPCInferenceService/ModelInfer", grpc_serialized, connections,
+        seconds_each, [](const inference::ModelInferResponse& reply) {
+          return reply.raw_output_contents_size() == 1;
+        });
+  };
   int status = EXIT_SUCCESS;
   {
     fs::create_directories(tmp / "nginx");
@@ -312,10 +482,12 @@ int Run(int connections, double seconds, const std::string& nginx_binary) {
       // Warm-up (connections, the model's first invocation), then the figures.
       Throughput(connections, 0.3, open_rest);
       Throughput(connections, 0.3, open_grpc);
+      async_grpc(0.3);
       Throughput(connections, 0.3, open_static);
       Figures anchor = Throughput(connections, seconds, open_static);
       Figures rest = Throughput(connections, seconds, open_rest);
-      Figures rpc = Throughput(connections, seconds, open_grpc);
+      Figures rpc = async_grpc(seconds);
+      Figures rpc_blocking = Throughput(connections, seconds, open_grpc);
       double anchor_us = MedianLatencyUs(2000, open_static);
       double rest_us = MedianLatencyUs(2000, open_rest);
       double grpc_us = MedianLatencyUs(2000, open_grpc);
@@ -333,18 +505,32 @@ int Run(int connections, double seconds, const std::string& nginx_binary) {
           "gRPC ModelInfer (raw contents)  {:9.0f} requests/s   median {:7.1f} us   "
           "ratio {:.2f} x nginx   added {:+.1f} us\n",
           rpc.per_second, grpc_us, rpc.per_second / anchor.per_second, grpc_us - anchor_us);
-      if (anchor.failed + rest.failed + rpc.failed > 0 || anchor_us < 0 || rest_us < 0 ||
-          grpc_us < 0) {
-        fmt::print(stderr, "failed requests: nginx {}, REST {}, gRPC {}\n", anchor.failed,
-                   rest.failed, rpc.failed);
+      fmt::print("  from blocking stubs            {:9.0f} requests/s   ratio {:.2f} x nginx\n",
+                 rpc_blocking.per_second, rpc_blocking.per_second / anchor.per_second);
+      uint64_t failed = anchor.failed + rest.failed + rpc.failed + rpc_blocking.failed;
+      if (failed > 0 || anchor_us < 0 || rest_us < 0 || grpc_us < 0) {
+        fmt::print(stderr, "failed requests: nginx {}, REST {}, gRPC {} and {}\n", anchor.failed,
+                   rest.failed, rpc.failed, rpc_blocking.failed);
         status = EXIT_FAILURE;
       }
     }
   }
-  (*http_front)->Stop();
-  (*grpc_front)->Stop();
-  http_serving.join();
-  grpc_serving.join();
+  daemon->reset();
+  if (status == EXIT_SUCCESS && devices > 1) {
+    // Real-time devices: the daemon's own costs must leave N devices N times one's throughput.
+    Result<double> one = RealTimeThroughput(tmp, 1, 4, seconds);
+    Result<double> many = one.ok() ? RealTimeThroughput(tmp, devices, 4, seconds) : one;
+    if (!many.ok()) {
+      fmt::print(stderr, "{}\n", many.status().ToString());
+      status = EXIT_FAILURE;
+    } else {
+      fmt::print(
+          "mobilenet_v1 1.0 224 on real-time simulated devices, REST, 4 connections per device:\n"
+          "  1 device  {:7.0f} requests/s\n  {} devices {:7.0f} requests/s   {:.2f} x one "
+          "device's   ({:.2f} x N)\n",
+          *one, devices, *many, *many / *one, *many / *one / devices);
+    }
+  }
   fs::remove_all(tmp);
   return status;
 }
@@ -357,11 +543,15 @@ int main(int argc, char** argv) {
   int connections = 16;
   double seconds = 3;
   std::string nginx = "/usr/sbin/nginx";
+  int devices = 4;
   app.add_option("--connections", connections, "Keep-alive connections at once")
       ->check(CLI::Range(1, 512));
   app.add_option("--seconds", seconds, "Seconds per throughput figure")
       ->check(CLI::Range(0.1, 600.0));
   app.add_option("--nginx", nginx, "The nginx executable (Debian's)");
+  app.add_option("--devices", devices,
+                 "Real-time simulated devices to compare with one (1: skip that part)")
+      ->check(CLI::Range(1, 64));
   CLI11_PARSE(app, argc, argv);
-  return tpufleet::bench::Run(connections, seconds, nginx);
+  return tpufleet::bench::Run(connections, seconds, nginx, devices);
 }

@@ -170,7 +170,7 @@ Result<InferRequest> DecodeInferRequest(const inference::ModelInferRequest& requ
             "{}: raw_input_contents[{}] has {} bytes, but {} elements of {} take {} bytes", where,
             i, blob.size(), layout.elements, input.datatype, expected));
       }
-      input.data.assign(blob.begin(), blob.end());
+      input.data = TensorBytes(blob);
     } else {
       TPUFLEET_RETURN_IF_ERROR(DecodeContents(tensor.contents(), layout, where, input));
     }

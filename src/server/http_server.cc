@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <algorithm>
+#include <memory>
 
 #include "server/access.h"
 #include "server/deepstack.h"
@@ -189,6 +191,17 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Bind(const HttpOptions& options,
   http.set_keep_alive_timeout(options.idle_seconds);
   http.set_keep_alive_max_count(100000);  // requests per connection: keep-alive clients stay
   http.set_tcp_nodelay(true);
+  // The library's default socket options set SO_REUSEPORT, which lets a second daemon bind the
+  // same port and take half its connections; and it listens with a backlog of 5, so a burst of
+  // clients connecting at once overflows the accept queue and some are reset. Here: SO_REUSEADDR
+  // only (a restarted daemon binds while its old connections linger), and once bound, a backlog
+  // as deep as the system allows.
+  auto listening = std::make_shared<int>(-1);
+  http.set_socket_options([listening](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    *listening = sock;
+  });
   impl->AddGuards();
   impl->AddRoutes();
   const std::string& host = options.access.host;
@@ -203,6 +216,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Bind(const HttpOptions& options,
                     "this machine)",
                     host, options.port));
   }
+  ::listen(*listening, SOMAXCONN);  // a listening socket takes the new backlog (or keeps 5)
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 

@@ -230,8 +230,7 @@ Result<InferInput> ParseInput(const json& input, size_t index, BinaryCursor* bin
           "inputs before it",
           where, size, binary->bytes.size() - binary->used));
     }
-    const char* start = binary->bytes.data() + binary->used;
-    parsed.data.assign(start, start + expected);
+    parsed.data = TensorBytes(binary->bytes.substr(binary->used, expected));
     binary->used += expected;
     return parsed;
   }
@@ -391,7 +390,13 @@ Result<InferRequest> ParseInferRequest(std::string_view body,
   return parsed;
 }
 
-Result<TensorList> InputTensors(const InferRequest& request, const Model& model) {
+std::vector<uint8_t> TensorBytes(std::string_view bytes) {
+  std::vector<uint8_t> data(bytes.size());
+  if (!bytes.empty()) std::memcpy(data.data(), bytes.data(), bytes.size());
+  return data;
+}
+
+Result<TensorList> TakeInputTensors(InferRequest& request, const Model& model) {
   std::vector<std::string> names;
   for (size_t i = 0; i < model.input_indices().size(); ++i) names.push_back(model.input(i).name);
   if (request.inputs.size() != names.size()) {
@@ -400,7 +405,7 @@ Result<TensorList> InputTensors(const InferRequest& request, const Model& model)
                                             fmt::join(names, ", "), request.inputs.size()));
   }
   TensorList tensors(names.size());
-  std::vector<bool> given(names.size(), false);
+  std::vector<size_t> order;  // request.inputs[k] is model input order[k]
   for (const InferInput& input : request.inputs) {
     auto it = std::find(names.begin(), names.end(), input.name);
     if (it == names.end()) {
@@ -408,8 +413,10 @@ Result<TensorList> InputTensors(const InferRequest& request, const Model& model)
                                               input.name.substr(0, 256), fmt::join(names, ", ")));
     }
     size_t i = static_cast<size_t>(it - names.begin());
-    if (given[i]) return InvalidArgumentError(fmt::format("input '{}' is given twice", input.name));
-    given[i] = true;
+    if (std::find(order.begin(), order.end(), i) != order.end()) {
+      return InvalidArgumentError(fmt::format("input '{}' is given twice", input.name));
+    }
+    order.push_back(i);
     const TensorInfo& info = model.input(i);
     std::string datatype = V2Datatype(info.type);
     std::vector<int64_t> shape(info.shape.begin(), info.shape.end());
@@ -418,8 +425,8 @@ Result<TensorList> InputTensors(const InferRequest& request, const Model& model)
           fmt::format("input '{}' is {} [{}]; the model takes {} [{}]", input.name, input.datatype,
                       fmt::join(input.shape, ", "), datatype, fmt::join(shape, ", ")));
     }
-    tensors[i] = input.data;
   }
+  for (size_t k = 0; k < order.size(); ++k) tensors[order[k]] = std::move(request.inputs[k].data);
   return tensors;
 }
 

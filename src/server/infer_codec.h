@@ -68,9 +68,13 @@ Result<uint64_t> ParseHeaderLength(std::string_view value);
 Result<InferRequest> ParseInferRequest(std::string_view body,
                                        std::optional<uint64_t> header_length);
 
+// `bytes` as a tensor's bytes (one memcpy).
+std::vector<uint8_t> TensorBytes(std::string_view bytes);
+
 // The request's inputs as the model's input tensors, in the model's input order: every model
-// input given once, by name, with the model's datatype and shape.
-Result<TensorList> InputTensors(const InferRequest& request, const Model& model);
+// input given once, by name, with the model's datatype and shape. Their bytes are moved out of
+// `request` (its inputs' data are left empty); on an error the request is unchanged.
+Result<TensorList> TakeInputTensors(InferRequest& request, const Model& model);
 
 // The model's outputs `request` asks for, as indices into the model's outputs in the request's
 // order (all of them in the model's order when it names none). Errors: INVALID_ARGUMENT for a

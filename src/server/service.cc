@@ -146,9 +146,9 @@ Result<InferenceResult> Service::Run(const ServedModel& served, const Submission
   return result;
 }
 
-Result<TensorList> Service::RunRequest(const ServedModel& served, const InferRequest& request,
+Result<TensorList> Service::RunRequest(const ServedModel& served, InferRequest& request,
                                        Clock::time_point arrival) {
-  TPUFLEET_ASSIGN_OR_RETURN(TensorList inputs, InputTensors(request, *served.model));
+  TPUFLEET_ASSIGN_OR_RETURN(TensorList inputs, TakeInputTensors(request, *served.model));
   auto shared_inputs = std::make_shared<TensorList>(std::move(inputs));
   TPUFLEET_ASSIGN_OR_RETURN(
       InferenceResult result,

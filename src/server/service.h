@@ -53,8 +53,9 @@ class Service {
   std::string Metrics() const;
 
   // Runs a decoded `request` on `served`: its inputs checked against the model's (else
-  // INVALID_ARGUMENT), then Run. Answers every output of the model, in the model's order.
-  Result<TensorList> RunRequest(const ServedModel& served, const InferRequest& request,
+  // INVALID_ARGUMENT) and their bytes moved into the fleet, then Run. Answers every output of
+  // the model, in the model's order.
+  Result<TensorList> RunRequest(const ServedModel& served, InferRequest& request,
                                 Clock::time_point arrival);
 
   // Admits, submits and waits for one inference of `served`, recording its statistics.

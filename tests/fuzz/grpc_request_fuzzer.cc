@@ -15,7 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   tpufleet::Result<tpufleet::server::InferRequest> request =
       tpufleet::server::DecodeInferRequest(message);
   if (!request.ok()) return 0;
-  tpufleet::Result<tpufleet::TensorList> inputs = tpufleet::server::InputTensors(*request, *model);
+  tpufleet::Result<tpufleet::TensorList> inputs =
+      tpufleet::server::TakeInputTensors(*request, *model);
   if (!inputs.ok()) return 0;
   inference::ModelInferResponse response;
   tpufleet::Status filled =

@@ -434,6 +434,22 @@ class GrpcLifecycleTest(unittest.TestCase):
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
+    def test_a_grpc_port_in_use_is_refused(self):
+        tmp = tempfile.mkdtemp(prefix="grpc_port_")
+        try:
+            daemon = Daemon(tmp, "--grpc", "127.0.0.1:0")
+            try:
+                port = int(daemon.events("listening")[0]["grpc_port"])
+                out = subprocess.run([ARGS.binary, "serve", "--models", tmp, "--simulate",
+                                      "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:%d" % port],
+                                     capture_output=True, text=True, timeout=60)
+                self.assertNotEqual(out.returncode, 0, out.stderr)
+                self.assertIn("cannot listen for gRPC on 127.0.0.1:%d (in use" % port, out.stderr)
+            finally:
+                self.assertEqual(daemon.stop(), 0)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
     def test_bad_grpc_addresses_are_refused_at_start(self):
         tmp = tempfile.mkdtemp(prefix="grpc_public_")
         cases = [("0.0.0.0:0", "--grpc 0.0.0.0: a non-loopback address needs --api-key-file"),

@@ -45,7 +45,7 @@ TEST(InferCodecTest, JsonTensorsNestedOrFlatBecomeTheModelsInputBytes) {
     EXPECT_EQ(request->id, "r1");
     EXPECT_EQ(request->timeout_us, 2500);
     EXPECT_EQ(request->priority, 1);
-    Result<TensorList> tensors = InputTensors(*request, *model);
+    Result<TensorList> tensors = TakeInputTensors(*request, *model);
     ASSERT_TRUE(tensors.ok()) << tensors.status().ToString();
     EXPECT_THAT((*tensors)[0], ElementsAre(1, 2, 3, 255));
   }
@@ -61,7 +61,7 @@ TEST(InferCodecTest, BinaryTensorsFollowTheJsonHeader) {
   Result<InferRequest> request = ParseInferRequest(body, header.size());
   ASSERT_TRUE(request.ok()) << request.status().ToString();
   EXPECT_TRUE(request->binary_output);
-  Result<TensorList> tensors = InputTensors(*request, *model);
+  Result<TensorList> tensors = TakeInputTensors(*request, *model);
   ASSERT_TRUE(tensors.ok()) << tensors.status().ToString();
   ASSERT_EQ((*tensors)[0].size(), 16u);
   EXPECT_EQ(std::memcmp((*tensors)[0].data(), values, 16), 0);
@@ -87,7 +87,7 @@ TEST(InferCodecTest, JsonOutputsUnlessBinaryIsAskedPerOutput) {
           "data": [-128, -1, 0, 127]}]})",
       std::nullopt);
   ASSERT_TRUE(request.ok()) << request.status().ToString();
-  TensorList outputs = InputTensors(*request, *model).value();
+  TensorList outputs = TakeInputTensors(*request, *model).value();
   Result<EncodedResponse> response = EncodeInferResponse(*model, "m", *request, outputs);
   ASSERT_TRUE(response.ok());
   EXPECT_FALSE(response->header_length.has_value());
@@ -164,7 +164,7 @@ TEST(InferCodecTest, InputsMustMatchTheModel) {
   auto mismatch = [&](const std::string& body) {
     Result<InferRequest> request = ParseInferRequest(body, std::nullopt);
     EXPECT_TRUE(request.ok()) << request.status().ToString();
-    return InputTensors(*request, *model).status().message();
+    return TakeInputTensors(*request, *model).status().message();
   };
   EXPECT_THAT(mismatch(R"({"inputs": [{"name": "img", "shape": [4], "datatype": "UINT8",
                          "data": [1, 2, 3, 4]}]})"),

@@ -14,6 +14,7 @@ import sys
 import tempfile
 import threading
 import unittest
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import requests
@@ -459,6 +460,31 @@ class LifecycleTest(unittest.TestCase):
             self.assertEqual(stopped[0]["in_flight"], "0")
             self.assertIn(200, outcomes)
             self.assertLessEqual(set(outcomes), {200, 503, "closed"}, outcomes)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def test_a_port_in_use_is_refused_and_a_burst_of_clients_is_accepted(self):
+        tmp = tempfile.mkdtemp(prefix="serve_port_")
+        try:
+            daemon = Daemon(tmp)
+            try:
+                # The accept queue is deep, not the HTTP library's 5: ss gives a listening
+                # socket's backlog as its Send-Q.
+                out = subprocess.run(["ss", "-Hltn", "sport = :%d" % daemon.port],
+                                     capture_output=True, text=True, timeout=60, check=True)
+                self.assertGreaterEqual(int(out.stdout.split()[2]), 128, out.stdout)
+                with ThreadPoolExecutor(64) as pool:
+                    codes = pool.map(lambda _: requests.get(daemon.url + "/v2/health/live",
+                                                            timeout=60).status_code, range(64))
+                    self.assertEqual(set(codes), {200})
+                # A second daemon on the same port is an error, not a silent share of it.
+                out = subprocess.run([ARGS.binary, "serve", "--models", tmp, "--simulate",
+                                      "--http", "127.0.0.1:%d" % daemon.port],
+                                     capture_output=True, text=True, timeout=60)
+                self.assertNotEqual(out.returncode, 0, out.stderr)
+                self.assertIn("cannot listen on 127.0.0.1:%d (in use" % daemon.port, out.stderr)
+            finally:
+                self.assertEqual(daemon.stop(), 0)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
