@@ -24,8 +24,10 @@ struct DeviceOptions {
   bool sim_outputs = true;
   // For a compiled model, the uncompiled full models to compute its outputs from, tried before
   // the twin and the files beside it: the model a pipeline's segment set was compiled from
-  // (found beside the segments, or in their parent folder, when it is named as they are). Its
-  // tensors are matched to the compiled model's inputs and outputs by name.
+  // (found beside the segments, or in their parent folder, when it is named as they are), or of
+  // a compiled model given as bytes, which has no twin beside it. A folder stands for the
+  // uncompiled .tflite files in it, in name order. The first whose tensors match the compiled
+  // model's inputs and outputs (by name, type, quantization and shape) computes them.
   std::vector<std::string> sim_full_models;
   // A simulated device that cannot compute a model's outputs (a compiled model with no
   // uncompiled twin, or one the CPU backend cannot run) refuses to prepare it with

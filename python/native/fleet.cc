@@ -179,10 +179,7 @@ void BindFleet(py::module_& m) {
             return ResultDict(*answer, *self.model);
           },
           "Blocks (the GIL released) until the answer: a dict with outputs (arrays), device, "
-          "device_seconds, timing_only, attempts; raises tpufleet.Error when it failed.")
-      .def("done", [](const PendingInference& self) {
-        return self.answer.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
-      });
+          "device_seconds, timing_only, attempts; raises tpufleet.Error when it failed.");
 
   py::class_<PyFleet>(m, "Fleet", "Many models on many devices.")
       .def(py::init([](py::dict options) {

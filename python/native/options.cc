@@ -1,6 +1,7 @@
 #include "options.h"
 
 #include <fmt/format.h>
+#include <pybind11/stl.h>
 
 #include "errors.h"
 
@@ -14,6 +15,8 @@ DeviceOptions DeviceOptionsFrom(const py::dict& options) {
     std::string name = py::str(key);
     if (name == "sim_topology_json") {
       out.sim_topology_json = value.cast<std::string>();
+    } else if (name == "sim_full_models") {
+      out.sim_full_models = value.cast<std::vector<std::string>>();
     } else if (name == "real_time") {
       out.real_time = value.cast<bool>();
     } else if (name == "sim_outputs") {
@@ -31,8 +34,8 @@ DeviceOptions DeviceOptionsFrom(const py::dict& options) {
         out.edgetpu_options.emplace_back(py::str(k), py::str(v));
     } else {
       throw StatusError(InvalidArgumentError(
-          fmt::format("unknown device option '{}'; the options are sim_topology_json, real_time, "
-                      "sim_outputs, allow_timing_only, cpu_threads, edgetpu_options, isolate "
+          fmt::format("unknown device option '{}'; the options are sim_topology_json, "
+                      "sim_full_models, real_time, sim_outputs, allow_timing_only, cpu_threads, edgetpu_options, isolate "
                       "and device_host",
                       name)));
     }

@@ -3,7 +3,9 @@ TPU delegate, pycoral.utils.edgetpu).
 
 Real devices by default. With the environment variable TPUFLEET_SIMULATE set, a simulated rig
 instead: "1" for the default one (two USB 3 sticks), or the path of a topology JSON file
-(docs/simulator.md). Device strings mean what they mean in libedgetpu:
+(docs/simulator.md). A simulated stick computes a compiled model's outputs through its
+uncompiled twin beside it; TPUFLEET_SIM_MODELS (files or folders, separated by os.pathsep) names
+more candidates, which a compiled model given as bytes needs. Device strings mean what they mean in libedgetpu:
   "" or "usb"/"pci"  a device already open in this process (of that type), else the first one;
   ":N"               the N-th device of list_edge_tpus();
   "usb:N", "pci:N"   the N-th device of that type in it.
@@ -54,6 +56,12 @@ def simulated_rig():
         raise DeviceNotFound(
             f"TPUFLEET_SIMULATE is '{setting}', which is neither 1 (the default rig) nor a "
             f"readable topology JSON file: {e.strerror}") from None
+
+
+def simulated_full_models():
+    """The uncompiled models (files or folders of them) TPUFLEET_SIM_MODELS names, for compiled
+    models without a twin beside them."""
+    return [p for p in os.environ.get("TPUFLEET_SIM_MODELS", "").split(os.pathsep) if p]
 
 
 def _simulated_devices(rig):
@@ -122,6 +130,7 @@ def open_edge_tpu(selector="", edgetpu_options=None, cpu_threads=1):
         options = {"cpu_threads": cpu_threads}
         if rig is not None:
             options["sim_topology_json"] = rig
+            options["sim_full_models"] = simulated_full_models()
         elif edgetpu_options:
             options["edgetpu_options"] = dict(edgetpu_options)
         opened = OpenedDevice(_native.open_device(device_string, options), type_, path)

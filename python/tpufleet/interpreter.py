@@ -84,7 +84,8 @@ def make_interpreter(model, device="", **options):
     """Prepares `model` (a path, the bytes of a .tflite file, or a tpufleet.Model) on `device`:
     a device string ("" any Edge TPU as in Coral, ":N", "usb:N", "pci:N", "sim:N", "cpu", ...)
     or an opened tpufleet.Device, which several interpreters share. Options (keywords):
-    sim_topology_json, real_time, cpu_threads, edgetpu_options (dict), isolate."""
+    sim_topology_json, sim_full_models (uncompiled models or folders of them, for a compiled
+    model without a twin beside it), real_time, cpu_threads, edgetpu_options (dict), isolate."""
     model = load_model(model)
     if isinstance(device, _native.Device):
         if options:

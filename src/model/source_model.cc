@@ -100,7 +100,20 @@ Result<ModelPtr> SourceIn(const ModelPtr& compiled, const std::string& candidate
 
 std::vector<std::string> SourceCandidates(const std::string& compiled_path,
                                           const std::vector<std::string>& named) {
-  std::vector<std::string> candidates = named;
+  std::vector<std::string> candidates;
+  for (const std::string& given : named) {
+    std::error_code error;
+    if (!fs::is_directory(given, error)) {
+      candidates.push_back(given);
+      continue;
+    }
+    std::vector<std::string> inside;
+    for (const fs::directory_entry& entry : fs::directory_iterator(given, error)) {
+      if (IsUncompiledFile(entry.path())) inside.push_back(entry.path().string());
+    }
+    std::sort(inside.begin(), inside.end());
+    candidates.insert(candidates.end(), inside.begin(), inside.end());
+  }
   if (std::string twin = UncompiledTwinPath(compiled_path); !twin.empty()) {
     candidates.push_back(twin);
   }
@@ -125,6 +138,13 @@ Result<ModelPtr> UncompiledSource(const ModelPtr& compiled, const std::vector<st
   if (!compiled->is_edgetpu_compiled()) return compiled;
   std::vector<std::string> candidates = SourceCandidates(compiled->name(), named);
   if (candidates.empty()) {
+    std::error_code error;
+    if (!fs::is_regular_file(compiled->name(), error)) {
+      return NotFoundError(
+          "it is compiled and not read from a file, so no uncompiled twin beside it can be "
+          "found: name the uncompiled model it was compiled from, or a folder of candidates "
+          "(sim_full_models; TPUFLEET_SIM_MODELS for the Python packages)");
+    }
     std::string twin = UncompiledTwinPath(compiled->name());
     return NotFoundError(
         twin.empty() || !SegmentSetStem(compiled->name()).empty()

@@ -12,7 +12,8 @@
 namespace tpufleet {
 
 // The full models that may stand for `compiled`, in the order UncompiledSource tries them:
-// `named`, then the twin (UncompiledTwinPath), then for a segment "X_segment_K_of_N_edgetpu.tflite"
+// `named` (a folder among them stands for the uncompiled .tflite files in it, sorted), then the
+// twin (UncompiledTwinPath), then for a segment "X_segment_K_of_N_edgetpu.tflite"
 // X.tflite and every other uncompiled X*.tflite beside it (sorted), then the same in the parent
 // folder. Only files that exist.
 std::vector<std::string> SourceCandidates(const std::string& compiled_path,

@@ -287,6 +287,34 @@ TEST(FleetTest, ImagesAreDecodedAndResizedOnThePreparationThreads) {
   EXPECT_EQ(fleet->Metrics().models[0].errors, 1u);
 }
 
+TEST(FleetTest, ACompiledModelGivenAsBytesIsComputedFromTheModelsNamed) {
+  std::string compiled_path = SharedModel("mobilenet_v1_0.25_128_quant_edgetpu.tflite");
+  TPUFLEET_REQUIRE_FILE(compiled_path);
+  ModelPtr from_file = Model::FromFile(compiled_path).value();
+  ModelPtr from_bytes = Model::FromBuffer(testing::ReadFileBytes(compiled_path)).value();
+  FleetOptions options;
+  options.devices = {"sim:0"};
+  auto without = MakeFleet(options);
+  ASSERT_TRUE(without);
+  Result<int> refused = without->AddModel(from_bytes);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.status().message(), HasSubstr("not read from a file"));
+  EXPECT_THAT(refused.status().message(), HasSubstr("sim_full_models"));
+
+  // A folder stands for its uncompiled models; the one whose tensors match computes the outputs,
+  // the same bytes as the twin beside the compiled file gives.
+  options.sim_full_models = {(SharedDir() / "models").string()};
+  auto fleet = MakeFleet(options);
+  ASSERT_TRUE(fleet);
+  int bytes_id = fleet->AddModel(from_bytes).value();
+  int file_id = fleet->AddModel(from_file).value();
+  Result<InferenceResult> a = fleet->Run(bytes_id, Inputs(*from_bytes));
+  Result<InferenceResult> b = fleet->Run(file_id, Inputs(*from_file));
+  ASSERT_TRUE(a.ok() && b.ok()) << a.status().ToString() << b.status().ToString();
+  EXPECT_FALSE(a->timing_only);
+  EXPECT_EQ(a->outputs, b->outputs);
+}
+
 TEST(FleetTest, ASlowPreparationNeverHoldsUpADevice) {
   FleetOptions options;
   options.devices = {"sim:0"};

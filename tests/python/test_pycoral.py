@@ -1,6 +1,8 @@
 """pycoral over tpufleet on the simulated rig (TPUFLEET_SIMULATE=1): Coral's classify and
 detect flows on the real models, device selection, run_inference, labels, boxes."""
 import ctypes
+import gc
+import os
 
 import numpy as np
 import pytest
@@ -150,12 +152,28 @@ def test_shared_delegate_and_model_bytes():
     assert classify.get_scores(a).max() > 0
 
 
-def test_compiled_model_as_bytes_cannot_be_computed_by_the_simulator():
-    with open(model("mobilenet_v1_0.25_128_quant_edgetpu.tflite"), "rb") as f:
-        interpreter = edgetpu.make_interpreter(f.read())
-    with pytest.raises(RuntimeError, match="no uncompiled model it stands for was found"):
+def test_compiled_model_as_bytes_is_computed_from_tpufleet_sim_models(monkeypatch):
+    compiled = model("mobilenet_v1_0.25_128_quant_edgetpu.tflite")
+    with open(compiled, "rb") as f:
+        content = f.read()
+    gc.collect()  # no delegate of an earlier test keeps a stick open with its settings
+    interpreter = edgetpu.make_interpreter(content)
+    with pytest.raises(RuntimeError, match="not read from a file.*TPUFLEET_SIM_MODELS"):
         interpreter.allocate_tensors()
         interpreter.invoke()
+    del interpreter
+    gc.collect()
+    monkeypatch.setenv("TPUFLEET_SIM_MODELS", os.path.dirname(compiled))
+    pixels = image("cat.bmp", (128, 128))
+    scores = []
+    for source in (content, compiled):
+        interpreter = edgetpu.make_interpreter(source)
+        interpreter.allocate_tensors()
+        common.set_input(interpreter, pixels)
+        interpreter.invoke()
+        scores.append(classify.get_scores(interpreter))
+    assert np.array_equal(scores[0], scores[1])
+    assert scores[0].max() > 0
 
 
 def test_runtime_version_and_verbosity():
@@ -165,7 +183,6 @@ def test_runtime_version_and_verbosity():
 
 
 def test_classify_image_example_prints_the_label():
-    import os
     import subprocess
     import sys
     script = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "python",
