@@ -111,6 +111,10 @@ Status Interpreter::Prepare(const InterpreterOptions& options) {
     c.threadpool = threadpool_;
     for (int i : op.inputs) c.inputs.push_back(i < 0 ? nullptr : &tensors_[i]);
     for (int i : op.outputs) c.outputs.push_back(&tensors_[i]);
+    if (c.op->intermediates() != nullptr) {  // indices checked by the verifier
+      for (int i : *c.op->intermediates())
+        c.intermediates.push_back(i < 0 ? nullptr : &tensors_[i]);
+    }
     for (Tensor* out : c.outputs) {
       if (out->is_constant) return c.Invalid(fmt::format("writes constant tensor #{}", out->index));
     }

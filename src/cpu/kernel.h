@@ -26,6 +26,9 @@ struct OpContext {
   const tfl::Operator* op = nullptr;
   std::vector<Tensor*> inputs;  // nullptr for omitted optional inputs
   std::vector<Tensor*> outputs;
+  // The operator's intermediate tensors (an integer LSTM's gate scales): their quantization,
+  // never their data. nullptr for -1.
+  std::vector<Tensor*> intermediates;
   pthreadpool_t threadpool = nullptr;
 
   Tensor& input(size_t i) const { return *inputs[i]; }

@@ -16,6 +16,7 @@ const std::map<Op, KernelFactory>& Builtins() {
       {Op::CONV_2D, MakeConv2D},
       {Op::DEPTHWISE_CONV_2D, MakeDepthwiseConv2D},
       {Op::FULLY_CONNECTED, MakeFullyConnected},
+      {Op::UNIDIRECTIONAL_SEQUENCE_LSTM, MakeUnidirectionalSequenceLstm},
       {Op::ADD, MakeAdd},
       {Op::SUB, MakeSub},
       {Op::MUL, MakeMul},

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cli/tpufleet_command.h"
+#include "support/fixtures.h"
 #include "support/shared_files.h"
 
 namespace tpufleet {
@@ -174,20 +175,18 @@ TEST(CliTest, RunManyModelsOnManyImagesOnSimulatedDevices) {
 }
 
 TEST(CliTest, RunRefusesClearly) {
-  std::string lstm = SharedModel("keras_lstm_mnist_ptq.tflite");
-  TPUFLEET_REQUIRE_FILE(lstm);
+  std::string unsupported_model = testing::UnsupportedOperatorModel();
   std::string image = (testing::SharedDir() / "images" / "cat.bmp").string();
-  CommandResult unsupported = Tpufleet("run " + lstm + " --input " + image);
+  CommandResult unsupported = Tpufleet("run " + unsupported_model + " --input " + image);
   EXPECT_EQ(unsupported.exit_code, 1);
-  EXPECT_THAT(unsupported.output,
-              HasSubstr("operator #1 (UNIDIRECTIONAL_SEQUENCE_LSTM) is not supported"));
+  EXPECT_THAT(unsupported.output, HasSubstr("operator #0 (SIN) is not supported"));
   CommandResult compiled =
       Tpufleet("run " + SharedModel("mobilenet_v2_1.0_224_quant_edgetpu.tflite") + " --input " +
                image + " --devices cpu");
   EXPECT_EQ(compiled.exit_code, 1);
   EXPECT_THAT(compiled.output, HasSubstr("needs an Edge TPU"));
-  CommandResult not_image =
-      Tpufleet("run " + SharedModel("mobilenet_v2_1.0_224_quant.tflite") + " --input " + lstm);
+  CommandResult not_image = Tpufleet("run " + SharedModel("mobilenet_v2_1.0_224_quant.tflite") +
+                                     " --input " + unsupported_model);
   EXPECT_NE(not_image.exit_code, 0);
   EXPECT_THAT(not_image.output, HasSubstr("cannot decode image"));
 }

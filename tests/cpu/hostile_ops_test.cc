@@ -11,6 +11,7 @@
 
 #include "cpu/interpreter.h"
 #include "model/builder.h"
+#include "support/shared_files.h"
 
 namespace tpufleet::cpu {
 namespace {
@@ -608,6 +609,44 @@ TEST(HostileOpsTest, MisalignedConstantsAreCopiedBeforeKernelsReadThem) {
   std::memcpy((*interpreter)->input(0).data, values, sizeof(values));
   ASSERT_TRUE((*interpreter)->Invoke().ok());
   for (int i = 0; i < 4; ++i) EXPECT_EQ((*interpreter)->output(0).as<float>()[i], values[i]);
+}
+
+// The Keras LSTM with one thing changed at a time: each is refused by name, none crashes.
+TEST(HostileOpsTest, LstmVariantsItCannotRunAreRefused) {
+  std::string path = tpufleet::testing::SharedModel("keras_lstm_mnist_ptq.tflite");
+  TPUFLEET_REQUIRE_FILE(path);
+  ModelPtr lstm = Model::FromFile(path).value();
+  std::span<const uint8_t> bytes = lstm->bytes();
+  const int lstm_op = 1;
+  const int input = lstm->operators()[lstm_op].inputs[0];
+  const int output_state = lstm->operators()[lstm_op].inputs[18];
+  const int cell_state = lstm->operators()[lstm_op].inputs[19];
+  ASSERT_TRUE(LoadAndRun(ModelBuilder(bytes)).ok());
+  {
+    ModelBuilder b(bytes);
+    b.SetOptions(lstm_op, {});
+    ExpectRefused(b, "UNIDIRECTIONAL_SEQUENCE_LSTM", "has no UnidirectionalSequenceLSTMOptions");
+  }
+  {
+    ModelBuilder b(bytes);
+    Quantization q = b.quantization(cell_state);
+    q.scales = {0.0003f};
+    b.SetQuantization(cell_state, q);
+    ExpectRefused(b, "UNIDIRECTIONAL_SEQUENCE_LSTM", "cell state scale 0.0003");
+  }
+  {
+    ModelBuilder b(bytes);
+    b.SetShape(output_state, {1, 19});
+    ExpectRefused(b, "UNIDIRECTIONAL_SEQUENCE_LSTM", "do not hold 1 x 20 values");
+  }
+  {
+    ModelBuilder b(bytes);  // a batch of 3 sequences, whose states are not there
+    b.SetShape(lstm->input_indices()[0], {3, 28, 28});
+    b.SetShape(input, {3, 28, 28});
+    ExpectRefused(b, "UNIDIRECTIONAL_SEQUENCE_LSTM", "do not hold 3 x 20 values");
+    b.SetShape(input, {kIntMax, 28, 28});  // refused by the verifier
+    ExpectRefused(b, "tfl.quantize", "has too many elements");
+  }
 }
 
 // tests/fixtures/hostile holds the models above (and any input a fuzzer found crashing): each is

@@ -43,8 +43,7 @@ TEST_P(SpaceBatchTypeTest, SpaceToBatchPadsWithTheZeroPoint) {
   TensorSpec in = SampleSpec(type(), {1, 3, 4, 2});
   std::vector<float> expected = SpaceToBatch(Representable(in), 1, 3, 4, 2, 2, 2, 1, 0, 0, 2);
   ExpectMoved(Op::SPACE_TO_BATCH_ND, {in, IntSpec({2}, {2, 2}), IntSpec({2, 2}, {1, 0, 0, 2})},
-              {OutputSpec(type(), {4, 2, 3, 2})}, {expected},
-              TfLiteTakes(type()));
+              {OutputSpec(type(), {4, 2, 3, 2})}, {expected}, TfLiteTakes(type()));
 }
 
 TEST_P(SpaceBatchTypeTest, BatchToSpaceUndoesSpaceToBatchAndCrops) {
@@ -53,8 +52,7 @@ TEST_P(SpaceBatchTypeTest, BatchToSpaceUndoesSpaceToBatchAndCrops) {
   TensorSpec in = OutputSpec(type(), {4, 2, 3, 2});
   in.values = SpaceToBatch(Representable(original), 1, 3, 4, 2, 2, 2, 1, 0, 0, 2);
   ExpectMoved(Op::BATCH_TO_SPACE_ND, {in, IntSpec({2}, {2, 2}), IntSpec({2, 2}, {1, 0, 0, 2})},
-              {OutputSpec(type(), {1, 3, 4, 2})}, {Representable(original)},
-              TfLiteTakes(type()));
+              {OutputSpec(type(), {1, 3, 4, 2})}, {Representable(original)}, TfLiteTakes(type()));
 }
 
 TEST_P(SpaceBatchTypeTest, DepthToSpaceUsesDcrOrder) {

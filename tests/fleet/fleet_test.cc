@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "fleet/fleet_test_util.h"
+#include "support/fixtures.h"
 #include "support/shared_files.h"
 
 namespace tpufleet {
@@ -122,16 +123,13 @@ TEST(FleetTest, ExplicitSelectorsAndBadOnes) {
 }
 
 TEST(FleetTest, AModelADeviceCannotRunFailsWhenAdded) {
-  std::string lstm = SharedModel("keras_lstm_mnist_ptq.tflite");
-  TPUFLEET_REQUIRE_FILE(lstm);
   FleetOptions options;
   options.devices = {"cpu"};
   auto fleet = MakeFleet(options);
   ASSERT_TRUE(fleet);
-  Result<int> added = fleet->AddModel(lstm);
+  Result<int> added = fleet->AddModel(testing::UnsupportedOperatorModel());
   ASSERT_FALSE(added.ok());
-  EXPECT_THAT(added.status().message(),
-              HasSubstr("operator #1 (UNIDIRECTIONAL_SEQUENCE_LSTM) is not supported"));
+  EXPECT_THAT(added.status().message(), HasSubstr("operator #0 (SIN) is not supported"));
   EXPECT_THAT(added.status().message(), HasSubstr("cpu"));
   // Its id was never handed out; a caller guessing it is refused, not served.
   EXPECT_FALSE(fleet->Run(0, {}).ok());

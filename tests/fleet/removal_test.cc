@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "fleet/fleet_test_util.h"
+#include "support/fixtures.h"
 #include "support/shared_files.h"
 #include "tpufleet/fleet.h"
 
@@ -116,13 +117,13 @@ TEST(RemoveModelTest, ACoCompiledGroupIsReleasedWithItsLastModel) {
 }
 
 TEST(RemoveModelTest, AModelThatFailedToBeAddedIsReleasedAtOnce) {
-  Result<ModelPtr> lstm = Model::FromFile(testing::SharedModel("keras_lstm_mnist_ptq.tflite"));
-  if (!lstm.ok()) GTEST_SKIP() << lstm.status().ToString();
+  Result<ModelPtr> unsupported = Model::FromFile(testing::UnsupportedOperatorModel());
+  ASSERT_TRUE(unsupported.ok()) << unsupported.status().ToString();
   FleetOptions options;
   options.devices = {"cpu"};
   auto fleet = testing::MakeFleet(options);
   ASSERT_TRUE(fleet);
-  ModelPtr model = std::move(lstm).value();
+  ModelPtr model = std::move(unsupported).value();
   Result<int> added = fleet->AddModel(model);
   ASSERT_FALSE(added.ok());
   EXPECT_EQ(model.use_count(), 1);  // the fleet kept nothing of it

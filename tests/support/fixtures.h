@@ -12,6 +12,12 @@ inline std::string SysfsFixture(const std::string& name) {
   return std::string(TPUFLEET_FIXTURES_DIR) + "/sysfs/" + name;
 }
 
+// A model of one TensorFlow Lite operator the CPU backend does not run (SIN; built from its JSON
+// beside it with `flatc -b src/model/tflite.fbs`).
+inline std::string UnsupportedOperatorModel() {
+  return std::string(TPUFLEET_FIXTURES_DIR) + "/models/sin_unsupported.tflite";
+}
+
 // The devices of a sysfs fixture, without asking libedgetpu.
 inline Inventory DiscoverFixture(const std::string& name) {
   DiscoveryOptions options;

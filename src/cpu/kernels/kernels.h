@@ -10,6 +10,7 @@ namespace tpufleet::cpu {
 std::unique_ptr<Kernel> MakeConv2D();
 std::unique_ptr<Kernel> MakeDepthwiseConv2D();
 std::unique_ptr<Kernel> MakeFullyConnected();
+std::unique_ptr<Kernel> MakeUnidirectionalSequenceLstm();
 std::unique_ptr<Kernel> MakeAdd();
 std::unique_ptr<Kernel> MakeSub();
 std::unique_ptr<Kernel> MakeMul();
