@@ -758,6 +758,39 @@ TEST_P(CastTest, MatchesReferenceAndTfLite) {
   ExpectNear(Decode(ours->output(0)), expected, 0);
 }
 
+// Floats TFLite leaves undefined (NaN, beyond int32) take the documented rule: through int64,
+// then wrapped; NaN and values beyond int64 give 0. One such value sends the whole tensor down the
+// element-by-element path, which must agree with the fast one on the values in range.
+TEST(CastTest, FloatsBeyondInt32GoThroughInt64) {
+  std::vector<float> values = {std::nanf(""), 3e9f, -3e9f, 1e20f, 2.75f, -2.75f, 70000.5f, 0};
+  for (DataType to : {DataType::kInt32, DataType::kInt16, DataType::kInt8, DataType::kUInt8}) {
+    SCOPED_TRACE(DataTypeName(to));
+    TensorSpec in = ValuesSpec(DataType::kFloat32, {8}, values, 0);
+    in.q = {};
+    TensorSpec out = ValuesSpec(to, {8}, {}, 0);
+    out.q = {};
+    auto ours =
+        Interpreter::Create(Model::FromBuffer(BuildSingleOp(Op::CAST, {in}, {out}), "m").value());
+    ASSERT_TRUE(ours.ok()) << ours.status().ToString();
+    std::memcpy((*ours)->input(0).data, values.data(), values.size() * sizeof(float));
+    ASSERT_TRUE((*ours)->Invoke().ok());
+    std::vector<float> expected;
+    for (float v : values) {
+      int64_t wide =
+          std::isnan(v) || std::fabs(v) >= 9.2233720368547758e18f ? 0 : static_cast<int64_t>(v);
+      switch (to) {
+        case DataType::kInt32:
+          expected.push_back(static_cast<float>(static_cast<int32_t>(wide)));
+          break;
+        case DataType::kInt16: expected.push_back(static_cast<int16_t>(wide)); break;
+        case DataType::kInt8: expected.push_back(static_cast<int8_t>(wide)); break;
+        default: expected.push_back(static_cast<uint8_t>(wide)); break;
+      }
+    }
+    ExpectNear(Decode((*ours)->output(0)), expected, 0);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Kernels, CastTest,
     ::testing::Combine(::testing::Values(DataType::kBool, DataType::kUInt8, DataType::kInt8,

@@ -38,11 +38,33 @@ To Convert(From v) {
   }
 }
 
+// Float to an integer of 32 bits or fewer: a float within int32's range converts directly, as a
+// loop that vectorizes; when any is outside it (NaN, or what TFLite leaves undefined) the tensor
+// is converted again element by element as Convert does. Both give the same values in range.
+template <typename To>
+void CastFloatToNarrowInteger(const float* x, To* y, size_t n) {
+  constexpr float kInt32Limit = 2147483648.0f;  // 2^31
+  int32_t out_of_range = 0;  // an int, not a bool: GCC vectorizes the loop only then
+  for (size_t i = 0; i < n; ++i) {
+    float v = x[i];
+    int32_t in_range = std::fabs(v) < kInt32Limit;  // 0 for NaN
+    out_of_range |= in_range ^ 1;
+    y[i] = static_cast<To>(static_cast<int32_t>(in_range ? v : 0.0f));
+  }
+  if (out_of_range != 0) {
+    for (size_t i = 0; i < n; ++i) y[i] = Convert<To>(x[i]);
+  }
+}
+
 // Bool inputs are read as bytes (kBoolInput): any nonzero byte is true, i.e. 1.
 template <typename To, typename From, bool kBoolInput>
 void CastAll(const Tensor& in, Tensor& out) {
   const From* x = in.as<From>();
   To* y = out.as<To>();
+  if constexpr (std::is_same_v<From, float> && std::is_integral_v<To> &&
+                !std::is_same_v<To, bool> && sizeof(To) <= 4) {
+    return CastFloatToNarrowInteger(x, y, in.element_count());
+  }
   for (size_t i = 0, n = in.element_count(); i < n; ++i) {
     From v = x[i];
     if constexpr (kBoolInput) v = v != 0;
