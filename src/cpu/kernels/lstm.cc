@@ -210,7 +210,7 @@ class LstmKernel : public Kernel {
     for (int r = 0; r < cells_; ++r) {
       int64_t sum = bias[r];
       const int8_t* w = weights + static_cast<size_t>(r) * columns;
-      for (int k = 0; k < columns; ++k) sum += int32_t{x[k]} * w[k];
+      for (int k = 0; k < columns; ++k) sum += int64_t{x[k]} * w[k];
       int32_t acc = fixed::MultiplyByQuantizedMultiplier(static_cast<int32_t>(sum),
                                                          scale.multiplier, scale.shift) +
                     gate[r];
