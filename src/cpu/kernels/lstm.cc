@@ -20,14 +20,14 @@
 namespace tpufleet::cpu {
 namespace {
 
-// The operator's inputs (TFLite's lstm_shared.h).
+// The operator's inputs (TFLite's lstm_shared.h). Each of the four gates has input-to-gate
+// weights (1 input, 2 forget, 3 cell, 4 output), recurrent weights (5 to 8) and a bias (12 to 15).
 enum Input : size_t {
   kInput = 0,
-  kInputToInput =
-      1,  // the input-to-gate weights of the four gates: 1 input, 2 forget, 3 cell, 4 output
-  kRecurrentToInput = 5,  // the recurrent weights, likewise 5 to 8
-  kCellToInput = 9,       // peepholes: 9 to 11
-  kInputGateBias = 12,    // gate biases: 12 to 15
+  kInputToInput = 1,
+  kRecurrentToInput = 5,
+  kCellToInput = 9,  // peepholes: 9 to 11
+  kInputGateBias = 12,
   kProjectionWeights = 16,
   kProjectionBias = 17,
   kOutputState = 18,
