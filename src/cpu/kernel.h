@@ -27,7 +27,7 @@ struct OpContext {
   std::vector<Tensor*> inputs;  // nullptr for omitted optional inputs
   std::vector<Tensor*> outputs;
   // The operator's intermediate tensors (an integer LSTM's gate scales): their quantization,
-  // never their data. nullptr for -1.
+  // never their data.
   std::vector<Tensor*> intermediates;
   pthreadpool_t threadpool = nullptr;
 

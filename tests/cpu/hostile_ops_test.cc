@@ -640,6 +640,24 @@ TEST(HostileOpsTest, LstmVariantsItCannotRunAreRefused) {
     ExpectRefused(b, "UNIDIRECTIONAL_SEQUENCE_LSTM", "do not hold 1 x 20 values");
   }
   {
+    // The input-to-forget weights omitted (-1 in the operator's input list), which only an
+    // input gate's weights may be (and then the CIFG form is refused).
+    std::vector<uint8_t> edited(bytes.begin(), bytes.end());
+    const int32_t inputs[] = {input, lstm->operators()[lstm_op].inputs[1],
+                              lstm->operators()[lstm_op].inputs[2]};
+    auto at = std::search(edited.begin(), edited.end(), reinterpret_cast<const uint8_t*>(inputs),
+                          reinterpret_cast<const uint8_t*>(inputs) + sizeof(inputs));
+    ASSERT_NE(at, edited.end());
+    const int32_t omitted = -1;
+    std::memcpy(&*at + 2 * sizeof(int32_t), &omitted, sizeof(omitted));
+    Result<ModelPtr> model = Model::FromBuffer(edited, "omitted");
+    ASSERT_TRUE(model.ok()) << model.status().ToString();
+    ASSERT_EQ((*model)->operators()[lstm_op].inputs[2], -1);
+    Result<std::unique_ptr<Interpreter>> refused = Interpreter::Create(*model);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_THAT(refused.status().message(), HasSubstr("required input 2 is omitted"));
+  }
+  {
     ModelBuilder b(bytes);  // a batch of 3 sequences, whose states are not there
     b.SetShape(lstm->input_indices()[0], {3, 28, 28});
     b.SetShape(input, {3, 28, 28});

@@ -49,7 +49,7 @@ class LstmKernel : public Kernel {
  public:
   Status Prepare(OpContext& c) override {
     TPUFLEET_RETURN_IF_ERROR(c.ExpectCounts(1, 24, 1));  // optional inputs are -1 (nullptr)
-    if (c.inputs.size() < 20) {
+    if (c.inputs.size() != 20 && c.inputs.size() != 24) {
       return c.Invalid(
           fmt::format("has {} inputs; an LSTM has 20, or 24 with layer norm", c.inputs.size()));
     }
@@ -69,6 +69,9 @@ class LstmKernel : public Kernel {
     }
     if (c.inputs[kInputToInput] == nullptr || c.inputs[kRecurrentToInput] == nullptr)
       return c.Unsupported("coupled input and forget gates (CIFG)");
+    for (size_t i = kInputToInput; i < kCellToInput; ++i) {
+      if (c.inputs[i] == nullptr) return c.Invalid(fmt::format("required input {} is omitted", i));
+    }
     for (size_t i = kCellToInput; i < kCellToInput + 3; ++i)
       if (c.inputs[i] != nullptr) return c.Unsupported("peephole connections");
     if (c.inputs[kProjectionWeights] != nullptr || c.inputs[kProjectionBias] != nullptr)
@@ -153,9 +156,15 @@ class LstmKernel : public Kernel {
     }
     const Tensor& hidden = *c.intermediates[4];
     TPUFLEET_RETURN_IF_ERROR(c.ExpectPositiveScale(hidden));
+    const std::vector<int64_t>& hidden_zero_points = hidden.quantization.zero_points;
+    if (hidden_zero_points.size() > 1 ||
+        (!hidden_zero_points.empty() &&
+         (hidden_zero_points[0] < -32768 || hidden_zero_points[0] > 32767))) {
+      return c.Invalid(fmt::format("hidden intermediate {} needs one zero point within int16",
+                                   Describe(hidden)));
+    }
     hidden_scale_ = fixed::QuantizeMultiplier(std::ldexp(1.0, -30) / hidden.scale());
-    hidden_zero_point_ =
-        hidden.quantization.zero_points.empty() ? 0 : hidden.quantization.zero_points[0];
+    hidden_zero_point_ = hidden.zero_point();
     output_state_.assign(static_cast<size_t>(batches_) * cells_,
                          static_cast<int8_t>(output_state.zero_point()));
     cell_state_.assign(static_cast<size_t>(batches_) * cells_, 0);
@@ -250,7 +259,7 @@ class LstmKernel : public Kernel {
           int32_t{output_gate[i]} * squashed, hidden_scale_.multiplier, hidden_scale_.shift);
       // TFLite subtracts the hidden intermediate's zero point here (its CwiseMul into int8).
       output_state[i] =
-          static_cast<int8_t>(std::clamp<int64_t>(int64_t{hidden} - hidden_zero_point_, -128, 127));
+          static_cast<int8_t>(std::clamp<int32_t>(hidden - hidden_zero_point_, -128, 127));
     }
     std::copy_n(output_state, cells_, out);
   }
@@ -261,7 +270,7 @@ class LstmKernel : public Kernel {
   int16_t cell_clip_ = 0;
   std::array<Gate, kGates> gates_;
   fixed::QuantizedMultiplier hidden_scale_;
-  int64_t hidden_zero_point_ = 0;
+  int32_t hidden_zero_point_ = 0;
   std::vector<int8_t> output_state_;  // the variable tensors' values, [batches, cells]
   std::vector<int16_t> cell_state_;
   std::array<std::vector<int16_t>, kGates> gate_values_;  // scratch, one step of one row
