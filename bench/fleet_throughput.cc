@@ -26,6 +26,7 @@
 #include <thread>
 
 #include "model/zoo/zoo.h"
+#include "rig.h"
 #include "tpufleet/fleet.h"
 
 namespace tpufleet {
@@ -54,19 +55,13 @@ void Expect(const Result<InferenceResult>& result) {
   }
 }
 
-std::string Rig(int devices) {
-  std::string json = R"({"devices": [)";
-  for (int i = 0; i < devices; ++i)
-    json += fmt::format(R"({}{{"bus": {}, "compute_outputs": false}})", i ? "," : "", i + 1);
-  return json + "]}";
-}
+std::string Rig(int devices) { return bench::OwnBusRig(devices, R"(, "compute_outputs": false)"); }
 
 // Requests per second over `seconds` of wall time with `devices` devices, one model each.
 double Throughput(int devices, const ModelPtr& model, double seconds) {
   FleetOptions options;
   options.sim_topology_json = Rig(devices);
-  options.devices.clear();
-  for (int i = 0; i < devices; ++i) options.devices.push_back(fmt::format("sim:{}", i));
+  options.devices = bench::SimDevices(devices);
   options.real_time = true;
   options.queue_capacity = 64;
   auto fleet = Fleet::Create(options).value();
@@ -132,7 +127,7 @@ double HandOffsPerSecond(double seconds) {
 double ZeroTimeThroughput(int devices, const ModelPtr& model, double seconds) {
   FleetOptions options;
   options.sim_topology_json = Rig(devices);
-  for (int i = 0; i < devices; ++i) options.devices.push_back(fmt::format("sim:{}", i));
+  options.devices = bench::SimDevices(devices);
   options.sim_outputs = false;
   auto fleet = Fleet::Create(options).value();
   std::vector<int> ids;

@@ -19,6 +19,7 @@
 
 #include "model/split.h"
 #include "model/zoo/zoo.h"
+#include "rig.h"
 #include "sim/pipelining.h"
 #include "tpufleet/fleet.h"
 #include "tpufleet/pipeline.h"
@@ -31,12 +32,7 @@ using BenchClock = std::chrono::steady_clock;
 // `sticks` USB 3 sticks, each on a bus of its own, in real time and timing only.
 DeviceOptions Rig(int sticks) {
   DeviceOptions options;
-  options.sim_topology_json = R"({"devices": [)";
-  for (int s = 0; s < sticks; ++s) {
-    options.sim_topology_json +=
-        fmt::format(R"({}{{"link": "usb3", "bus": {}}})", s ? ", " : "", s + 1);
-  }
-  options.sim_topology_json += "]}";
+  options.sim_topology_json = OwnBusRig(sticks, R"(, "link": "usb3")");
   options.real_time = true;
   options.sim_outputs = false;
   return options;
@@ -54,8 +50,7 @@ TensorList ZeroInputs(const Model& model) {
 Result<double> ReplicasPerSecond(const ModelPtr& model, int sticks, int requests) {
   FleetOptions options;
   static_cast<DeviceOptions&>(options) = Rig(sticks);
-  options.devices.clear();
-  for (int s = 0; s < sticks; ++s) options.devices.push_back(fmt::format("sim:{}", s));
+  options.devices = SimDevices(sticks);
   options.queue_capacity = static_cast<size_t>(requests);
   TPUFLEET_ASSIGN_OR_RETURN(std::unique_ptr<Fleet> fleet, Fleet::Create(options));
   TPUFLEET_ASSIGN_OR_RETURN(int id, fleet->AddModel(model, options.devices));

@@ -42,6 +42,7 @@
 
 #include "kserve/grpc_service.grpc.pb.h"
 #include "model/zoo/zoo.h"
+#include "rig.h"
 #include "server/grpc_server.h"
 #include "server/http_server.h"
 
@@ -328,13 +329,8 @@ class BenchDaemon {
   static Result<std::unique_ptr<BenchDaemon>> Start(const fs::path& repository, int devices,
                                                     bool real_time, int connections) {
     FleetOptions options;
-    options.devices.clear();
-    options.sim_topology_json = R"({"devices": [)";
-    for (int d = 0; d < devices; ++d) {
-      options.devices.push_back(fmt::format("sim:{}", d));
-      options.sim_topology_json += fmt::format(R"({}{{"bus": {}}})", d ? ", " : "", d + 1);
-    }
-    options.sim_topology_json += "]}";
+    options.devices = SimDevices(devices);
+    options.sim_topology_json = OwnBusRig(devices);
     options.real_time = real_time;  // false: virtual time, the device takes no time
     options.sim_outputs = false;    // timing only: no outputs computed
     options.allow_timing_only = true;

@@ -35,7 +35,8 @@ DeviceOptions DeviceOptionsFrom(const py::dict& options) {
     } else {
       throw StatusError(InvalidArgumentError(
           fmt::format("unknown device option '{}'; the options are sim_topology_json, "
-                      "sim_full_models, real_time, sim_outputs, allow_timing_only, cpu_threads, edgetpu_options, isolate "
+                      "sim_full_models, real_time, sim_outputs, allow_timing_only, cpu_threads, "
+                      "edgetpu_options, isolate "
                       "and device_host",
                       name)));
     }

@@ -5,7 +5,8 @@ Real devices by default. With the environment variable TPUFLEET_SIMULATE set, a 
 instead: "1" for the default one (two USB 3 sticks), or the path of a topology JSON file
 (docs/simulator.md). A simulated stick computes a compiled model's outputs through its
 uncompiled twin beside it; TPUFLEET_SIM_MODELS (files or folders, separated by os.pathsep) names
-more candidates, which a compiled model given as bytes needs. Device strings mean what they mean in libedgetpu:
+more candidates, which a compiled model given as bytes needs. Device strings mean what they mean
+in libedgetpu:
   "" or "usb"/"pci"  a device already open in this process (of that type), else the first one;
   ":N"               the N-th device of list_edge_tpus();
   "usb:N", "pci:N"   the N-th device of that type in it.

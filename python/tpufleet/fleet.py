@@ -28,7 +28,8 @@ class Fleet:
     """Models on devices, one worker thread per device (docs/fleet.md). Options as keywords:
     devices (device strings), queue_capacity, strict, max_batch, preparation_threads,
     invocation_timeout_seconds, and the device options (sim_topology_json, sim_full_models,
-    real_time, cpu_threads, edgetpu_options, isolate). Use it as a context manager, or close() it."""
+    real_time, cpu_threads, edgetpu_options, isolate). Use it as a context manager, or close()
+    it."""
 
     def __init__(self, **options):
         self._native = _native.Fleet(options)

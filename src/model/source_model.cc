@@ -19,19 +19,27 @@ bool IsUncompiledFile(const fs::path& path) {
   return path.extension() == ".tflite" && file.find("_edgetpu") == std::string::npos;
 }
 
+// The uncompiled .tflite files in `folder` whose names start with `prefix`, sorted; none when it
+// is not a folder or cannot be read (a read error ends the listing, never throws).
+std::vector<std::string> UncompiledFilesIn(const fs::path& folder, const std::string& prefix) {
+  std::vector<std::string> files;
+  std::error_code error;
+  if (!fs::is_directory(folder, error)) return files;
+  for (fs::directory_iterator it(folder, error), end; !error && it != end; it.increment(error)) {
+    if (it->path().filename().string().starts_with(prefix) && IsUncompiledFile(it->path())) {
+      files.push_back(it->path().string());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
 // X.tflite, then the other uncompiled X*.tflite in `folder`, sorted.
 void AddFamily(const fs::path& folder, const std::string& stem, std::vector<std::string>& out) {
   std::error_code error;
   if (!fs::is_directory(folder, error)) return;
   out.push_back((folder / (stem + ".tflite")).string());
-  std::vector<std::string> others;
-  for (const fs::directory_entry& entry : fs::directory_iterator(folder, error)) {
-    std::string file = entry.path().filename().string();
-    if (file.rfind(stem, 0) == 0 && IsUncompiledFile(entry.path())) {
-      others.push_back(entry.path().string());
-    }
-  }
-  std::sort(others.begin(), others.end());
+  std::vector<std::string> others = UncompiledFilesIn(folder, stem);
   out.insert(out.end(), others.begin(), others.end());
 }
 
@@ -107,11 +115,7 @@ std::vector<std::string> SourceCandidates(const std::string& compiled_path,
       candidates.push_back(given);
       continue;
     }
-    std::vector<std::string> inside;
-    for (const fs::directory_entry& entry : fs::directory_iterator(given, error)) {
-      if (IsUncompiledFile(entry.path())) inside.push_back(entry.path().string());
-    }
-    std::sort(inside.begin(), inside.end());
+    std::vector<std::string> inside = UncompiledFilesIn(given, "");
     candidates.insert(candidates.end(), inside.begin(), inside.end());
   }
   if (std::string twin = UncompiledTwinPath(compiled_path); !twin.empty()) {
