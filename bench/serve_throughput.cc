@@ -1,6 +1,6 @@
 // tpufleet serve's own cost per request, against nginx on the same machine in the same run:
 // binary-tensor REST inference and gRPC ModelInfer of a model on a zero-time simulated device
-// (virtual time, timing only: the device neither waits nor computes), served by the daemon's
+// (time_scale 0, timing only: the device neither waits nor computes), served by the daemon's
 // own fronts (server/http_server.h, grpc_server.h, in this process), over many keep-alive
 // connections; the anchor is Debian's nginx serving a static file as large as the inference
 // request body, on loopback, with as many connections. Prints requests per second of each, the
@@ -321,18 +321,20 @@ Status WriteZooModel(const fs::path& path, float width, int resolution) {
 }
 
 // The daemon's parts as `tpufleet serve` assembles them, in this process: a fleet of `devices`
-// timing-only simulated devices (real time or zero time), each on a USB bus of its own, the model
+// timing-only simulated devices on the wall clock (`time_scale` 1: as long as a USB 3 stick
+// takes; 0: no time at all), each on a USB bus of its own, the model
 // repository at `repository` loaded whole, and the REST and gRPC fronts on free loopback ports,
 // serving until destroyed.
 class BenchDaemon {
  public:
   static Result<std::unique_ptr<BenchDaemon>> Start(const fs::path& repository, int devices,
-                                                    bool real_time, int connections) {
+                                                    double time_scale, int connections) {
     FleetOptions options;
     options.devices = SimDevices(devices);
-    options.sim_topology_json = OwnBusRig(devices);
-    options.real_time = real_time;  // false: virtual time, the device takes no time
-    options.sim_outputs = false;    // timing only: no outputs computed
+    options.sim_topology_json =
+        OwnBusRig(devices, fmt::format(R"(, "time_scale": {})", time_scale));
+    options.real_time = true;
+    options.sim_outputs = false;  // timing only: no outputs computed
     options.allow_timing_only = true;
     TPUFLEET_ASSIGN_OR_RETURN(std::unique_ptr<Fleet> fleet, Fleet::Create(options));
     TPUFLEET_ASSIGN_OR_RETURN(server::ModelRepository models,
@@ -402,7 +404,7 @@ Result<double> RealTimeThroughput(const fs::path& tmp, int devices, int connecti
   TPUFLEET_RETURN_IF_ERROR(WriteZooModel(repository / "m" / "m.tflite", 1.0f, 224));
   std::ofstream(repository / "m" / "config.json") << fmt::format(R"({{"replicas": {}}})", devices);
   TPUFLEET_ASSIGN_OR_RETURN(std::unique_ptr<BenchDaemon> daemon,
-                            BenchDaemon::Start(repository, devices, true, connections * devices));
+                            BenchDaemon::Start(repository, devices, 1, connections * devices));
   const std::string infer = InferRequest(*daemon->model("m")->model, "m");
   auto open_rest = [&] {
     return [connection = std::make_shared<HttpConnection>(daemon->http_port()), &infer] {
@@ -424,7 +426,7 @@ int Run(int connections, double seconds, const std::string& nginx_binary, int de
   Status written = WriteZooModel(tmp / "models" / "m.tflite", 0.25f, 128);
   if (!written.ok()) return fmt::print(stderr, "{}\n", written.ToString()), EXIT_FAILURE;
   Result<std::unique_ptr<BenchDaemon>> daemon =
-      BenchDaemon::Start(tmp / "models", 1, false, connections);
+      BenchDaemon::Start(tmp / "models", 1, 0, connections);
   if (!daemon.ok()) return fmt::print(stderr, "{}\n", daemon.status().ToString()), EXIT_FAILURE;
   std::shared_ptr<const server::ServedModel> served = (*daemon)->model("m");
 

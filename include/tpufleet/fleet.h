@@ -192,6 +192,16 @@ class Fleet {
   std::future<Result<InferenceResult>> Submit(
       int model, TensorList inputs,
       std::optional<std::chrono::steady_clock::time_point> deadline = {});
+  // Receives the callback form's answer. It runs on the fleet's thread that answers (usually
+  // the device's worker), or on the submitting thread, before Submit returns, when the request
+  // is answered at once; so it must be quick, must not throw and must not wait on the fleet.
+  using Completion = std::function<void(Result<InferenceResult>)>;
+  // As above, the answer going to `done` (called exactly once) instead of a future: for servers,
+  // which answer from the thread that has the result instead of a thread waiting for it. In
+  // virtual time, where only a waiter lets modeled time pass, Submit waits for the answer itself
+  // and calls `done` before it returns.
+  void Submit(int model, TensorList inputs,
+              std::optional<std::chrono::steady_clock::time_point> deadline, Completion done);
   // Queues `prepare` on the preparation threads; its tensors are then submitted as above. Its
   // error, if it returns one, is the answer. The fleet keeps `prepare` until it has run.
   std::future<Result<InferenceResult>> Submit(

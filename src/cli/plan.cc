@@ -1,7 +1,8 @@
 // `tpufleet plan --model A[:RATE]... [--devices SEL,...] [--latency-target MS] [--json] [-o FILE]
-//  [--replay TRACE]`: a placement for models on simulated Edge TPUs from their request rates,
-// with the simulator's predictions, the edgetpu_compiler commands it needs, and optionally a
-// replay of a request trace against it and against Coral's habits.
+//  [--replay TRACE] [--segments N]`: a placement for models on simulated Edge TPUs from their
+// request rates, with the simulator's predictions, the edgetpu_compiler commands it needs, when a
+// model would be better pipelined, and optionally a replay of a request trace against it and
+// against Coral's habits.
 #include <fmt/format.h>
 
 #include <cmath>
@@ -13,9 +14,11 @@
 
 #include "cli/commands.h"
 #include "cli/files.h"
+#include "cli/simulator_report.h"
 #include "planner/plan_file.h"
 #include "planner/planner.h"
 #include "planner/replay.h"
+#include "sim/pipelining.h"
 
 namespace tpufleet::cli {
 namespace {
@@ -29,6 +32,7 @@ struct PlanArgs {
   double latency_target_ms = 0;
   std::string output;
   std::string replay;
+  int segments = 0;  // > 0: compare pipelining for every model; 0: for the ones that overflow
   bool json = false;
 };
 
@@ -137,6 +141,43 @@ void PrintPlan(const planner::PlanInputs& inputs, const planner::Plan& plan,
   }
 }
 
+// An N-segment pipeline of each model beside one device and N replicas, on the first device's
+// hardware. With --segments N, for every model (one that cannot be cut is an error); else with N
+// the number of devices, for the models whose parameters overflow one device's memory and can
+// be cut (uncompiled ones).
+Result<std::vector<std::pair<std::string, sim::PipeliningComparison>>> ComparePipelining(
+    const PlanArgs& args, const planner::PlanInputs& inputs) {
+  std::vector<std::pair<std::string, sim::PipeliningComparison>> comparisons;
+  int segments = args.segments > 0 ? args.segments : static_cast<int>(inputs.devices.size());
+  if (segments < 2 || inputs.devices.empty()) return comparisons;
+  for (const planner::PlanModel& m : inputs.models) {
+    Result<sim::PipeliningComparison> c =
+        sim::ComparePipelining(*m.model, segments, inputs.devices[0].hardware);
+    if (args.segments > 0 && !c.ok()) return c.status();
+    if (c.ok() && (args.segments > 0 || c->whole.streamed_bytes > 0))
+      comparisons.emplace_back(m.name, std::move(c).value());
+  }
+  return comparisons;
+}
+
+void PrintPipeliningAdvice(
+    const planner::PlanInputs& inputs,
+    const std::vector<std::pair<std::string, sim::PipeliningComparison>>& all) {
+  if (all.empty()) return;
+  const planner::PlanDevice& device = inputs.devices[0];
+  size_t segments = all[0].second.segments.size();
+  std::cout << fmt::format("\nPipelining, on {}'s hardware:\n", device.name);
+  for (const auto& [name, comparison] : all) {
+    PrintPipelining(name, device.hardware, comparison, "  ");
+    if (comparison.best == sim::PipeliningComparison::kPipeline) {
+      std::cout << fmt::format(
+          "  cut it with: tpufleet split {} --segments {} -o segments/, then run the segments "
+          "with 'tpufleet run SEGMENTS... --pipeline' (compile each for the Edge TPU)\n",
+          name, segments);
+    }
+  }
+}
+
 json ReplayJson(const std::string& name, const planner::ReplayResult& r) {
   return {{"placement", name},     {"requests", r.requests},
           {"seconds", r.makespan}, {"throughput", r.throughput()},
@@ -159,6 +200,9 @@ int Run(const PlanArgs& args) {
     out << plan_json << "\n";
     if (!out) return ReportFailure(NotFoundError(args.output + ": cannot write the plan"));
   }
+  Result<std::vector<std::pair<std::string, sim::PipeliningComparison>>> pipelining =
+      ComparePipelining(args, inputs.value());
+  if (!pipelining.ok()) return ReportFailure(pipelining.status());
   json replays = json::array();
   if (!args.replay.empty()) {
     Result<std::string> text = ReadTextFile(args.replay, "the trace");
@@ -177,10 +221,17 @@ int Run(const PlanArgs& args) {
   if (args.json) {
     json out = json::parse(plan_json);
     if (!replays.empty()) out["replay"] = replays;
+    if (!pipelining->empty()) {
+      json comparisons = json::array();
+      for (const auto& [name, c] : pipelining.value())
+        comparisons.push_back(PipeliningJson(name, c));
+      out["pipelining"] = comparisons;
+    }
     std::cout << out.dump(2) << "\n";
     return 0;
   }
   PrintPlan(inputs.value(), plan, cost.value());
+  PrintPipeliningAdvice(inputs.value(), pipelining.value());
   if (!replays.empty()) {
     std::cout << fmt::format("\nReplay of {} ({} requests, virtual time):\n", args.replay,
                              replays[0]["requests"].get<size_t>());
@@ -211,12 +262,16 @@ void AddPlanCommand(CLI::App& root, int& exit_code) {
       "sustainable rate per model, and the edgetpu_compiler commands for the co-compiled units.\n"
       "--replay runs a trace (CSV 'time,model' lines, time in seconds) in virtual time against\n"
       "the plan and against Coral's habits (one model per device in order; everything on one\n"
-      "device). 'tpufleet run --plan FILE' starts a fleet from a plan written with -o.\n\n"
+      "device). 'tpufleet run --plan FILE' starts a fleet from a plan written with -o.\n"
+      "A model whose parameters overflow one device's memory is also compared, on the first\n"
+      "device's hardware, as one device, N replicas and an N-segment pipeline (N: the number of\n"
+      "devices), with which wins and why; --segments N compares every model so.\n\n"
       "Examples:\n"
       "  tpufleet plan --model zoo:mobilenet_v2:300 --model zoo:inception_v1:20 --model\n"
       "      zoo:mobilenet_v1:20 --devices sim:0,sim:1\n"
       "  tpufleet plan --model a.tflite:120 --model b.tflite --topology rig.json -o plan.json\n"
-      "  tpufleet plan --model a.tflite --model b.tflite --replay trace.csv --json");
+      "  tpufleet plan --model a.tflite --model b.tflite --replay trace.csv --json\n"
+      "  tpufleet plan --model zoo:inception_v4:30 --model zoo:mobilenet_v2:100 --segments 2");
   auto args = std::make_shared<PlanArgs>();
   cmd->add_option("--model", args->models,
                   "A model file or zoo:NAME, with :RATE in requests per second (repeatable)")
@@ -229,7 +284,10 @@ void AddPlanCommand(CLI::App& root, int& exit_code) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("-o,--output", args->output, "Write the plan as JSON to this file");
   cmd->add_option("--replay", args->replay, "Replay this trace (CSV: time,model) in virtual time");
-  cmd->add_flag("--json", args->json, "Print the plan (and replay) as JSON");
+  cmd->add_option("--segments", args->segments,
+                  "Compare every model as one device, N replicas and an N-segment pipeline")
+      ->check(CLI::Range(2, 64));
+  cmd->add_flag("--json", args->json, "Print the plan (and replay, pipelining) as JSON");
   cmd->callback([args, &exit_code] { exit_code = Run(*args); });
 }
 

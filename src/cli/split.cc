@@ -34,12 +34,6 @@ uint64_t TensorBytes(const Model& model, const std::vector<int>& indices) {
 int Split(const SplitArgs& args) {
   Result<ModelPtr> model = LoadModel(args.model);
   if (!model.ok()) return ReportFailure(model.status());
-  if ((*model)->is_edgetpu_compiled()) {
-    return ReportFailure(InvalidArgumentError(
-        fmt::format("{} is compiled for the Edge TPU: split the uncompiled model (edgetpu_compiler "
-                    "--num_segments splits and compiles in one step)",
-                    args.model)));
-  }
   Result<std::string> topology = ReadTopologyFile(args.topology);
   Result<std::vector<sim::SimDeviceConfig>> rig =
       topology.ok() ? LoadRig(*topology)

@@ -33,9 +33,7 @@ bool Tried(const fleet::Request& request, const fleet::Worker* worker) {
 
 }  // namespace
 
-void AnswerUnserved(RequestPtr& request, Status status) {
-  request->promise.set_value(std::move(status));
-}
+void AnswerUnserved(RequestPtr& request, Status status) { request->Answer(std::move(status)); }
 
 std::vector<int> Fleet::Impl::StandInsLocked(const ModelEntry& entry) const {
   std::vector<int> kinds;

@@ -188,25 +188,34 @@ Result<std::vector<int>> Fleet::AddCoCompiled(std::vector<ModelPtr> models,
   return impl_->Add(std::move(models), selectors, true);
 }
 
-RequestPtr Fleet::Impl::NewRequest(int model, std::optional<Clock::time_point> deadline,
-                                   std::future<Result<InferenceResult>>& future) {
+namespace {
+
+RequestPtr NewRequest(int model, std::optional<Clock::time_point> deadline) {
   auto request = std::make_unique<fleet::Request>();
   request->model = model;
   request->deadline = deadline;
-  future = request->promise.get_future();
-  std::lock_guard<std::mutex> lock(mutex);
-  if (model < 0 || static_cast<size_t>(model) >= models.size()) {
-    AnswerUnserved(request, UnknownModelError(model, models.size()));
-    return nullptr;
-  }
-  if (models[model]->removed) {
-    const Status& unusable = models[model]->unusable;
-    AnswerUnserved(request, unusable.ok() ? RemovedModelError(model) : unusable);
-    return nullptr;
-  }
-  request->stats = models[model]->stats.get();
-  request->stats->CountSubmitted();
   return request;
+}
+
+}  // namespace
+
+bool Fleet::Impl::Accept(fleet::Request& request) {
+  std::unique_lock<std::mutex> lock(mutex);
+  int model = request.model;
+  Status refusal;
+  if (model < 0 || static_cast<size_t>(model) >= models.size()) {
+    refusal = UnknownModelError(model, models.size());
+  } else if (models[model]->removed) {
+    const Status& unusable = models[model]->unusable;
+    refusal = unusable.ok() ? RemovedModelError(model) : unusable;
+  } else {
+    request.stats = models[model]->stats.get();
+    request.stats->CountSubmitted();
+    return true;
+  }
+  lock.unlock();  // a completion may take as long as it likes
+  request.Answer(std::move(refusal));
+  return false;
 }
 
 std::future<Result<InferenceResult>> Fleet::Impl::Admit(RequestPtr request,
@@ -227,11 +236,21 @@ std::future<Result<InferenceResult>> Fleet::Impl::Admit(RequestPtr request,
 
 std::future<Result<InferenceResult>> Fleet::Submit(int model, TensorList inputs,
                                                    std::optional<Clock::time_point> deadline) {
-  std::future<Result<InferenceResult>> future;
-  RequestPtr request = impl_->NewRequest(model, deadline, future);
-  if (!request) return future;
+  RequestPtr request = NewRequest(model, deadline);
+  std::future<Result<InferenceResult>> future = request->promise.get_future();
+  if (!impl_->Accept(*request)) return future;
   request->inputs = std::move(inputs);
   return impl_->Admit(std::move(request), std::move(future), std::nullopt);
+}
+
+void Fleet::Submit(int model, TensorList inputs, std::optional<Clock::time_point> deadline,
+                   Completion done) {
+  if (impl_->rig) return done(Submit(model, std::move(inputs), deadline).get());
+  RequestPtr request = NewRequest(model, deadline);
+  request->completion = std::move(done);
+  if (!impl_->Accept(*request)) return;
+  request->inputs = std::move(inputs);
+  impl_->DispatchOrAnswer(std::move(request), /*admitted=*/false);
 }
 
 std::future<Result<InferenceResult>> Fleet::SubmitAt(double modeled_seconds, int model,
@@ -249,17 +268,18 @@ std::future<Result<InferenceResult>> Fleet::SubmitAt(double modeled_seconds, int
                                 "real_time off; use Submit"));
     return future;
   }
-  RequestPtr request = impl_->NewRequest(model, std::nullopt, future);
-  if (!request) return future;
+  RequestPtr request = NewRequest(model, std::nullopt);
+  future = request->promise.get_future();
+  if (!impl_->Accept(*request)) return future;
   request->inputs = std::move(inputs);
   return impl_->Admit(std::move(request), std::move(future), modeled_seconds);
 }
 
 std::future<Result<InferenceResult>> Fleet::Submit(int model, Preparation prepare,
                                                    std::optional<Clock::time_point> deadline) {
-  std::future<Result<InferenceResult>> future;
-  RequestPtr request = impl_->NewRequest(model, deadline, future);
-  if (!request) return future;
+  RequestPtr request = NewRequest(model, deadline);
+  std::future<Result<InferenceResult>> future = request->promise.get_future();
+  if (!impl_->Accept(*request)) return future;
   ModelPtr target;
   {
     std::lock_guard<std::mutex> lock(impl_->mutex);

@@ -99,9 +99,9 @@ struct Fleet::Impl {
 
   // fleet.cc
   void WatchTimeouts();
-  // A request for `model`, counted as submitted; null (and `future` answered) for an unknown id.
-  fleet::RequestPtr NewRequest(int model, std::optional<fleet::Clock::time_point> deadline,
-                               std::future<Result<InferenceResult>>& future);
+  // Counts `request` (its model, deadline and receiver set) as submitted; false, and the request
+  // answered, for an unknown or removed model.
+  bool Accept(fleet::Request& request);
 };
 
 // INVALID_ARGUMENT for an id the fleet never gave; NOT_FOUND for a model RemoveModel removed.

@@ -1,5 +1,5 @@
 // One inference request on its way through the fleet. Whoever answers it (a worker, or the fleet
-// when no device can take it) sets the promise exactly once.
+// when no device can take it) calls Answer exactly once.
 #pragma once
 
 #include <atomic>
@@ -51,7 +51,17 @@ struct Request {
   double arrival = 0;
   unsigned long long sequence = 0;
   std::shared_ptr<RigTicket> ticket;
+  // Where the answer goes: `completion` when it is set (Submit's callback form), else `promise`.
+  Fleet::Completion completion;
   std::promise<Result<InferenceResult>> promise;
+
+  void Answer(Result<InferenceResult> result) {
+    if (completion) {
+      completion(std::move(result));
+    } else {
+      promise.set_value(std::move(result));
+    }
+  }
 };
 
 using RequestPtr = std::unique_ptr<Request>;

@@ -315,7 +315,7 @@ void Worker::ServePrepare(RequestPtr request) {
     for (int id : request->release) programs_.erase(id);
     InferenceResult released;
     released.device = name_;
-    return request->promise.set_value(std::move(released));
+    return request->Answer(std::move(released));
   }
   bool timed_out = false;
   Result<backends::Program*> program =
@@ -327,15 +327,15 @@ void Worker::ServePrepare(RequestPtr request) {
       if (!down.empty()) {
         // Down before answering; AddModel takes UNAVAILABLE as "prepared later, on first use".
         GoDown(down, nullptr);
-        return request->promise.set_value(UnavailableError(down));
+        return request->Answer(UnavailableError(down));
       }
     }
-    request->promise.set_value(failure.WithContext(name_));
+    request->Answer(failure.WithContext(name_));
     return;
   }
   InferenceResult prepared;
   prepared.device = name_;
-  request->promise.set_value(std::move(prepared));
+  request->Answer(std::move(prepared));
 }
 
 void Worker::Serve(RequestPtr request) {
@@ -476,7 +476,7 @@ void Worker::Answer(RequestPtr request, Result<InferenceResult> result, const Ou
     latency_.Record(*reported.latency_seconds);
   }
   on_answer_(*request, reported);
-  request->promise.set_value(std::move(result));
+  request->Answer(std::move(result));
 }
 
 void Worker::GoDown(const std::string& why, RequestPtr failed) {

@@ -47,7 +47,7 @@ class Worker {
   // Called on the worker thread, without the worker's lock: requests to serve elsewhere (the
   // queue of a device that went down, or a request to retry on another device).
   using RedispatchHandler = std::function<void(std::vector<RequestPtr> requests)>;
-  // Called on the worker thread just before a request's promise is set (for metrics).
+  // Called on the worker thread just before a request is answered (for metrics).
   using AnswerHandler = std::function<void(const Request& request, const Outcome& outcome)>;
 
   // With a virtual-time `rig` (else null), the device is the rig's lane `lane`: it runs one

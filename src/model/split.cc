@@ -49,6 +49,12 @@ std::vector<int> CutsUnder(const std::vector<uint64_t>& weights, int segments, u
 
 Result<std::vector<ModelSegment>> SplitModel(const Model& model, int segments,
                                              const std::string& name_stem) {
+  if (model.is_edgetpu_compiled()) {
+    return InvalidArgumentError(fmt::format(
+        "{}: a model compiled for the Edge TPU cannot be cut; cut its uncompiled twin and compile "
+        "the segments (edgetpu_compiler --num_segments cuts and compiles in one step)",
+        model.name()));
+  }
   int n = static_cast<int>(model.operators().size());
   if (segments < 1 || segments > n) {
     return InvalidArgumentError(

@@ -23,9 +23,10 @@ struct ModelSegment {
 // largest parameter share is as small as it can be. Segment 0 takes the model's inputs; each
 // segment's inputs are the tensors it reads that earlier ones compute, its outputs those that
 // later ones read (the last segment's: the model's outputs). Segment k is named
-// "`name_stem`_segment_k_of_N". INVALID_ARGUMENT when `segments` is below 1 or above the number
-// of operators, or when a model output is computed before the last segment (a pipeline gives
-// the last segment's outputs only).
+// "`name_stem`_segment_k_of_N". INVALID_ARGUMENT for a model compiled for the Edge TPU (its
+// uncompiled twin is cut, and each segment compiled), when `segments` is below 1 or above the
+// number of operators, or when a model output is computed before the last segment (a pipeline
+// gives the last segment's outputs only).
 Result<std::vector<ModelSegment>> SplitModel(const Model& model, int segments,
                                              const std::string& name_stem);
 

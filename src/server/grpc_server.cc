@@ -50,7 +50,7 @@ class CallGuard {
       : options_(options), metrics_(metrics) {}
 
   // OK, or UNAUTHENTICATED when the call lacks the API key.
-  grpc::Status Authorize(const grpc::ServerContext& context) const {
+  grpc::Status Authorize(const grpc::ServerContextBase& context) const {
     if (options_.access.api_key.empty()) return grpc::Status::OK;
     auto [begin, end] = context.client_metadata().equal_range("authorization");
     for (auto it = begin; it != end; ++it) {
@@ -76,7 +76,11 @@ class CallGuard {
   RequestMetrics& metrics_;
 };
 
-class InferenceService final : public inference::GRPCInferenceService::Service {
+// ModelInfer is served through gRPC's callback API: the call is answered from the fleet's thread
+// that has the result, and no thread waits for it. The other methods are quick and synchronous.
+class InferenceService final
+    : public inference::GRPCInferenceService::WithCallbackMethod_ModelInfer<
+          inference::GRPCInferenceService::Service> {
  public:
   InferenceService(DaemonService& service, const CallGuard& guard)
       : service_(service), guard_(guard) {}
@@ -140,35 +144,51 @@ class InferenceService final : public inference::GRPCInferenceService::Service {
     return ModelControl(*context, response, [&] { return service_.Unload(request->model_name()); });
   }
 
-  grpc::Status ModelInfer(grpc::ServerContext* context, const inference::ModelInferRequest* request,
-                          inference::ModelInferResponse* response) override {
+  grpc::ServerUnaryReactor* ModelInfer(grpc::CallbackServerContext* context,
+                                       const inference::ModelInferRequest* request,
+                                       inference::ModelInferResponse* response) override {
     Clock::time_point arrival = Clock::now();
-    std::shared_ptr<const ServedModel> served;
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    auto finish = [this, reactor, arrival](const std::string& model, const grpc::Status& status) {
+      guard_.Record(model, status, arrival);
+      reactor->Finish(status);
+    };
     grpc::Status status = guard_.Authorize(*context);
-    if (status.ok()) {
-      served = service_.models().Find(request->model_name());
-      status = served ? ToGrpc(Infer(*context, *served, *request, arrival, *response))
-                      : ToGrpc(UnknownModel(request->model_name()));
+    if (!status.ok()) {
+      finish("", status);
+      return reactor;
     }
-    guard_.Record(served ? served->entry.name : "", status, arrival);
-    return status;
+    std::shared_ptr<const ServedModel> served = service_.models().Find(request->model_name());
+    if (!served) {
+      finish("", ToGrpc(UnknownModel(request->model_name())));
+      return reactor;
+    }
+    Result<InferRequest> decoded = DecodeInferRequest(*request);
+    if (!decoded.ok()) {
+      finish(served->entry.name, ToGrpc(decoded.status()));
+      return reactor;
+    }
+    BoundByDeadline(*context, *decoded);
+    // The decoded request's names and output choices outlive this call, for the answer.
+    auto held = std::make_shared<InferRequest>(std::move(decoded).value());
+    service_.StartRequest(
+        *served, *held, arrival, [served, held, response, finish](Result<TensorList> outputs) {
+          Status answered = outputs.ok() ? FillInferResponse(*served->model, served->entry.name,
+                                                             *held, *outputs, *response)
+                                         : outputs.status();
+          finish(served->entry.name, ToGrpc(answered));
+        });
+    return reactor;
   }
 
  private:
-  Status Infer(const grpc::ServerContext& context, const ServedModel& served,
-               const inference::ModelInferRequest& request, Clock::time_point arrival,
-               inference::ModelInferResponse& response) {
-    TPUFLEET_ASSIGN_OR_RETURN(InferRequest decoded, DecodeInferRequest(request));
-    // The call's deadline, when it has one, bounds the inference as `timeout` does.
+  // The call's deadline, when it has one, bounds the inference as `timeout` does.
+  static void BoundByDeadline(const grpc::ServerContextBase& context, InferRequest& request) {
     auto now = std::chrono::system_clock::now();
-    if (context.deadline() < now + std::chrono::hours(24 * 365 * 100)) {
-      int64_t left = std::max<int64_t>(
-          0,
-          std::chrono::duration_cast<std::chrono::microseconds>(context.deadline() - now).count());
-      decoded.timeout_us = std::min(decoded.timeout_us.value_or(left), left);
-    }
-    TPUFLEET_ASSIGN_OR_RETURN(TensorList outputs, service_.RunRequest(served, decoded, arrival));
-    return FillInferResponse(*served.model, served.entry.name, decoded, outputs, response);
+    if (context.deadline() >= now + std::chrono::hours(24 * 365 * 100)) return;
+    int64_t left = std::max<int64_t>(
+        0, std::chrono::duration_cast<std::chrono::microseconds>(context.deadline() - now).count());
+    request.timeout_us = std::min(request.timeout_us.value_or(left), left);
   }
 
   // Answers `act`'s Reply as `response` (its JSON read into the message) or as its error.

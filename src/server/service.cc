@@ -125,17 +125,16 @@ Reply Service::ModelMetadata(const std::string& name) const {
   return reply;
 }
 
-Result<InferenceResult> Service::Run(const ServedModel& served, const Submission& submit,
-                                     std::optional<int64_t> timeout_us, int64_t priority,
-                                     Clock::time_point arrival) {
-  TPUFLEET_ASSIGN_OR_RETURN(Admission::Ticket ticket, admission_.Enter(priority));
-  std::optional<Clock::time_point> deadline;
-  if (timeout_us) {
-    // Saturating: a timeout beyond a century is none.
-    int64_t us = std::min<int64_t>(*timeout_us, int64_t{100} * 365 * 24 * 3600 * 1000000);
-    deadline = arrival + std::chrono::microseconds(us);
-  }
-  Result<InferenceResult> result = submit(fleet_, served.id, deadline).get();
+std::optional<Clock::time_point> Service::Deadline(std::optional<int64_t> timeout_us,
+                                                   Clock::time_point arrival) {
+  if (!timeout_us) return std::nullopt;
+  // Saturating: a timeout beyond a century is none.
+  int64_t us = std::min<int64_t>(*timeout_us, int64_t{100} * 365 * 24 * 3600 * 1000000);
+  return arrival + std::chrono::microseconds(us);
+}
+
+void Service::Conclude(const ServedModel& served, Clock::time_point arrival,
+                       Result<InferenceResult>& result) const {
   if (!result.ok() && result.status().code() == StatusCode::kNotFound &&
       models_.Find(served.entry.name).get() != &served) {
     result = UnknownModel(served.entry.name);  // unloaded between its lookup and its submission
@@ -143,22 +142,43 @@ Result<InferenceResult> Service::Run(const ServedModel& served, const Submission
   double seconds = std::chrono::duration<double>(Clock::now() - arrival).count();
   metrics_.RecordInference(served.entry.name, result.ok(), seconds,
                            result.ok() ? result->device_seconds : 0);
+}
+
+Result<InferenceResult> Service::Run(const ServedModel& served, const Submission& submit,
+                                     std::optional<int64_t> timeout_us, int64_t priority,
+                                     Clock::time_point arrival) {
+  TPUFLEET_ASSIGN_OR_RETURN(Admission::Ticket ticket, admission_.Enter(priority));
+  Result<InferenceResult> result = submit(fleet_, served.id, Deadline(timeout_us, arrival)).get();
+  Conclude(served, arrival, result);
   return result;
 }
 
 Result<TensorList> Service::RunRequest(const ServedModel& served, InferRequest& request,
                                        Clock::time_point arrival) {
-  TPUFLEET_ASSIGN_OR_RETURN(TensorList inputs, TakeInputTensors(request, *served.model));
-  auto shared_inputs = std::make_shared<TensorList>(std::move(inputs));
-  TPUFLEET_ASSIGN_OR_RETURN(
-      InferenceResult result,
-      Run(
-          served,
-          [&](Fleet& fleet, int id, std::optional<Clock::time_point> deadline) {
-            return fleet.Submit(id, std::move(*shared_inputs), deadline);
-          },
-          request.timeout_us, request.priority, arrival));
-  return std::move(result.outputs);
+  std::promise<Result<TensorList>> answer;
+  std::future<Result<TensorList>> outputs = answer.get_future();
+  StartRequest(served, request, arrival,
+               [&answer](Result<TensorList> result) { answer.set_value(std::move(result)); });
+  return outputs.get();
+}
+
+void Service::StartRequest(const ServedModel& served, InferRequest& request,
+                           Clock::time_point arrival,
+                           std::function<void(Result<TensorList>)> done) {
+  Result<TensorList> inputs = TakeInputTensors(request, *served.model);
+  if (!inputs.ok()) return done(inputs.status());
+  Result<Admission::Ticket> ticket = admission_.Enter(request.priority);
+  if (!ticket.ok()) return done(ticket.status());
+  // The completion is a std::function, so what it holds must be copyable.
+  auto held = std::make_shared<Admission::Ticket>(std::move(ticket).value());
+  fleet_.Submit(served.id, std::move(inputs).value(), Deadline(request.timeout_us, arrival),
+                [this, &served, arrival, held,
+                 done = std::move(done)](Result<InferenceResult> result) mutable {
+                  Conclude(served, arrival, result);
+                  held.reset();  // the slot is free before the client hears the answer
+                  if (!result.ok()) return done(result.status());
+                  done(std::move(result->outputs));
+                });
 }
 
 Reply Service::Infer(const std::string& name, std::string_view body,

@@ -53,10 +53,16 @@ class Service {
   std::string Metrics() const;
 
   // Runs a decoded `request` on `served`: its inputs checked against the model's (else
-  // INVALID_ARGUMENT) and their bytes moved into the fleet, then Run. Answers every output of
-  // the model, in the model's order.
+  // INVALID_ARGUMENT) and their bytes moved into the fleet, admitted, submitted with its
+  // deadline (`timeout`), and its statistics recorded. Answers every output of the model, in the
+  // model's order.
   Result<TensorList> RunRequest(const ServedModel& served, InferRequest& request,
                                 Clock::time_point arrival);
+  // RunRequest without waiting: `done` gets the answer, once, on the thread that has it (a fleet
+  // thread, or this one when the request is refused before it reaches the fleet; in virtual time
+  // always this one, before StartRequest returns). `served` must stay alive until then.
+  void StartRequest(const ServedModel& served, InferRequest& request, Clock::time_point arrival,
+                    std::function<void(Result<TensorList>)> done);
 
   // Admits, submits and waits for one inference of `served`, recording its statistics.
   Result<InferenceResult> Run(const ServedModel& served, const Submission& submit,
@@ -67,6 +73,13 @@ class Service {
 
  private:
   bool AnyDeviceHealthy(const std::vector<std::string>& among) const;
+  // `arrival` plus `timeout_us`, if any.
+  static std::optional<Clock::time_point> Deadline(std::optional<int64_t> timeout_us,
+                                                   Clock::time_point arrival);
+  // Records the statistics of `result`, an answer for `served`; a NOT_FOUND of a model unloaded
+  // meanwhile becomes the unknown-model error.
+  void Conclude(const ServedModel& served, Clock::time_point arrival,
+                Result<InferenceResult>& result) const;
 
   Fleet& fleet_;
   ModelSet& models_;

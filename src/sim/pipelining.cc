@@ -39,7 +39,7 @@ Result<PipeliningComparison> ComparePipelining(const Model& model, int segments,
       c.best = i;
     }
   }
-  if (c.best == 2) {
+  if (c.best == PipeliningComparison::kPipeline) {
     c.why = fmt::format(
         "on one device the model streams {} of parameters on every invocation; its segments "
         "stream {} in all, which saves more than the {} sent and received between segments costs",
@@ -48,8 +48,7 @@ Result<PipeliningComparison> ComparePipelining(const Model& model, int segments,
     c.why = fmt::format(
         "{} of parameters stream on one device and {} in the segments: what pipelining saves "
         "does not pay for the {} sent and received between segments and their overheads, while "
-        "each "
-        "replica runs the whole model at its full rate",
+        "each replica runs the whole model at its full rate",
         FormatBytes(c.whole.streamed_bytes), FormatBytes(streamed), FormatBytes(passed));
   }
   return c;

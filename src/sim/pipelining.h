@@ -21,6 +21,7 @@ struct Deployment {
 };
 
 struct PipeliningComparison {
+  enum : size_t { kOneDevice, kReplicas, kPipeline };  // the deployments, in order
   EdgeTpuProgram whole;
   InvocationTime whole_time;
   std::vector<EdgeTpuProgram> segments;

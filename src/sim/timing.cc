@@ -62,13 +62,14 @@ InvocationTime EstimateInvocation(const EdgeTpuProgram& program, const DeviceCon
   LinkParameters link = ParametersOf(device.link);
   double bandwidth = link.bytes_per_second * std::clamp(bandwidth_share, 1e-6, 1.0);
   double clock = device.clock == Clock::kMax ? kMaxClockHz : kStdClockHz;
+  double scale = device.time_scale;
   InvocationTime t;
-  t.overhead = link.overhead_seconds;
-  t.input = program.input_bytes / bandwidth;
-  t.output = program.output_bytes / bandwidth;
-  t.compute = ComputeCycles(program) / clock;
-  t.streaming = program.streamed_bytes / bandwidth;
-  t.reload = reload ? program.cached_bytes / bandwidth : 0;
+  t.overhead = scale * link.overhead_seconds;
+  t.input = scale * program.input_bytes / bandwidth;
+  t.output = scale * program.output_bytes / bandwidth;
+  t.compute = scale * ComputeCycles(program) / clock;
+  t.streaming = scale * program.streamed_bytes / bandwidth;
+  t.reload = reload ? scale * program.cached_bytes / bandwidth : 0;
   return t;
 }
 

@@ -27,6 +27,9 @@ struct DeviceConfig {
   Clock clock = Clock::kMax;
   uint64_t sram_bytes = kEdgeTpuSramBytes;
   int bus = 0;  // devices on one bus share its bandwidth
+  // Multiplies every modeled time: 0.5 models a device twice as fast, 0 one that takes no time at
+  // all (what is left is the host's own cost, which is what a zero-time rig measures).
+  double time_scale = 1;
 };
 
 // One invocation's time, split by cause. Parameter streaming overlaps computation (the device

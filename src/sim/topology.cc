@@ -118,6 +118,7 @@ Result<SimDeviceConfig> ReadDevice(const json& d, size_t index) {
   TPUFLEET_RETURN_IF_ERROR(
       ReadInteger(d, "sram_bytes", where, 1024, int64_t{1} << 40, config.hardware.sram_bytes));
   TPUFLEET_RETURN_IF_ERROR(ReadInteger(d, "bus", where, 0, 65535, config.hardware.bus));
+  TPUFLEET_RETURN_IF_ERROR(ReadNumber(d, "time_scale", where, 0, 1e6, config.hardware.time_scale));
   if (d.contains("compute_outputs")) {
     if (!d["compute_outputs"].is_boolean())
       return InvalidArgumentError(where + ".compute_outputs must be true or false");

@@ -80,7 +80,7 @@ TEST(PipelineCliTest, BadSegmentSetsGetAClearMessage) {
   TPUFLEET_REQUIRE_FILE(full);
   CommandResult split = Tpufleet("split " + compiled + " -o " + TempPath("x"));
   EXPECT_EQ(split.exit_code, 2);
-  EXPECT_THAT(split.output, HasSubstr("is compiled for the Edge TPU: split the uncompiled model"));
+  EXPECT_THAT(split.output, HasSubstr("a model compiled for the Edge TPU cannot be cut"));
   std::string image = " -i " + (SharedDir() / "images" / "cat.bmp").string();
   CommandResult devices =
       Tpufleet("run " + full + " " + full + " --pipeline --devices sim:0" + image);
@@ -111,6 +111,40 @@ TEST(PipelineCliTest, SimulateSaysWhenToPipeline) {
   CommandResult text = Tpufleet("simulate " + small + " --segments 2");
   ASSERT_EQ(text.exit_code, 0) << text.output;
   EXPECT_THAT(text.output, HasSubstr("best: 2 replicas: 0.00B of parameters stream on one device"));
+}
+
+// The planner compares pipelining by itself for a model that overflows one device (N: the
+// number of devices), and for every model with --segments.
+TEST(PipelineCliTest, PlanSaysWhichModelsToPipeline) {
+  CommandResult plan =
+      Tpufleet("plan --model zoo:inception_v4:30 --model zoo:mobilenet_v1:100 --json");
+  ASSERT_EQ(plan.exit_code, 0) << plan.output;
+  nlohmann::json pipelining = nlohmann::json::parse(plan.output)["pipelining"];
+  ASSERT_EQ(pipelining.size(), 1u) << pipelining.dump();
+  EXPECT_EQ(pipelining[0]["model"], "zoo:inception_v4");
+  EXPECT_GT(pipelining[0]["whole"]["streamed_bytes"], 0);
+  EXPECT_EQ(pipelining[0]["segments"].size(), 2u);
+  EXPECT_EQ(pipelining[0]["best"], "2-segment pipeline");
+
+  CommandResult every =
+      Tpufleet("plan --model zoo:inception_v4:30 --model zoo:mobilenet_v1:100 --segments 2");
+  ASSERT_EQ(every.exit_code, 0) << every.output;
+  EXPECT_THAT(every.output, HasSubstr("Pipelining, on sim:0's hardware:"));
+  EXPECT_THAT(every.output, HasSubstr("cut it with: tpufleet split zoo:inception_v4 --segments 2"));
+  EXPECT_THAT(every.output,
+              HasSubstr("best: 2 replicas: 0.00B of parameters stream on one device"));
+  EXPECT_THAT(every.output,
+              ::testing::Not(HasSubstr("cut it with: tpufleet split zoo:mobilenet_v1")));
+
+  CommandResult small = Tpufleet("plan --model zoo:mobilenet_v1:100 --json");
+  ASSERT_EQ(small.exit_code, 0) << small.output;
+  EXPECT_FALSE(nlohmann::json::parse(small.output).contains("pipelining"));
+
+  std::string compiled = SharedModel("mobilenet_v2_1.0_224_quant_edgetpu.tflite");
+  TPUFLEET_REQUIRE_FILE(compiled);
+  CommandResult refused = Tpufleet("plan --model " + compiled + " --segments 2");
+  EXPECT_NE(refused.exit_code, 0) << refused.output;
+  EXPECT_THAT(refused.output, HasSubstr("cannot be cut; cut its uncompiled twin"));
 }
 
 }  // namespace

@@ -8,7 +8,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <iostream>
+#include <mutex>
 #include <thread>
 
 #include "fleet/fleet_test_util.h"
@@ -257,6 +259,106 @@ TEST(FleetTest, FullQueueAndExpiredDeadlineAndUnknownModel) {
           .get();
   EXPECT_EQ(late.status().code(), StatusCode::kDeadlineExceeded);
   EXPECT_THAT(fleet->Run(99, {}).status().message(), HasSubstr("unknown model id 99"));
+}
+
+// What the callback form of Submit delivered: each answer, and the thread that delivered it.
+struct Delivered {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<Result<InferenceResult>> answers;
+  std::vector<std::thread::id> threads;
+
+  Fleet::Completion Receiver() {
+    return [this](Result<InferenceResult> result) {
+      std::lock_guard<std::mutex> lock(mutex);
+      answers.push_back(std::move(result));
+      threads.push_back(std::this_thread::get_id());
+      changed.notify_all();
+    };
+  }
+  size_t WaitFor(size_t count) {
+    std::unique_lock<std::mutex> lock(mutex);
+    changed.wait_for(lock, std::chrono::seconds(60), [&] { return answers.size() >= count; });
+    return answers.size();
+  }
+};
+
+TEST(FleetTest, TheCallbackFormAnswersEachRequestOnceFromTheFleetsThread) {
+  FleetOptions options;
+  options.devices = {"sim:0", "sim:1"};
+  options.sim_topology_json = R"({"devices": [{"time_scale": 0}, {"time_scale": 0}]})";
+  options.real_time = true;
+  auto fleet = MakeFleet(options);
+  ASSERT_TRUE(fleet);
+  ModelPtr m = Zoo("mobilenet_v1", 0.25, 64);
+  int id = fleet->AddModel(m, {"sim:0", "sim:1"}).value();
+  std::vector<uint8_t> want = fleet->Run(id, Inputs(*m)).value().outputs[0];
+
+  Delivered delivered;
+  constexpr int kThreads = 2, kPerThread = 100;
+  std::vector<std::thread> submitters;
+  for (int t = 0; t < kThreads; ++t) {
+    submitters.emplace_back([&] {
+      for (int i = 0; i < kPerThread; ++i)
+        fleet->Submit(id, Inputs(*m), std::nullopt, delivered.Receiver());
+    });
+  }
+  std::vector<std::thread::id> submitting;
+  for (std::thread& s : submitters) submitting.push_back(s.get_id());
+  for (std::thread& s : submitters) s.join();
+  ASSERT_EQ(delivered.WaitFor(kThreads * kPerThread), size_t{kThreads * kPerThread});
+  std::lock_guard<std::mutex> lock(delivered.mutex);
+  for (size_t i = 0; i < delivered.answers.size(); ++i) {
+    ASSERT_TRUE(delivered.answers[i].ok()) << delivered.answers[i].status().ToString();
+    EXPECT_EQ(delivered.answers[i]->outputs[0], want);
+    EXPECT_THAT(submitting, ::testing::Not(::testing::Contains(delivered.threads[i])));
+  }
+  FleetMetrics metrics = fleet->Metrics();
+  EXPECT_EQ(metrics.models[0].requests, uint64_t{kThreads * kPerThread + 1});
+  EXPECT_GT(metrics.devices[0].requests, 0u);
+  EXPECT_GT(metrics.devices[1].requests, 0u);
+}
+
+TEST(FleetTest, TheCallbackFormAnswersRefusalsBeforeSubmitReturns) {
+  FleetOptions options;
+  options.devices = {"sim:0"};
+  options.real_time = true;
+  auto fleet = MakeFleet(options);
+  ASSERT_TRUE(fleet);
+  ModelPtr m = Zoo("mobilenet_v1", 0.25, 64);
+  int id = fleet->AddModel(m).value();
+  Delivered delivered;
+  fleet->Submit(99, Inputs(*m), std::nullopt, delivered.Receiver());
+  {
+    std::lock_guard<std::mutex> lock(delivered.mutex);  // no wait: it is answered already
+    ASSERT_EQ(delivered.answers.size(), 1u);
+  }
+  // Past its deadline: answered where it is found so (the worker), before RemoveModel returns.
+  fleet->Submit(id, Inputs(*m), std::chrono::steady_clock::now() - std::chrono::seconds(1),
+                delivered.Receiver());
+  ASSERT_TRUE(fleet->RemoveModel(id).ok());
+  fleet->Submit(id, Inputs(*m), std::nullopt, delivered.Receiver());
+  std::lock_guard<std::mutex> lock(delivered.mutex);
+  ASSERT_EQ(delivered.answers.size(), 3u);
+  EXPECT_THAT(delivered.answers[0].status().message(), HasSubstr("unknown model id 99"));
+  EXPECT_EQ(delivered.answers[1].status().code(), StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(delivered.answers[2].status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(delivered.threads[0], std::this_thread::get_id());
+  EXPECT_EQ(delivered.threads[2], std::this_thread::get_id());
+}
+
+TEST(FleetTest, InVirtualTimeTheCallbackFormWaitsForItsAnswer) {
+  auto fleet = MakeFleet(TwoSimulatedDevices());
+  ASSERT_TRUE(fleet);
+  ModelPtr m = Zoo("mobilenet_v1", 0.25, 64);
+  int id = fleet->AddModel(m).value();
+  Delivered delivered;
+  fleet->Submit(id, Inputs(*m), std::nullopt, delivered.Receiver());
+  std::lock_guard<std::mutex> lock(delivered.mutex);
+  ASSERT_EQ(delivered.answers.size(), 1u);
+  ASSERT_TRUE(delivered.answers[0].ok()) << delivered.answers[0].status().ToString();
+  EXPECT_EQ(delivered.answers[0]->outputs[0], fleet->Run(id, Inputs(*m)).value().outputs[0]);
+  EXPECT_EQ(fleet->Metrics().clock, "virtual");
 }
 
 TEST(FleetTest, ImagesAreDecodedAndResizedOnThePreparationThreads) {

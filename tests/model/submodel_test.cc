@@ -7,6 +7,7 @@
 
 #include "model/builder.h"
 #include "model/split.h"
+#include "support/shared_files.h"
 
 namespace tpufleet {
 namespace {
@@ -87,6 +88,15 @@ TEST(SubmodelTest, SplitBalancesTheParameters) {
   EXPECT_THAT(bytes, ElementsAre(4, 40, 400));
   EXPECT_THAT(SplitModel(*chain, 4, "chain").status().message(),
               HasSubstr("cannot cut 3 operators into 4 segments: give 1 to 3"));
+}
+
+TEST(SubmodelTest, ACompiledModelIsNotCut) {
+  std::string path = testing::SharedModel("mobilenet_v2_1.0_224_quant_edgetpu.tflite");
+  TPUFLEET_REQUIRE_FILE(path);
+  ModelPtr compiled = Model::FromFile(path).value();
+  EXPECT_THAT(
+      SplitModel(*compiled, 2, "m").status().message(),
+      HasSubstr("a model compiled for the Edge TPU cannot be cut; cut its uncompiled twin"));
 }
 
 }  // namespace

@@ -268,6 +268,27 @@ TEST(FaultTest, SlowdownAndTransientErrors) {
   EXPECT_EQ(ok, (std::vector<bool>{true, true, false, true, true, false}));
 }
 
+TEST(SimDeviceTest, TimeScaleMultipliesEveryModeledTimeAndZeroTakesNone) {
+  Result<std::vector<SimDeviceConfig>> rig =
+      ParseTopology(R"({"devices": [{}, {"time_scale": 0.5}, {"time_scale": 0}]})");
+  ASSERT_TRUE(rig.ok()) << rig.status().ToString();
+  SimDevice normal = MakeDevice((*rig)[0]), fast = MakeDevice((*rig)[1]);
+  SimDevice instant(2, (*rig)[2], MakeRealTimeClock(), nullptr);
+  ModelPtr model = Zoo("inception_v4");  // streams parameters: every part of the time counts
+  auto pn = normal.Prepare(model).value();
+  auto pf = fast.Prepare(model).value();
+  auto pi = instant.Prepare(model).value();
+  for (int i = 0; i < 2; ++i) {  // with the reload, then without
+    RunResult n = RunOrDie(normal, *pn), f = RunOrDie(fast, *pf);
+    EXPECT_DOUBLE_EQ(f.device_seconds, 0.5 * n.device_seconds);
+    EXPECT_EQ(f.reloaded, n.reloaded);
+    // A real-time device scaled to zero answers at once, with no time modeled.
+    EXPECT_EQ(RunOrDie(instant, *pi).device_seconds, 0);
+  }
+  EXPECT_THAT(ParseTopology(R"({"devices": [{"time_scale": -1}]})").status().message(),
+              HasSubstr("devices[0].time_scale is -1; it must be a number from 0 to"));
+}
+
 TEST(TopologyTest, ParsesDevicesWithDefaultsAndFaults) {
   Result<std::vector<SimDeviceConfig>> rig = ParseTopology(R"({"devices": [
       {"link": "usb2", "clock": "std", "bus": 3},
