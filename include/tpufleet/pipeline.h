@@ -20,9 +20,9 @@
 // that segment's error ("Segment 1 runner error: ...", with the device's message).
 //
 // Thread-safety: Push, Pop, Shutdown and the setters may be called from any threads at once
-// (typically one producer and one consumer). The runner owns the interpreters; use them only
-// through it. Destroying the runner stops its threads without draining: requests still queued
-// are dropped (call Shutdown first to drain).
+// (typically one producer and one consumer). The runner owns (or shares) the interpreters; use
+// them only through it. Destroying the runner stops its threads without draining: requests still
+// queued are dropped (call Shutdown first to drain).
 #pragma once
 
 #include <cstddef>
@@ -71,6 +71,10 @@ class PipelineRunner {
   // segment, the tensor and what is there instead).
   static Result<std::unique_ptr<PipelineRunner>> Create(
       std::vector<std::unique_ptr<Interpreter>> segments, const PipelineOptions& options = {});
+  // As above, the interpreters shared with the caller (libcoral's runner borrows its
+  // interpreters so): the caller must not use them until the runner is destroyed.
+  static Result<std::unique_ptr<PipelineRunner>> Create(
+      std::vector<std::shared_ptr<Interpreter>> segments, const PipelineOptions& options = {});
   // Loads the segment files and prepares segment i on devices[i] (device strings as
   // MakeInterpreter takes them, opened with `device_options`); `devices` must name one device
   // per segment. Errors: those of MakeInterpreter, naming the segment, and those of Create.

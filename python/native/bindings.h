@@ -13,5 +13,6 @@ void BindModelEditor(pybind11::module_& m);
 void BindDevices(pybind11::module_& m);
 void BindInterpreter(pybind11::module_& m);
 void BindFleet(pybind11::module_& m);
+void BindPipeline(pybind11::module_& m);
 
 }  // namespace tpufleet::python

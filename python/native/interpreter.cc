@@ -27,9 +27,11 @@ size_t CheckedIndex(int64_t i, size_t count, const char* what) {
 }  // namespace
 
 void BindInterpreter(py::module_& m) {
-  py::class_<Interpreter>(m, "Interpreter",
-                          "One model prepared on one device. One thread at a time, as TensorFlow "
-                          "Lite's; interpreters on one device may run from different threads.")
+  // Held by shared_ptr: a pipeline shares the interpreters it runs (native/pipeline.cc).
+  py::class_<Interpreter, std::shared_ptr<Interpreter>>(
+      m, "Interpreter",
+      "One model prepared on one device. One thread at a time, as TensorFlow "
+      "Lite's; interpreters on one device may run from different threads.")
       .def_property_readonly("device", &Interpreter::device_handle)
       .def_property_readonly("input_count", &Interpreter::input_count)
       .def_property_readonly("output_count", &Interpreter::output_count)
@@ -96,7 +98,7 @@ void BindInterpreter(py::module_& m) {
       "make_interpreter",
       [](std::shared_ptr<Model> model, const DevicePtr& device) {
         py::gil_scoped_release unlocked;
-        return Unwrap(MakeInterpreter(std::move(model), device));
+        return std::shared_ptr<Interpreter>(Unwrap(MakeInterpreter(std::move(model), device)));
       },
       py::arg("model"), py::arg("device"), "Prepares `model` on an opened Device.");
   m.def(
@@ -104,7 +106,8 @@ void BindInterpreter(py::module_& m) {
       [](std::shared_ptr<Model> model, const std::string& device, const py::dict& options) {
         DeviceOptions parsed = DeviceOptionsFrom(options);
         py::gil_scoped_release unlocked;
-        return Unwrap(MakeInterpreter(std::move(model), device, parsed));
+        return std::shared_ptr<Interpreter>(
+            Unwrap(MakeInterpreter(std::move(model), device, parsed)));
       },
       py::arg("model"), py::arg("device") = "", py::arg("options") = py::dict(),
       "Prepares `model` on the device a device string names.");

@@ -10,4 +10,5 @@ PYBIND11_MODULE(_native, m) {
   tpufleet::python::BindDevices(m);
   tpufleet::python::BindInterpreter(m);
   tpufleet::python::BindFleet(m);
+  tpufleet::python::BindPipeline(m);
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <set>
@@ -26,7 +27,7 @@ std::string SegmentName(size_t i, const Interpreter& segment) {
 }
 
 // Where each tensor a segment reads comes from; the error says which does not connect.
-Status CheckConnections(const std::vector<std::unique_ptr<Interpreter>>& segments) {
+Status CheckConnections(const std::vector<std::shared_ptr<Interpreter>>& segments) {
   // name -> (who gives it, the tensor)
   std::map<std::string, std::pair<std::string, const Tensor*>> available;
   for (size_t j = 0; j < segments[0]->input_count(); ++j) {
@@ -84,7 +85,7 @@ Status CheckConnections(const std::vector<std::unique_ptr<Interpreter>>& segment
 }  // namespace
 
 struct PipelineRunner::State {
-  std::vector<std::unique_ptr<Interpreter>> segments;
+  std::vector<std::shared_ptr<Interpreter>> segments;
   // queues[0] is the input queue, queues[i] feeds segment i, queues[n] is the output queue.
   std::vector<std::unique_ptr<BoundedQueue<NamedTensors>>> queues;
   // After segment i, the names segments after it still read.
@@ -169,6 +170,13 @@ PipelineRunner::~PipelineRunner() {
 
 Result<std::unique_ptr<PipelineRunner>> PipelineRunner::Create(
     std::vector<std::unique_ptr<Interpreter>> segments, const PipelineOptions& options) {
+  return Create(std::vector<std::shared_ptr<Interpreter>>(std::make_move_iterator(segments.begin()),
+                                                          std::make_move_iterator(segments.end())),
+                options);
+}
+
+Result<std::unique_ptr<PipelineRunner>> PipelineRunner::Create(
+    std::vector<std::shared_ptr<Interpreter>> segments, const PipelineOptions& options) {
   if (segments.empty()) {
     return InvalidArgumentError("a pipeline needs at least one segment; none was given");
   }

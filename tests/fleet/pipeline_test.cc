@@ -192,7 +192,9 @@ Status CreateStatus(std::vector<ModelPtr> models) {
 }
 
 TEST(PipelineTest, SegmentsThatDoNotConnectAreRefused) {
-  EXPECT_THAT(PipelineRunner::Create({}).status().message(), HasSubstr("at least one segment"));
+  EXPECT_THAT(
+      PipelineRunner::Create(std::vector<std::unique_ptr<Interpreter>>{}).status().message(),
+      HasSubstr("at least one segment"));
   // Out of order: segment 0 reads y, which nobody gives it... and segment 1 reads x.
   Status order = CreateStatus({Doubling({{"y", "z"}}), Doubling({{"x", "y"}})});
   EXPECT_EQ(order.code(), StatusCode::kInvalidArgument);

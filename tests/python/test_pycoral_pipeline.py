@@ -3,8 +3,9 @@ outputs of every dtype sized in elements, queue sizes and blocking, shutdown, er
 
 The compiled SSD segments run on simulated sticks for their timing only (the full SSD in
 ../shared/models is not the network they were compiled from), so results are checked on
-pipelines of CPU models,
-which run the same runner code: each segment on its own thread, tensors passed on by name."""
+pipelines of CPU models cut by `tpufleet split` ($TPUFLEET_CLI), which run the same runner
+code: each segment on its own thread, tensors passed on by name."""
+import json
 import os
 import subprocess
 import sys
@@ -24,14 +25,27 @@ SEGMENTS = [f"ssd_mobilenet_v1_coco_quant_postprocess_segment_{i}_of_2_edgetpu.t
             for i in range(2)]
 
 
-def allocated(name, **kwargs):
-    interpreter = Interpreter(model_path=model(name), **kwargs)
+def allocated(path, **kwargs):
+    interpreter = Interpreter(model_path=path, **kwargs)
     interpreter.allocate_tensors()
     return interpreter
 
 
+@pytest.fixture(scope="module")
+def halves(tmp_path_factory):
+    """The classifier cut in two by `tpufleet split`: the paths of its two segments."""
+    cli = os.environ.get("TPUFLEET_CLI")
+    if not cli:
+        pytest.fail("TPUFLEET_CLI must name the tpufleet command (ctest sets it)")
+    folder = tmp_path_factory.mktemp("segments")
+    split = subprocess.run([cli, "split", model(CLASSIFIER), "--segments", "2", "-o",
+                            str(folder), "--json"], capture_output=True, text=True, timeout=120)
+    assert split.returncode == 0, split.stderr
+    return [segment["file"] for segment in json.loads(split.stdout)["segments"]]
+
+
 def direct_outputs(name, pixels):
-    interpreter = allocated(name)
+    interpreter = allocated(model(name))
     interpreter.set_tensor(interpreter.get_input_details()[0]["index"], pixels[np.newaxis])
     interpreter.invoke()
     return {d["name"]: interpreter.get_tensor(d["index"])
@@ -44,7 +58,7 @@ def request(interpreter, pixels):
 
 def test_detector_outputs_are_float32_arrays_of_their_shapes():
     pixels = image("cat.bmp", (300, 300))
-    runner = PipelinedModelRunner([allocated(DETECTOR)])
+    runner = PipelinedModelRunner([allocated(model(DETECTOR))])
     runner.push(request(runner.interpreters()[0], pixels))
     runner.push({})
     result = runner.pop()
@@ -57,9 +71,8 @@ def test_detector_outputs_are_float32_arrays_of_their_shapes():
         assert np.array_equal(result[name], array)
 
 
-def test_two_segments_on_two_threads_give_each_request_its_result_in_order():
-    # Segment 1 reads the pipeline's input (a name interpreter 0 takes), passed on to it.
-    segments = [allocated(CLASSIFIER), allocated(CLASSIFIER)]
+def test_two_segments_on_two_threads_give_each_request_its_result_in_order(halves):
+    segments = [allocated(path) for path in halves]
     runner = PipelinedModelRunner(segments)
     images = [image(name, (128, 128)) for name in ("cat.bmp", "bird.bmp", "grace_hopper.bmp")]
     results = []
@@ -75,8 +88,8 @@ def test_two_segments_on_two_threads_give_each_request_its_result_in_order():
                    for k, v in direct_outputs(CLASSIFIER, pixels).items())
 
 
-def test_buffering_with_queues_of_one_is_two_per_segment_plus_one():
-    segments = [allocated(CLASSIFIER), allocated(CLASSIFIER)]
+def test_buffering_with_queues_of_one_is_two_per_segment_plus_one(halves):
+    segments = [allocated(path) for path in halves]
     runner = PipelinedModelRunner(segments)
     runner.set_input_queue_size(1)
     runner.set_output_queue_size(1)
@@ -101,11 +114,19 @@ def test_constructor_errors():
     with pytest.raises(ValueError, match="^At least one interpreter expected$"):
         PipelinedModelRunner([])
     with pytest.raises(ValueError, match="^Interpreter 1 can not get its input tensors$"):
-        PipelinedModelRunner([allocated(CLASSIFIER), allocated(DETECTOR)])
+        PipelinedModelRunner([allocated(model(CLASSIFIER)), allocated(model(DETECTOR))])
+
+
+def test_a_segment_output_no_later_segment_reads_is_refused():
+    # PyCoral's native runner aborts the process on this; here the first request says why.
+    runner = PipelinedModelRunner([allocated(model(CLASSIFIER)), allocated(model(CLASSIFIER))])
+    with pytest.raises(ValueError, match="output 'MobilenetV1/Predictions/Reshape_1' is an input "
+                                         "of no later segment"):
+        runner.push(request(runner.interpreters()[0], image("cat.bmp", (128, 128))))
 
 
 def test_push_errors_and_shutdown():
-    interpreter = allocated(CLASSIFIER)
+    interpreter = allocated(model(CLASSIFIER))
     runner = PipelinedModelRunner([interpreter])
     name = interpreter.get_input_details()[0]["name"]
     with pytest.raises(ValueError, match="^Expected input of length 1, but got 2$"):
@@ -147,12 +168,12 @@ def test_compiled_ssd_segments_chain_but_cannot_compute_on_simulated_sticks(simu
         segments[0].allocate_tensors()
 
 
-def test_a_program_that_never_stops_its_pipeline_still_exits():
+def test_a_program_that_never_stops_its_pipeline_still_exits(halves):
     script = f"""
 import numpy as np
 from pycoral.pipeline.pipelined_model_runner import PipelinedModelRunner
 from tflite_runtime.interpreter import Interpreter
-interpreters = [Interpreter(model_path={model(CLASSIFIER)!r}) for _ in range(2)]
+interpreters = [Interpreter(model_path=path) for path in {halves!r}]
 for interpreter in interpreters:
     interpreter.allocate_tensors()
 runner = PipelinedModelRunner(interpreters)
