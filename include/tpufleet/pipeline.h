@@ -67,8 +67,8 @@ struct PipelineStats {
 class PipelineRunner {
  public:
   // Starts a pipeline over `segments` (in pipeline order). INVALID_ARGUMENT when there is none,
-  // a segment is null, or the segments' tensors do not connect as above (the message names the
-  // segment, the tensor and what is there instead).
+  // a segment is null or given twice, or the segments' tensors do not connect as above (the message
+  // names the segment, the tensor and what is there instead).
   static Result<std::unique_ptr<PipelineRunner>> Create(
       std::vector<std::unique_ptr<Interpreter>> segments, const PipelineOptions& options = {});
   // As above, the interpreters shared with the caller (libcoral's runner borrows its
@@ -100,6 +100,11 @@ class PipelineRunner {
   // bounded output queue, someone must Pop meanwhile) and the threads have ended. The first
   // segment error, if any. A second call: FAILED_PRECONDITION, as Push after Shutdown.
   Status Shutdown();
+
+  // Stops the pipeline now, without draining: queued requests are dropped, blocked and later
+  // Push calls return FAILED_PRECONDITION, Pop returns empty, and the segments stop after their
+  // current invocation. Returns without waiting for them (the destructor waits).
+  void Stop();
 
   // May be called while requests flow; a smaller size only makes later pushes wait longer.
   void SetInputQueueSize(size_t size);

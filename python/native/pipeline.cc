@@ -4,8 +4,6 @@
 
 #include <pybind11/stl.h>
 
-#include <cstring>
-
 #include "arrays.h"
 #include "bindings.h"
 #include "errors.h"
@@ -85,10 +83,13 @@ class PipelineHandle {
     return counts;
   }
 
-  // Stops the segments without draining and releases the interpreters (once no call holds them).
+  // Stops the segments without draining, releases calls blocked in other threads (pushes fail,
+  // pops give None), and lets the interpreters go once no call holds the runner.
   void Close() {
     std::shared_ptr<PipelineRunner> closing = std::move(runner_);
+    if (!closing) return;
     py::gil_scoped_release unlocked;
+    closing->Stop();
     closing.reset();
   }
 
@@ -123,7 +124,8 @@ void BindPipeline(py::module_& m) {
       .def("timing_only", &PipelineHandle::TimingOnly,
            "Per segment, the invocations whose outputs are zeros (timed, not computed).")
       .def("close", &PipelineHandle::Close,
-           "Stops the segments now, dropping what is queued, and releases the interpreters.");
+           "Stops the segments now, dropping what is queued; calls waiting in other threads "
+           "return (pushes fail, pops give None).");
 }
 
 }  // namespace tpufleet::python

@@ -1,5 +1,6 @@
-// `tpufleet plan --model A[:RATE]... [--devices SEL,...] [--latency-target MS] [--json] [-o FILE]
-//  [--replay TRACE] [--segments N]`: a placement for models on simulated Edge TPUs from their
+// `tpufleet plan --model A[:RATE]... [--devices SEL,...] [--topology FILE] [--latency-target MS]
+//  [--json] [-o FILE] [--replay TRACE] [--segments N]`: a placement for models on simulated Edge
+//  TPUs from their
 // request rates, with the simulator's predictions, the edgetpu_compiler commands it needs, when a
 // model would be better pipelined, and optionally a replay of a request trace against it and
 // against Coral's habits.
@@ -150,12 +151,15 @@ Result<std::vector<std::pair<std::string, sim::PipeliningComparison>>> ComparePi
   std::vector<std::pair<std::string, sim::PipeliningComparison>> comparisons;
   int segments = args.segments > 0 ? args.segments : static_cast<int>(inputs.devices.size());
   if (segments < 2 || inputs.devices.empty()) return comparisons;
+  const sim::DeviceConfig& device = inputs.devices[0].hardware;
   for (const planner::PlanModel& m : inputs.models) {
-    Result<sim::PipeliningComparison> c =
-        sim::ComparePipelining(*m.model, segments, inputs.devices[0].hardware);
+    if (args.segments == 0) {  // only the models that overflow, and can be cut
+      Result<sim::EdgeTpuProgram> whole = sim::Compile(*m.model, device.sram_bytes);
+      if (!whole.ok() || whole->streamed_bytes == 0 || m.model->is_edgetpu_compiled()) continue;
+    }
+    Result<sim::PipeliningComparison> c = sim::ComparePipelining(*m.model, segments, device);
     if (args.segments > 0 && !c.ok()) return c.status();
-    if (c.ok() && (args.segments > 0 || c->whole.streamed_bytes > 0))
-      comparisons.emplace_back(m.name, std::move(c).value());
+    if (c.ok()) comparisons.emplace_back(m.name, std::move(c).value());
   }
   return comparisons;
 }
@@ -165,7 +169,6 @@ void PrintPipeliningAdvice(
     const std::vector<std::pair<std::string, sim::PipeliningComparison>>& all) {
   if (all.empty()) return;
   const planner::PlanDevice& device = inputs.devices[0];
-  size_t segments = all[0].second.segments.size();
   std::cout << fmt::format("\nPipelining, on {}'s hardware:\n", device.name);
   for (const auto& [name, comparison] : all) {
     PrintPipelining(name, device.hardware, comparison, "  ");
@@ -173,7 +176,7 @@ void PrintPipeliningAdvice(
       std::cout << fmt::format(
           "  cut it with: tpufleet split {} --segments {} -o segments/, then run the segments "
           "with 'tpufleet run SEGMENTS... --pipeline' (compile each for the Edge TPU)\n",
-          name, segments);
+          name, comparison.segments.size());
     }
   }
 }
@@ -194,15 +197,15 @@ int Run(const PlanArgs& args) {
   Result<planner::CostModel> cost = planner::CostModel::Create(inputs.value());
   if (!cost.ok()) return ReportFailure(cost.status());
   planner::Plan plan = planner::MakePlan(cost.value(), {args.latency_target_ms});
+  Result<std::vector<std::pair<std::string, sim::PipeliningComparison>>> pipelining =
+      ComparePipelining(args, inputs.value());
+  if (!pipelining.ok()) return ReportFailure(pipelining.status());
   std::string plan_json = planner::PlanJson(inputs.value(), plan, topology);
   if (!args.output.empty()) {
     std::ofstream out(args.output);
     out << plan_json << "\n";
     if (!out) return ReportFailure(NotFoundError(args.output + ": cannot write the plan"));
   }
-  Result<std::vector<std::pair<std::string, sim::PipeliningComparison>>> pipelining =
-      ComparePipelining(args, inputs.value());
-  if (!pipelining.ok()) return ReportFailure(pipelining.status());
   json replays = json::array();
   if (!args.replay.empty()) {
     Result<std::string> text = ReadTextFile(args.replay, "the trace");
@@ -262,10 +265,13 @@ void AddPlanCommand(CLI::App& root, int& exit_code) {
       "sustainable rate per model, and the edgetpu_compiler commands for the co-compiled units.\n"
       "--replay runs a trace (CSV 'time,model' lines, time in seconds) in virtual time against\n"
       "the plan and against Coral's habits (one model per device in order; everything on one\n"
-      "device). 'tpufleet run --plan FILE' starts a fleet from a plan written with -o.\n"
-      "A model whose parameters overflow one device's memory is also compared, on the first\n"
-      "device's hardware, as one device, N replicas and an N-segment pipeline (N: the number of\n"
-      "devices), with which wins and why; --segments N compares every model so.\n\n"
+      "device). 'tpufleet run --plan FILE' starts a fleet from a plan written with -o.\n\n"
+      "Models whose parameters overflow one device's on-chip memory are also compared, on the\n"
+      "first device's hardware, as one device, N replicas and an N-segment pipeline (N: the\n"
+      "number of devices; with one device nothing is compared). The plan says which wins and\n"
+      "why, and prints the 'tpufleet split' command when the pipeline wins. --segments N sets N\n"
+      "and compares every model; a model that cannot be cut, such as a compiled one, is then an\n"
+      "error.\n\n"
       "Examples:\n"
       "  tpufleet plan --model zoo:mobilenet_v2:300 --model zoo:inception_v1:20 --model\n"
       "      zoo:mobilenet_v1:20 --devices sim:0,sim:1\n"
@@ -285,7 +291,8 @@ void AddPlanCommand(CLI::App& root, int& exit_code) {
   cmd->add_option("-o,--output", args->output, "Write the plan as JSON to this file");
   cmd->add_option("--replay", args->replay, "Replay this trace (CSV: time,model) in virtual time");
   cmd->add_option("--segments", args->segments,
-                  "Compare every model as one device, N replicas and an N-segment pipeline")
+                  "Compare every model as one device, N replicas and an N-segment pipeline "
+                  "(N instead of the number of devices)")
       ->check(CLI::Range(2, 64));
   cmd->add_flag("--json", args->json, "Print the plan (and replay, pipelining) as JSON");
   cmd->callback([args, &exit_code] { exit_code = Run(*args); });

@@ -33,8 +33,6 @@ bool Tried(const fleet::Request& request, const fleet::Worker* worker) {
 
 }  // namespace
 
-void AnswerUnserved(RequestPtr& request, Status status) { request->Answer(std::move(status)); }
-
 std::vector<int> Fleet::Impl::StandInsLocked(const ModelEntry& entry) const {
   std::vector<int> kinds;
   for (int d : entry.home) kinds.push_back(KindClass(infos[d].type));
@@ -118,7 +116,7 @@ int Fleet::Impl::DispatchOrAnswer(RequestPtr request, bool admitted) {
   Status dispatched = Dispatch(request, admitted, &chosen);
   if (dispatched.ok()) return chosen;
   OnAnswer(*request, {});
-  AnswerUnserved(request, dispatched);
+  request->Answer(dispatched);
   return -1;
 }
 
@@ -144,7 +142,7 @@ void Fleet::Impl::RedispatchLoop() {
     lock.unlock();
     if (request->prepare_only) {
       // Its device went down before preparing: AddModel leaves it for the first request.
-      AnswerUnserved(request, UnavailableError("the device went down before preparing the model"));
+      request->Answer(UnavailableError("the device went down before preparing the model"));
     } else {
       DispatchOrAnswer(std::move(request), /*admitted=*/true);
     }

@@ -298,7 +298,7 @@ std::future<Result<InferenceResult>> Fleet::Submit(int model, Preparation prepar
     Result<TensorList> inputs = prepare(*target);
     if (!inputs.ok()) {
       impl->OnAnswer(*request, {});
-      return AnswerUnserved(request, inputs.status());
+      return request->Answer(inputs.status());
     }
     request->inputs = std::move(inputs).value();
     if (!impl->rig || !impl->rig->Arrive(request, /*admitted=*/false)) {

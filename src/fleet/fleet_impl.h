@@ -108,7 +108,4 @@ struct Fleet::Impl {
 Status UnknownModelError(int model, size_t models);
 Status RemovedModelError(int model);
 
-// Answers a request that no device served.
-void AnswerUnserved(fleet::RequestPtr& request, Status status);
-
 }  // namespace tpufleet

@@ -164,8 +164,16 @@ struct PipelineRunner::State {
 PipelineRunner::PipelineRunner(std::unique_ptr<State> state) : state_(std::move(state)) {}
 
 PipelineRunner::~PipelineRunner() {
-  for (auto& q : state_->queues) q->Abort();
+  Stop();
   state_->Join();
+}
+
+void PipelineRunner::Stop() {
+  {
+    std::lock_guard lock(state_->mutex);
+    state_->shut_down = true;
+  }
+  for (auto& q : state_->queues) q->Abort();
 }
 
 Result<std::unique_ptr<PipelineRunner>> PipelineRunner::Create(
@@ -183,6 +191,12 @@ Result<std::unique_ptr<PipelineRunner>> PipelineRunner::Create(
   for (size_t i = 0; i < segments.size(); ++i) {
     if (!segments[i]) {
       return InvalidArgumentError(fmt::format("pipeline segment {} is null", i));
+    }
+    for (size_t k = 0; k < i; ++k) {
+      if (segments[k] == segments[i]) {
+        return InvalidArgumentError(fmt::format(
+            "pipeline segments {} and {} are one interpreter; each segment needs its own", k, i));
+      }
     }
   }
   TPUFLEET_RETURN_IF_ERROR(CheckConnections(segments));

@@ -41,7 +41,7 @@ Status Fleet::RemoveModel(int model) {
           "someone waits for an answer: wait for them, then remove it",
           model, counted.submitted - counted.requests));
     }
-    entry.removed = true;  // NewRequest refuses it from now on (under this lock)
+    entry.removed = true;  // Accept refuses it from now on (under this lock)
     stats = entry.stats.get();
   }
   // Its requests (queued, being prepared, failing over) still find its placement and program.

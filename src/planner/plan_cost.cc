@@ -84,6 +84,14 @@ Result<CostModel> CostModel::Create(const PlanInputs& inputs) {
   }
   if (inputs.devices.empty()) return InvalidArgumentError("planning needs at least one device");
   if (inputs.models.empty()) return InvalidArgumentError("planning needs at least one model");
+  for (const PlanDevice& d : inputs.devices) {
+    if (!(d.hardware.time_scale > 0)) {
+      return InvalidArgumentError(fmt::format(
+          "{} has time_scale 0: a device that takes no time has no capacity to plan by; give "
+          "it a time_scale above 0",
+          d.name));
+    }
+  }
   return model;
 }
 

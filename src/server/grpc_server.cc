@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <exception>
 #include <mutex>
 
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -171,11 +172,18 @@ class InferenceService final
     BoundByDeadline(*context, *decoded);
     // The decoded request's names and output choices outlive this call, for the answer.
     auto held = std::make_shared<InferRequest>(std::move(decoded).value());
+    // The answer is filled and sent on the device's worker thread: a copy of the outputs into
+    // the response, which is less than a hand-off to another thread would cost.
     service_.StartRequest(
         *served, *held, arrival, [served, held, response, finish](Result<TensorList> outputs) {
-          Status answered = outputs.ok() ? FillInferResponse(*served->model, served->entry.name,
-                                                             *held, *outputs, *response)
-                                         : outputs.status();
+          Status answered;
+          try {
+            answered = outputs.ok() ? FillInferResponse(*served->model, served->entry.name, *held,
+                                                        *outputs, *response)
+                                    : outputs.status();
+          } catch (const std::exception& e) {  // bad_alloc: the call fails, the worker goes on
+            answered = InternalError(std::string("the response could not be made: ") + e.what());
+          }
           finish(served->entry.name, ToGrpc(answered));
         });
     return reactor;

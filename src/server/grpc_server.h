@@ -31,7 +31,9 @@ struct GrpcOptions {
   AccessOptions access;  // the host bound, the API key, model control
   int port = 8001;       // 0: any free port (port() says which)
   size_t max_message_bytes = 64 << 20;
-  int threads = 16;  // calls served at once
+  // Threads serving the quick calls (health, metadata, repository, statistics). ModelInfer is
+  // answered from the fleet's threads and bounded by admission (--max-in-flight), not by these.
+  int threads = 16;
 };
 
 class GrpcServer {

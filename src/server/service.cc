@@ -155,10 +155,12 @@ Result<InferenceResult> Service::Run(const ServedModel& served, const Submission
 
 Result<TensorList> Service::RunRequest(const ServedModel& served, InferRequest& request,
                                        Clock::time_point arrival) {
-  std::promise<Result<TensorList>> answer;
-  std::future<Result<TensorList>> outputs = answer.get_future();
+  // On the heap, held by the completion: the answering thread may still be inside set_value
+  // when this one wakes and returns.
+  auto answer = std::make_shared<std::promise<Result<TensorList>>>();
+  std::future<Result<TensorList>> outputs = answer->get_future();
   StartRequest(served, request, arrival,
-               [&answer](Result<TensorList> result) { answer.set_value(std::move(result)); });
+               [answer](Result<TensorList> result) { answer->set_value(std::move(result)); });
   return outputs.get();
 }
 
@@ -172,7 +174,7 @@ void Service::StartRequest(const ServedModel& served, InferRequest& request,
   // The completion is a std::function, so what it holds must be copyable.
   auto held = std::make_shared<Admission::Ticket>(std::move(ticket).value());
   fleet_.Submit(served.id, std::move(inputs).value(), Deadline(request.timeout_us, arrival),
-                [this, &served, arrival, held,
+                [this, &served, arrival, held = std::move(held),
                  done = std::move(done)](Result<InferenceResult> result) mutable {
                   Conclude(served, arrival, result);
                   held.reset();  // the slot is free before the client hears the answer

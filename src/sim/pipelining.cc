@@ -11,6 +11,11 @@ namespace tpufleet::sim {
 
 Result<PipeliningComparison> ComparePipelining(const Model& model, int segments,
                                                const DeviceConfig& device) {
+  if (!(device.time_scale > 0)) {
+    return InvalidArgumentError(
+        "a device with time_scale 0 takes no time, so there is nothing to compare; give it a "
+        "time_scale above 0");
+  }
   PipeliningComparison c;
   TPUFLEET_ASSIGN_OR_RETURN(c.whole, Compile(model, device.sram_bytes));
   c.whole_time = EstimateInvocation(c.whole, device, false);

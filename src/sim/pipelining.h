@@ -34,7 +34,8 @@ struct PipeliningComparison {
 // Replicas are counted as independent (each on its own bus); the pipeline's rate is its
 // slowest segment's, its latency the sum of the segments' (each segment's time includes sending
 // its inputs and receiving its outputs). INVALID_ARGUMENT from SplitModel; the compiler's
-// errors for a model the Edge TPU cannot take.
+// errors for a model the Edge TPU cannot take; INVALID_ARGUMENT for a device whose time_scale
+// is 0.
 Result<PipeliningComparison> ComparePipelining(const Model& model, int segments,
                                                const DeviceConfig& device);
 

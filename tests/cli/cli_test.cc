@@ -350,6 +350,16 @@ TEST(CliTest, TopologyErrorsNameTheFileAndTheField) {
   }
 }
 
+// A device that takes no time has no capacity: the planner says so instead of dividing by 0.
+TEST(CliTest, ThePlannerRefusesAZeroTimeDevice) {
+  std::string rig = TempPath("zero_time_rig.json");
+  std::ofstream(rig) << R"({"devices": [{"link": "usb3"}, {"time_scale": 0}]})";
+  CommandResult plan = Tpufleet("plan --model zoo:mobilenet_v1 --topology " + rig);
+  EXPECT_EQ(plan.exit_code, 2) << plan.output;
+  EXPECT_THAT(plan.output, HasSubstr("sim:1 has time_scale 0: a device that takes no time has no "
+                                     "capacity to plan by"));
+}
+
 TEST(CliTest, HostileDeviceStringsAndLabelIdsGetAMessageNotACrash) {
   CommandResult bench = Tpufleet(
       "bench --model zoo:mobilenet_v1 --model zoo:squeezenet_1.0 "

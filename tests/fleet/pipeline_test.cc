@@ -97,27 +97,82 @@ TEST(PipelineTest, AfterShutdownPushesAreRefused) {
   EXPECT_EQ(runner->Shutdown().code(), StatusCode::kFailedPrecondition);
 }
 
-// With input and output queues of one and two segments, 2n + 1 = 5 requests fit without a
-// consumer (one in each queue, one held by each segment); the sixth push waits for a Pop.
-TEST(PipelineTest, BoundedQueuesBlockThePusher) {
-  std::unique_ptr<PipelineRunner> runner = TwoSegments({1, 1});
-  ASSERT_NE(runner, nullptr);
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(runner->Push(Request(i)).ok());
+// A two-segment pipeline with input and output queues of one, full: 2n + 1 = 5 requests fit
+// without a consumer (one in each queue, one held by each segment), and a sixth push waits in
+// `pusher`, its status to come in `sixth`.
+struct FullPipeline {
+  ~FullPipeline() {  // releases the pusher if a test stopped before it did
+    if (runner) runner->Stop();
+    if (pusher.joinable()) pusher.join();
+  }
+
+  std::unique_ptr<PipelineRunner> runner;
+  std::thread pusher;
   Status sixth = InternalError("not pushed yet");
-  std::thread pusher([&] { sixth = runner->Push(Request(5)); });
-  ASSERT_TRUE(Eventually([&] { return runner->stats().blocked_pushes == 1; }));
-  EXPECT_THAT(runner->stats().queue_sizes, ElementsAre(1, 1, 1));
-  Result<std::optional<TensorList>> first = runner->Pop();
-  pusher.join();  // returns only because the Pop made room
-  EXPECT_TRUE(sixth.ok()) << sixth.ToString();
+};
+
+// Null (with a test failure) when the pipeline cannot be made or the sixth push does not wait.
+std::unique_ptr<FullPipeline> FillAndBlockAPush() {
+  auto full = std::make_unique<FullPipeline>();
+  full->runner = TwoSegments({1, 1});
+  if (!full->runner) return nullptr;
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(full->runner->Push(Request(i)).ok());
+  FullPipeline* raw = full.get();
+  full->pusher = std::thread([raw] { raw->sixth = raw->runner->Push(Request(5)); });
+  bool waits = Eventually([raw] { return raw->runner->stats().blocked_pushes == 1; });
+  EXPECT_TRUE(waits) << "the sixth push did not wait";
+  if (!waits) full->pusher.join();
+  return waits ? std::move(full) : nullptr;
+}
+
+TEST(PipelineTest, BoundedQueuesBlockThePusher) {
+  std::unique_ptr<FullPipeline> full = FillAndBlockAPush();
+  ASSERT_NE(full, nullptr);
+  PipelineRunner& runner = *full->runner;
+  EXPECT_THAT(runner.stats().queue_sizes, ElementsAre(1, 1, 1));
+  Result<std::optional<TensorList>> first = runner.Pop();
+  full->pusher.join();  // returns only because the Pop made room
+  EXPECT_TRUE(full->sixth.ok()) << full->sixth.ToString();
   ASSERT_TRUE(first.ok() && first->has_value());
   EXPECT_EQ((**first)[0][0], 0);
   for (int i = 1; i < 6; ++i) {
-    Result<std::optional<TensorList>> out = runner->Pop();
+    Result<std::optional<TensorList>> out = runner.Pop();
     ASSERT_TRUE(out.ok() && out->has_value());
     EXPECT_EQ((**out)[0][0], 4 * i);
   }
-  EXPECT_TRUE(runner->Shutdown().ok());
+  EXPECT_TRUE(runner.Shutdown().ok());
+}
+
+// Stop releases a blocked pusher and a blocked consumer, dropping what is queued.
+TEST(PipelineTest, StopReleasesBlockedCallsWithoutDraining) {
+  std::unique_ptr<FullPipeline> full = FillAndBlockAPush();
+  ASSERT_NE(full, nullptr);
+  full->runner->Stop();
+  full->pusher.join();  // returns only because Stop released it
+  EXPECT_EQ(full->sixth.code(), StatusCode::kFailedPrecondition) << full->sixth.ToString();
+  Result<std::optional<TensorList>> dropped = full->runner->Pop();
+  ASSERT_TRUE(dropped.ok()) << dropped.status().ToString();
+  EXPECT_FALSE(dropped->has_value());
+  EXPECT_EQ(full->runner->Push(Request(6)).code(), StatusCode::kFailedPrecondition);
+
+  std::unique_ptr<PipelineRunner> empty = TwoSegments();
+  ASSERT_NE(empty, nullptr);
+  std::optional<Result<std::optional<TensorList>>> popped;
+  std::thread consumer([&] { popped = empty->Pop(); });
+  empty->Stop();
+  consumer.join();  // returns only because Stop released it
+  ASSERT_TRUE(popped.has_value() && popped->ok());
+  EXPECT_FALSE(popped->value().has_value());
+}
+
+TEST(PipelineTest, OneInterpreterCannotBeTwoSegments) {
+  std::shared_ptr<Interpreter> shared = On(Doubling({{"x", "x2"}}), "cpu");
+  ASSERT_NE(shared, nullptr);
+  Result<std::unique_ptr<PipelineRunner>> runner =
+      PipelineRunner::Create(std::vector<std::shared_ptr<Interpreter>>{shared, shared});
+  EXPECT_EQ(runner.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(runner.status().message(),
+              HasSubstr("pipeline segments 0 and 1 are one interpreter"));
 }
 
 TEST(PipelineTest, ShutdownDrainsEveryQueuedRequest) {

@@ -136,10 +136,31 @@ def test_push_errors_and_shutdown():
         runner.push({name: np.zeros((1, 128, 128, 3), np.float32)})
     with pytest.raises(KeyError):
         runner.push({"not an input": np.zeros((1, 128, 128, 3), np.uint8)})
+    # The right dtype but not the model's size: this request's fault, and the pipeline runs on.
+    with pytest.raises(ValueError, match="so it takes 49152 bytes, not 3"):
+        runner.push({name: np.zeros(3, np.uint8)})
+    runner.push({name: image("cat.bmp", (128, 128))[np.newaxis]})
+    assert runner.pop() is not None
     runner.push({})
     with pytest.raises(RuntimeError, match="^Pipeline was turned off before.$"):
         runner.push({})
     assert runner.pop() is None
+
+
+def test_closing_releases_a_consumer_waiting_in_pop(halves):
+    # What the exit hook does to a runner still running: a pop waiting in another thread
+    # returns None instead of waiting for ever.
+    runner = PipelinedModelRunner([allocated(path) for path in halves])
+    runner.push(request(runner.interpreters()[0], image("cat.bmp", (128, 128))))
+    assert runner.pop() is not None
+    results = []
+    consumer = threading.Thread(target=lambda: results.append(runner.pop()))
+    consumer.start()
+    consumer.join(timeout=0.5)
+    assert consumer.is_alive(), "pop returned with nothing to give"
+    runner._close()
+    consumer.join(timeout=60)
+    assert not consumer.is_alive() and results == [None]
 
 
 def test_unallocated_interpreters_fail_in_segment_0():

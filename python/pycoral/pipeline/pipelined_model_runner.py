@@ -59,15 +59,17 @@ class PipelinedModelRunner:
 
     def set_input_queue_size(self, size):
         """Pushes block while `size` requests wait for the first segment."""
-        self._queue_sizes[0] = size
-        if self._native is not None:
-            self._native.set_input_queue_size(size)
+        with self._starting:
+            self._queue_sizes[0] = size
+            if self._native is not None and not self._closed:
+                self._native.set_input_queue_size(size)
 
     def set_output_queue_size(self, size):
         """The last segment blocks while `size` results wait for pop()."""
-        self._queue_sizes[1] = size
-        if self._native is not None:
-            self._native.set_output_queue_size(size)
+        with self._starting:
+            self._queue_sizes[1] = size
+            if self._native is not None and not self._closed:
+                self._native.set_output_queue_size(size)
 
     def interpreters(self):
         return self._interpreters
@@ -130,13 +132,18 @@ class PipelinedModelRunner:
             if not isinstance(value, np.ndarray) or value.dtype != dtype:
                 raise ValueError(f"Input should be a list of numpy array of type {dtype}")
         if self._start():
-            self._call(self._native.push, [input_tensors[name] for name in self._input_names])
+            try:
+                self._native.push([input_tensors[name] for name in self._input_names])
+            except _native.Error as e:
+                if e.code == "INVALID_ARGUMENT":  # this request's fault: the pipeline runs on
+                    raise ValueError(str(e)) from None
+                self._fail(self._error or str(e))
 
     def _call(self, method, *args):
         try:
             return method(*args)
         except _native.Error as e:
-            self._fail(str(e))
+            self._fail(self._error or str(e))
 
     def pop(self):
         """The next result ({output name: array} in the last segment's output shapes), blocking
@@ -148,7 +155,11 @@ class PipelinedModelRunner:
         if not self._start():
             self._raise_error()
         result = self._call(self._native.pop)
-        for i, count in enumerate(self._native.timing_only()):
+        if self._error is not None:  # failed meanwhile, in another thread
+            self._raise_error()
+        if result is None and self._closed:
+            return None
+        for i, count in enumerate(self._call(self._native.timing_only)):
             if count:
                 self._fail(f"Segment {i} runner error: {_TIMED_ONLY}")
         if result is None:
