@@ -99,9 +99,9 @@ void AddZooCommand(CLI::App& root, int& exit_code) {
       "zoo", "Write a standard architecture as a .tflite with synthetic weights");
   cmd->footer(
       "Architectures: MobileNet v1/v2, Inception v1/v4, ResNet-50, VGG16, SqueezeNet, SSD\n"
-      "MobileNet v1 and EfficientNet-EdgeTPU-S. Weights are deterministic pseudo-random numbers:\n"
-      "structure, parameter count and MACs match the published network (docs/zoo.md), outputs\n"
-      "mean nothing. The file is verified by the same loader as any other model.\n\n"
+      "MobileNet v1 and EfficientNet-EdgeTPU S/M/L. Weights are deterministic pseudo-random\n"
+      "numbers: structure, parameter count and MACs match the published network (docs/zoo.md),\n"
+      "outputs mean nothing. The file is verified by the same loader as any other model.\n\n"
       "Examples:\n"
       "  tpufleet zoo --list\n"
       "  tpufleet zoo mobilenet_v1 --width 0.25 --resolution 128 -o mobilenet_v1_0.25_128.tflite\n"

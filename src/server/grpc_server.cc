@@ -145,14 +145,27 @@ class InferenceService final
     return ModelControl(*context, response, [&] { return service_.Unload(request->model_name()); });
   }
 
+  // Returns once every ModelInfer call has been finished, to the last touch of this service
+  // (gRPC's shutdown waits for them too, but inside libgrpc, where ThreadSanitizer cannot see).
+  void WaitForCalls() {
+    std::unique_lock<std::mutex> lock(calls_mutex_);
+    calls_done_.wait(lock, [&] { return calls_in_flight_ == 0; });
+  }
+
   grpc::ServerUnaryReactor* ModelInfer(grpc::CallbackServerContext* context,
                                        const inference::ModelInferRequest* request,
                                        inference::ModelInferResponse* response) override {
     Clock::time_point arrival = Clock::now();
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    {
+      std::lock_guard<std::mutex> lock(calls_mutex_);
+      ++calls_in_flight_;
+    }
     auto finish = [this, reactor, arrival](const std::string& model, const grpc::Status& status) {
       guard_.Record(model, status, arrival);
       reactor->Finish(status);
+      std::lock_guard<std::mutex> lock(calls_mutex_);  // the last touch of this service
+      if (--calls_in_flight_ == 0) calls_done_.notify_all();
     };
     grpc::Status status = guard_.Authorize(*context);
     if (!status.ok()) {
@@ -236,6 +249,9 @@ class InferenceService final
 
   DaemonService& service_;
   const CallGuard& guard_;
+  std::mutex calls_mutex_;  // guards calls_in_flight_
+  std::condition_variable calls_done_;
+  int calls_in_flight_ = 0;  // ModelInfer calls started and not yet finished
 };
 
 class HealthService final : public grpc::health::v1::Health::Service {
@@ -299,7 +315,10 @@ struct GrpcServer::Impl {
 };
 
 GrpcServer::GrpcServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-GrpcServer::~GrpcServer() = default;
+GrpcServer::~GrpcServer() {
+  impl_->server->Shutdown();  // refuses new calls (a second Shutdown does nothing)
+  impl_->inference.WaitForCalls();
+}
 
 Result<std::unique_ptr<GrpcServer>> GrpcServer::Bind(const GrpcOptions& options, Service& service,
                                                      RequestMetrics& metrics) {

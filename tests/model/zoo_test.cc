@@ -81,11 +81,23 @@ TEST(ZooTest, SsdAtFullWidthMatchesTheMobileNetPaper) {
   EXPECT_EQ(model->output_indices().size(), 4u);
 }
 
-TEST(ZooTest, EfficientNetEdgeTpuSMatchesPublishedParameters) {
-  ModelPtr model = BuildAndLoad("efficientnet_edgetpu_s");
-  ASSERT_TRUE(model);
-  EXPECT_NEAR(model->parameter_count() / 5.4e6, 1.0, 0.02);
-  EXPECT_EQ(model->input(0).shape, (std::vector<int32_t>{1, 224, 224, 3}));
+// S, M and L: the published parameter counts (two significant digits) at their resolutions.
+TEST(ZooTest, EfficientNetEdgeTpuMatchesPublishedParameters) {
+  struct Size {
+    std::string name;
+    double parameters;
+    int resolution;
+  };
+  for (const Size& size : {Size{"efficientnet_edgetpu_s", 5.4e6, 224},
+                           Size{"efficientnet_edgetpu_m", 6.9e6, 240},
+                           Size{"efficientnet_edgetpu_l", 10.6e6, 300}}) {
+    ModelPtr model = BuildAndLoad(size.name);
+    ASSERT_TRUE(model) << size.name;
+    EXPECT_NEAR(model->parameter_count() / size.parameters, 1.0, 0.02) << size.name;
+    EXPECT_EQ(model->input(0).shape,
+              (std::vector<int32_t>{1, size.resolution, size.resolution, 3}))
+        << size.name;
+  }
 }
 
 // Same architecture as a real model: identical parameter count, MACs and operator histogram.

@@ -16,6 +16,8 @@ std::vector<uint8_t> BuildVgg16(const ZooOptions& options);
 std::vector<uint8_t> BuildSqueezeNet10(const ZooOptions& options);
 std::vector<uint8_t> BuildSsdMobileNetV1(const ZooOptions& options);
 std::vector<uint8_t> BuildEfficientNetEdgeTpuS(const ZooOptions& options);
+std::vector<uint8_t> BuildEfficientNetEdgeTpuM(const ZooOptions& options);
+std::vector<uint8_t> BuildEfficientNetEdgeTpuL(const ZooOptions& options);
 
 // The MobileNet v1 feature extractor shared by the classifier and SSD; returns the outputs of
 // depthwise-separable layers 11 (stride 16) and 13 (stride 32) as {conv11, conv13}.

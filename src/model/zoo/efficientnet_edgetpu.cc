@@ -1,5 +1,12 @@
-// EfficientNet-EdgeTPU-S (Gupta and Tan 2019): MBConv blocks with ReLU and no squeeze-excite; the
-// early stages use fused blocks (one full k x k expansion convolution instead of 1x1 + depthwise).
+// EfficientNet-EdgeTPU S, M and L (Gupta and Tan 2019): MBConv blocks with ReLU and no
+// squeeze-excite; the early stages use fused blocks (one full k x k expansion convolution
+// instead of 1x1 + depthwise). M and L scale the S block list as the published builder does:
+// filters by a width coefficient (rounded to multiples of 8), repeats by a depth coefficient
+// (rounded up).
+#include <algorithm>
+#include <cmath>
+#include <string>
+
 #include "model/zoo/architectures.h"
 
 namespace tpufleet::zoo {
@@ -10,14 +17,35 @@ struct BlockSpec {
   bool fused, skip;
 };
 
-// The published block list of the S model (width and depth coefficients 1.0, 224x224).
+// The published block list of the S model (width and depth coefficients 1.0).
 constexpr BlockSpec kBlocks[] = {
     {1, 3, 1, 4, 24, 24, true, false},  {2, 3, 2, 8, 24, 32, true, true},
     {4, 3, 2, 8, 32, 48, true, true},   {5, 5, 2, 8, 48, 96, false, true},
     {4, 5, 1, 8, 96, 144, false, true}, {2, 5, 2, 8, 144, 192, false, true},
 };
 
-int MBConv(Network& net, int x, const BlockSpec& spec, int input_filters, int stride) {
+struct Scaling {
+  const char* name;
+  double width, depth;
+};
+
+// The builder's round_filters: `filters` times the width coefficient, to a multiple of 8, never
+// below 90% of the product.
+int ScaledFilters(int filters, const Scaling& scaling) {
+  constexpr int kDivisor = 8;
+  double scaled = filters * scaling.width;
+  int rounded = std::max(kDivisor, static_cast<int>(scaled + kDivisor / 2.0) / kDivisor * kDivisor);
+  if (rounded < 0.9 * scaled) rounded += kDivisor;
+  return rounded;
+}
+
+int ScaledRepeats(int repeats, const Scaling& scaling) {
+  return static_cast<int>(std::ceil(scaling.depth * repeats));
+}
+
+// `input_filters` and `output_filters` already scaled.
+int MBConv(Network& net, int x, const BlockSpec& spec, int input_filters, int output_filters,
+           int stride) {
   // The expansion width follows the block's declared input filters, as the reference does, even
   // where the incoming tensor is wider (the first block after the 32-channel stem).
   int expanded = input_filters * spec.expansion;
@@ -28,27 +56,41 @@ int MBConv(Network& net, int x, const BlockSpec& spec, int input_filters, int st
     y = net.Conv(x, expanded, 1, 1, Activation::kRelu);
     y = net.Depthwise(y, spec.kernel, stride, Activation::kRelu);
   }
-  y = net.Conv(y, spec.output_filters, 1, 1, Activation::kNone);
-  bool residual = spec.skip && stride == 1 && net.channels(x) == spec.output_filters;
+  y = net.Conv(y, output_filters, 1, 1, Activation::kNone);
+  bool residual = spec.skip && stride == 1 && net.channels(x) == output_filters;
   return residual ? net.Add(x, y, Activation::kNone) : y;
+}
+
+std::vector<uint8_t> BuildEfficientNetEdgeTpu(const ZooOptions& o, const Scaling& scaling) {
+  Network net(o.precision, o.seed);
+  int input = net.Input("input", o.resolution, o.resolution, 3);
+  int x = net.Conv(input, ScaledFilters(32, scaling), 3, 2, Activation::kRelu);
+  for (const BlockSpec& spec : kBlocks) {
+    int input_filters = ScaledFilters(spec.input_filters, scaling);
+    int output_filters = ScaledFilters(spec.output_filters, scaling);
+    for (int r = 0; r < ScaledRepeats(spec.repeats, scaling); ++r) {
+      x = MBConv(net, x, spec, r == 0 ? input_filters : output_filters, output_filters,
+                 r == 0 ? spec.stride : 1);
+    }
+  }
+  x = net.Conv(x, ScaledFilters(1280, scaling), 1, 1, Activation::kRelu);
+  int probabilities = net.ClassifierHead(x, o.classes, /*conv_logits=*/false);
+  return net.Finish({probabilities}, ZooDescription(std::string("EfficientNet-EdgeTPU-") +
+                                                        scaling.name,
+                                                    o.width, false, o.resolution));
 }
 
 }  // namespace
 
+// Width and depth coefficients of the published builder (its resolutions are the zoo's defaults).
 std::vector<uint8_t> BuildEfficientNetEdgeTpuS(const ZooOptions& o) {
-  Network net(o.precision, o.seed);
-  int input = net.Input("input", o.resolution, o.resolution, 3);
-  int x = net.Conv(input, 32, 3, 2, Activation::kRelu);
-  for (const BlockSpec& spec : kBlocks) {
-    for (int r = 0; r < spec.repeats; ++r) {
-      x = MBConv(net, x, spec, r == 0 ? spec.input_filters : spec.output_filters,
-                 r == 0 ? spec.stride : 1);
-    }
-  }
-  x = net.Conv(x, 1280, 1, 1, Activation::kRelu);
-  int probabilities = net.ClassifierHead(x, o.classes, /*conv_logits=*/false);
-  return net.Finish({probabilities},
-                    ZooDescription("EfficientNet-EdgeTPU-S", o.width, false, o.resolution));
+  return BuildEfficientNetEdgeTpu(o, {"S", 1.0, 1.0});
+}
+std::vector<uint8_t> BuildEfficientNetEdgeTpuM(const ZooOptions& o) {
+  return BuildEfficientNetEdgeTpu(o, {"M", 1.0, 1.1});
+}
+std::vector<uint8_t> BuildEfficientNetEdgeTpuL(const ZooOptions& o) {
+  return BuildEfficientNetEdgeTpu(o, {"L", 1.2, 1.4});
 }
 
 }  // namespace tpufleet::zoo

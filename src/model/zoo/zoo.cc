@@ -25,6 +25,10 @@ const std::vector<ZooArchitecture>& Architectures() {
        300, 65, 90, true, BuildSsdMobileNetV1},
       {"efficientnet_edgetpu_s", "EfficientNet-EdgeTPU-S classifier (Gupta and Tan 2019)", 224, 32,
        1000, false, BuildEfficientNetEdgeTpuS},
+      {"efficientnet_edgetpu_m", "EfficientNet-EdgeTPU-M classifier (Gupta and Tan 2019)", 240, 32,
+       1000, false, BuildEfficientNetEdgeTpuM},
+      {"efficientnet_edgetpu_l", "EfficientNet-EdgeTPU-L classifier (Gupta and Tan 2019)", 300, 32,
+       1000, false, BuildEfficientNetEdgeTpuL},
   };
   return kArchitectures;
 }
