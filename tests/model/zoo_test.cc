@@ -88,14 +88,13 @@ TEST(ZooTest, EfficientNetEdgeTpuMatchesPublishedParameters) {
     double parameters;
     int resolution;
   };
-  for (const Size& size : {Size{"efficientnet_edgetpu_s", 5.4e6, 224},
-                           Size{"efficientnet_edgetpu_m", 6.9e6, 240},
-                           Size{"efficientnet_edgetpu_l", 10.6e6, 300}}) {
+  for (const Size& size :
+       {Size{"efficientnet_edgetpu_s", 5.4e6, 224}, Size{"efficientnet_edgetpu_m", 6.9e6, 240},
+        Size{"efficientnet_edgetpu_l", 10.6e6, 300}}) {
     ModelPtr model = BuildAndLoad(size.name);
     ASSERT_TRUE(model) << size.name;
     EXPECT_NEAR(model->parameter_count() / size.parameters, 1.0, 0.02) << size.name;
-    EXPECT_EQ(model->input(0).shape,
-              (std::vector<int32_t>{1, size.resolution, size.resolution, 3}))
+    EXPECT_EQ(model->input(0).shape, (std::vector<int32_t>{1, size.resolution, size.resolution, 3}))
         << size.name;
   }
 }

@@ -75,9 +75,9 @@ std::vector<uint8_t> BuildEfficientNetEdgeTpu(const ZooOptions& o, const Scaling
   }
   x = net.Conv(x, ScaledFilters(1280, scaling), 1, 1, Activation::kRelu);
   int probabilities = net.ClassifierHead(x, o.classes, /*conv_logits=*/false);
-  return net.Finish({probabilities}, ZooDescription(std::string("EfficientNet-EdgeTPU-") +
-                                                        scaling.name,
-                                                    o.width, false, o.resolution));
+  return net.Finish({probabilities},
+                    ZooDescription(std::string("EfficientNet-EdgeTPU-") + scaling.name, o.width,
+                                   false, o.resolution));
 }
 
 }  // namespace
