@@ -1,9 +1,8 @@
 // `tpufleet plan --model A[:RATE]... [--devices SEL,...] [--topology FILE] [--latency-target MS]
 //  [--json] [-o FILE] [--replay TRACE] [--segments N]`: a placement for models on simulated Edge
-//  TPUs from their
-// request rates, with the simulator's predictions, the edgetpu_compiler commands it needs, when a
-// model would be better pipelined, and optionally a replay of a request trace against it and
-// against Coral's habits.
+// TPUs from their request rates, with the simulator's predictions, the edgetpu_compiler commands
+// it needs, when a model would be better pipelined, and optionally a replay of a request trace
+// against it and against Coral's habits.
 #include <fmt/format.h>
 
 #include <cmath>
@@ -144,19 +143,18 @@ void PrintPlan(const planner::PlanInputs& inputs, const planner::Plan& plan,
 
 // An N-segment pipeline of each model beside one device and N replicas, on the first device's
 // hardware. With --segments N, for every model (one that cannot be cut is an error); else with N
-// the number of devices, for the models whose parameters overflow one device's memory and can
-// be cut (uncompiled ones).
+// the number of devices, for the models whose parameters overflow one device's memory (as the
+// cost model compiled them) and can be cut.
 Result<std::vector<std::pair<std::string, sim::PipeliningComparison>>> ComparePipelining(
-    const PlanArgs& args, const planner::PlanInputs& inputs) {
+    const PlanArgs& args, const planner::PlanInputs& inputs, const planner::CostModel& cost) {
   std::vector<std::pair<std::string, sim::PipeliningComparison>> comparisons;
   int segments = args.segments > 0 ? args.segments : static_cast<int>(inputs.devices.size());
   if (segments < 2 || inputs.devices.empty()) return comparisons;
   const sim::DeviceConfig& device = inputs.devices[0].hardware;
-  for (const planner::PlanModel& m : inputs.models) {
-    if (args.segments == 0) {  // only the models that overflow, and can be cut
-      Result<sim::EdgeTpuProgram> whole = sim::Compile(*m.model, device.sram_bytes);
-      if (!whole.ok() || whole->streamed_bytes == 0 || m.model->is_edgetpu_compiled()) continue;
-    }
+  for (size_t i = 0; i < inputs.models.size(); ++i) {
+    const planner::PlanModel& m = inputs.models[i];
+    bool overflows = cost.UnitPrograms({{static_cast<int>(i)}, {0}}, 0)[0].streamed_bytes > 0;
+    if (args.segments == 0 && !overflows) continue;
     Result<sim::PipeliningComparison> c = sim::ComparePipelining(*m.model, segments, device);
     if (args.segments > 0 && !c.ok()) return c.status();
     if (c.ok()) comparisons.emplace_back(m.name, std::move(c).value());
@@ -198,7 +196,7 @@ int Run(const PlanArgs& args) {
   if (!cost.ok()) return ReportFailure(cost.status());
   planner::Plan plan = planner::MakePlan(cost.value(), {args.latency_target_ms});
   Result<std::vector<std::pair<std::string, sim::PipeliningComparison>>> pipelining =
-      ComparePipelining(args, inputs.value());
+      ComparePipelining(args, inputs.value(), cost.value());
   if (!pipelining.ok()) return ReportFailure(pipelining.status());
   std::string plan_json = planner::PlanJson(inputs.value(), plan, topology);
   if (!args.output.empty()) {
