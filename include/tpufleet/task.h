@@ -31,7 +31,8 @@ Result<Task> ParseTask(const std::string& name);
 //     (single pose) or [1, 6, 56] (multi-pose) output;
 //   - detection: four outputs of TFLite_Detection_PostProcess (TF1 and TF2 SSDs,
 //     EfficientDet-Lite), or without it four outputs laid out as PyCoral's detect adapter reads
-//     them;
+//     them; or one YOLO output before non-maximum suppression, YOLOv8's [1, 4 + classes, N] or
+//     YOLOv5's [1, N, 5 + classes] with N the anchors of the input size;
 //   - segmentation: one output that is a map, [1, H, W] of classes or [1, H, W, C] of class
 //     scores, H and W above 1;
 //   - embedding: one output of N > 1 values ([1, N], [1, 1, 1, N]) computed by
@@ -111,11 +112,12 @@ struct TaskResult {
 // Reads `outputs` (the raw bytes of every output of `model`, in order) as `task`.
 // Classification takes output 0's top classes (dequantized, as PyCoral's classify adapter);
 // detection scales the normalized boxes to the image (PyCoral's detect adapter, with the
-// detection count bounding the rows read); segmentation takes the classes, or the arg max over
-// channels of class scores; pose maps PoseNet's input-pixel and MoveNet's normalized positions
-// to the image; embedding returns output 0's values and their norm.
-// Errors: INVALID_ARGUMENT when the outputs are not that task's (the message says what the task
-// needs and what the model has) or do not match the model's outputs in number or size.
+// detection count bounding the rows read; YOLO's boxes after per-class non-maximum suppression);
+// segmentation takes the classes, or the arg max over channels of class scores; pose maps PoseNet's
+// input-pixel and MoveNet's normalized positions to the image; embedding returns output 0's values
+// and their norm. Errors: INVALID_ARGUMENT when the outputs are not that task's (the message says
+// what the task needs and what the model has) or do not match the model's outputs in number or
+// size.
 Result<TaskResult> InterpretOutputs(const Model& model, const TensorList& outputs, Task task,
                                     const TaskOptions& options = {});
 

@@ -51,7 +51,8 @@ int List(bool as_json) {
                            "WIDTH", "DESCRIPTION");
   for (const zoo::ZooArchitecture& a : zoo::Architectures()) {
     std::cout << fmt::format("{:<24} {:>10} {:>8} {:>6}  {}\n", a.name, a.default_resolution,
-                             a.default_classes, a.has_width ? "yes" : "-", a.description);
+                             a.default_classes > 0 ? std::to_string(a.default_classes) : "-",
+                             a.has_width ? "yes" : "-", a.description);
   }
   return 0;
 }
@@ -98,8 +99,9 @@ void AddZooCommand(CLI::App& root, int& exit_code) {
   CLI::App* cmd = root.add_subcommand(
       "zoo", "Write a standard architecture as a .tflite with synthetic weights");
   cmd->footer(
-      "Architectures: MobileNet v1/v2, Inception v1/v4, ResNet-50, VGG16, SqueezeNet, SSD\n"
-      "MobileNet v1 and EfficientNet-EdgeTPU S/M/L. Weights are deterministic pseudo-random\n"
+      "Architectures: MobileNet v1/v2/v3, Inception v1/v4, ResNet-50, VGG16, SqueezeNet, SSD\n"
+      "MobileNet v1, EfficientNet-EdgeTPU S/M/L and YOLOv8 n/s/m (its resolution a multiple of\n"
+      "32; one output before non-maximum suppression). Weights are deterministic pseudo-random\n"
       "numbers: structure, parameter count and MACs match the published network (docs/zoo.md),\n"
       "outputs mean nothing. The file is verified by the same loader as any other model.\n\n"
       "Examples:\n"

@@ -5,6 +5,7 @@
 
 #include "cpu/quantization.h"
 #include "cpu/tensor.h"
+#include "fleet/yolo_outputs.h"
 
 namespace tpufleet {
 
@@ -48,18 +49,22 @@ bool LooksLikeBoxes(const TensorInfo& t) {
 }  // namespace
 
 std::optional<DetectionOutputs> DetectionLayout(const Model& model) {
+  if (std::optional<DetectorLayout> yolo = YoloOutputLayout(model)) {
+    return DetectionOutputs{.layout = *yolo};
+  }
   if (model.output_indices().size() != 4) return std::nullopt;
   for (const OperatorInfo& op : model.operators()) {
     if (op.name != "TFLite_Detection_PostProcess" || op.outputs.size() != 4) continue;
     std::optional<size_t> at[4];
     for (int k = 0; k < 4; ++k) at[k] = OutputPosition(model, op.outputs[k]);
-    if (at[0] && at[1] && at[2] && at[3]) return DetectionOutputs{*at[0], *at[1], *at[2], *at[3]};
+    if (at[0] && at[1] && at[2] && at[3])
+      return DetectionOutputs{DetectorLayout::kPostProcessed, *at[0], *at[1], *at[2], *at[3]};
   }
   if (model.output(3).element_count == 1 && LooksLikeBoxes(model.output(0))) {
-    return DetectionOutputs{0, 1, 2, 3};
+    return DetectionOutputs{DetectorLayout::kPostProcessed, 0, 1, 2, 3};
   }
   if (model.output(2).element_count == 1 && LooksLikeBoxes(model.output(1))) {
-    return DetectionOutputs{1, 3, 0, 2};
+    return DetectionOutputs{DetectorLayout::kPostProcessed, 1, 3, 0, 2};
   }
   return std::nullopt;
 }
@@ -81,6 +86,9 @@ std::vector<Classification> TopClasses(const Model& model, const TensorList& out
 std::vector<Detection> Detections(const Model& model, const TensorList& outputs, int k,
                                   float threshold) {
   DetectionOutputs layout = DetectionLayout(model).value_or(DetectionOutputs{});
+  if (layout.layout != DetectorLayout::kPostProcessed) {
+    return YoloDetections(model, outputs, layout.layout, k, threshold);
+  }
   std::vector<float> boxes = RealValues(model, outputs, layout.boxes),
                      classes = RealValues(model, outputs, layout.classes),
                      scores = RealValues(model, outputs, layout.scores),

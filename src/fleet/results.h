@@ -1,6 +1,7 @@
-// What a model's raw output tensors mean: the top classes of a classifier, or the boxes of an
-// SSD-style detector (TFLite_Detection_PostProcess's four outputs, in whatever order the model
-// lists them). The task-level results built on these are tpufleet/task.h's.
+// What a model's raw output tensors mean: the top classes of a classifier, or the boxes of a
+// detector: an SSD-style one (TFLite_Detection_PostProcess's four outputs, in whatever order the
+// model lists them) or a YOLO one (fleet/yolo_outputs.h). The task-level results built on these
+// are tpufleet/task.h's.
 #pragma once
 
 #include <array>
@@ -24,11 +25,20 @@ struct Detection {
   std::array<float, 4> box{};  // ymin, xmin, ymax, xmax, relative to the image
 };
 
-// Which of a detector's outputs holds what (indices into the model's outputs).
+enum class DetectorLayout {
+  kPostProcessed,  // boxes, classes, scores and a count, after non-maximum suppression
+  kYoloV8,         // one output before it (fleet/yolo_outputs.h)
+  kYoloV5,
+};
+
+// How a detector lays out its outputs; for kPostProcessed, which output holds what (indices
+// into the model's outputs).
 struct DetectionOutputs {
+  DetectorLayout layout = DetectorLayout::kPostProcessed;
   size_t boxes = 0, classes = 1, scores = 2, count = 3;
 };
-// The detector layout of `model`'s outputs, or nothing when it has none. With four outputs:
+// The detector layout of `model`'s outputs, or nothing when it has none. With one output: a
+// YOLO layout when the shape is one (YoloOutputLayout). With four outputs:
 // those of a TFLite_Detection_PostProcess operator, matched to it (boxes, classes, scores,
 // count), so TF1 SSDs, TF2 SSDs and EfficientDet-Lite read alike; else PyCoral's rule for
 // models without it: output 3 with one element means boxes, classes, scores, count (TF1),

@@ -139,7 +139,8 @@ Result<TaskResult> DetectionTask(const Model& model, const TensorList& outputs,
   if (!IsDetector(model)) {
     return NotTheTaskError(
         model, Task::kDetection,
-        "four outputs: boxes, classes, scores and count (TFLite_Detection_PostProcess)");
+        "four outputs: boxes, classes, scores and count (TFLite_Detection_PostProcess), or one "
+        "YOLO output ([1, 4 + classes, anchors] or [1, anchors, 5 + classes])");
   }
   const float w = static_cast<float>(result.image_width),
               h = static_cast<float>(result.image_height);

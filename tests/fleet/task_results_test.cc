@@ -12,6 +12,7 @@
 
 #include "common/image.h"
 #include "cpu/interpreter.h"
+#include "model/zoo/zoo.h"
 #include "support/shared_files.h"
 #include "tpufleet/image.h"
 #include "tpufleet/model_editor.h"
@@ -219,6 +220,114 @@ TEST(TaskResultsTest, DetectorsWithoutThePostProcessOperatorFollowPyCoralsRule) 
   }
 }
 
+// A model taking a [1, 64, 64, 3] image with one float32 output of `shape`, for tests that give
+// the output values themselves. A 64 x 64 input has 8 x 8 + 4 x 4 + 2 x 2 = 84 grid cells.
+ModelPtr ImageModelWithOutput(const std::vector<int32_t>& shape) {
+  ModelEditor editor;
+  int image = editor.AddTensor("image", DataType::kFloat32, {1, 64, 64, 3}).value();
+  size_t count = 1;
+  for (int32_t d : shape) count *= static_cast<size_t>(d);
+  int values = editor
+                   .AddConstant("values", DataType::kFloat32, {static_cast<int32_t>(count)},
+                                std::vector<uint8_t>(count * sizeof(float), 0))
+                   .value();
+  int out = editor.AddTensor("out", DataType::kFloat32, shape).value();
+  OperatorOptions reshape;
+  reshape.new_shape = shape;
+  EXPECT_TRUE(editor.AddOperator("RESHAPE", {values}, {out}, reshape).ok());
+  EXPECT_TRUE(editor.SetInputs({image}).ok());
+  EXPECT_TRUE(editor.SetOutputs({out}).ok());
+  return editor.Finish("yolo_shaped").value();
+}
+
+TEST(TaskResultsTest, YoloOutputsAreDetectionsAfterNonMaximumSuppression) {
+  constexpr int kAnchors = 84, kClasses = 3;
+  TaskOptions options;
+  options.image_width = 200;
+  options.image_height = 100;
+  // Anchors as (centre x, centre y, width, height, class scores...): the best box; one of the
+  // same class overlapping it (suppressed); the same box for another class (kept); a box of
+  // the first class elsewhere (kept); one scoring below the threshold.
+  struct Row {
+    float box[4];
+    int id;
+    float score;
+  };
+  const Row rows[] = {{{0.5f, 0.5f, 0.2f, 0.4f}, 1, 0.9f},
+                      {{0.51f, 0.5f, 0.2f, 0.4f}, 1, 0.8f},
+                      {{0.5f, 0.5f, 0.2f, 0.4f}, 2, 0.7f},
+                      {{0.1f, 0.1f, 0.1f, 0.1f}, 1, 0.6f},
+                      {{0.8f, 0.8f, 0.1f, 0.1f}, 0, 0.3f}};
+
+  ModelPtr v8 = ImageModelWithOutput({1, 4 + kClasses, kAnchors});
+  std::vector<float> v8_values((4 + kClasses) * kAnchors, 0.0f);
+  ModelPtr v5 = ImageModelWithOutput({1, 3 * kAnchors, 5 + kClasses});
+  std::vector<float> v5_values(3 * kAnchors * (5 + kClasses), 0.0f);
+  for (int a = 0; a < 5; ++a) {
+    for (int j = 0; j < 4; ++j) {
+      v8_values[j * kAnchors + a] = rows[a].box[j];
+      v5_values[a * (5 + kClasses) + j] = rows[a].box[j];
+    }
+    v8_values[(4 + rows[a].id) * kAnchors + a] = rows[a].score;
+    v5_values[a * (5 + kClasses) + 4] = 0.5f;  // objectness, times the class score
+    v5_values[a * (5 + kClasses) + 5 + rows[a].id] = 2 * rows[a].score;
+  }
+  for (const auto& [model, values] : {std::pair{v8, v8_values}, std::pair{v5, v5_values}}) {
+    ASSERT_EQ(InferTask(*model).value(), Task::kDetection);
+    TaskResult r = InterpretOutputs(*model, {Floats(values)}, Task::kDetection, options).value();
+    ASSERT_EQ(r.objects.size(), 3u);
+    EXPECT_EQ(r.objects[0].id, 1);
+    EXPECT_FLOAT_EQ(r.objects[0].score, 0.9f);
+    EXPECT_FLOAT_EQ(r.objects[0].box.xmin, 80);
+    EXPECT_FLOAT_EQ(r.objects[0].box.ymin, 30);
+    EXPECT_FLOAT_EQ(r.objects[0].box.xmax, 120);
+    EXPECT_FLOAT_EQ(r.objects[0].box.ymax, 70);
+    EXPECT_EQ(r.objects[1].id, 2);
+    EXPECT_EQ(r.objects[2].id, 1);
+    EXPECT_FLOAT_EQ(r.objects[2].score, 0.6f);
+    TaskOptions two = options;
+    two.top_k = 2;
+    EXPECT_EQ(InterpretOutputs(*model, {Floats(values)}, Task::kDetection, two)->objects.size(),
+              2u);
+  }
+  // An anchor count the input size does not give is not YOLO's.
+  ModelPtr other = ImageModelWithOutput({1, 4 + kClasses, kAnchors + 1});
+  Result<Task> other_task = InferTask(*other);
+  EXPECT_FALSE(other_task.ok() && *other_task == Task::kDetection);
+}
+
+// The zoo's YOLOv8n run on the CPU: a detector whose objects come best first, none of one
+// class overlapping a better one by more than the suppression threshold.
+TEST(TaskResultsTest, ZooYoloV8RunsAsADetector) {
+  zoo::ZooOptions options;
+  options.precision = zoo::Precision::kInt8;
+  options.resolution = 128;
+  ModelPtr model =
+      Model::FromBuffer(zoo::BuildZooModel("yolov8n", options).value(), "yolov8n").value();
+  ASSERT_EQ(InferTask(*model).value(), Task::kDetection);
+  TaskOptions task;
+  task.score_threshold = 0.0f;
+  task.top_k = 50;
+  TaskResult r =
+      InterpretOutputs(*model, RunOnCpu(model, SharedImage("cat.bmp")), Task::kDetection, task)
+          .value();
+  ASSERT_EQ(r.objects.size(), 50u);
+  for (size_t i = 1; i < r.objects.size(); ++i) {
+    EXPECT_GE(r.objects[i - 1].score, r.objects[i].score);
+    for (size_t j = 0; j < i; ++j) {
+      if (r.objects[i].id != r.objects[j].id) continue;
+      const BoundingBox& a = r.objects[i].box;
+      const BoundingBox& b = r.objects[j].box;
+      float w = std::min(a.xmax, b.xmax) - std::max(a.xmin, b.xmin);
+      float h = std::min(a.ymax, b.ymax) - std::max(a.ymin, b.ymin);
+      float overlap = std::max(w, 0.0f) * std::max(h, 0.0f);
+      float joint =
+          (a.xmax - a.xmin) * (a.ymax - a.ymin) + (b.xmax - b.xmin) * (b.ymax - b.ymin) - overlap;
+      EXPECT_LE(overlap / joint, 0.5f + 1e-5f) << i << " overlaps " << j;
+    }
+  }
+}
+
 TEST(TaskResultsTest, MoveNetKeypointsAreScaledToTheImage) {
   ModelPtr single = PassThrough({{1, 1, 17, 3}});
   ASSERT_EQ(InferTask(*single).value(), Task::kPose);
@@ -344,6 +453,19 @@ TEST(TaskResultsTest, PoseNetKeypointsInImagePixelsMatchCoralsReference) {
     }
     EXPECT_GE(compared, 8) << "pose " << p;
   }
+}
+
+TEST(TaskResultsTest, ZooEmbeddingExtractorGivesAUnitVector) {
+  zoo::ZooOptions options;
+  options.resolution = 128;
+  ModelPtr model =
+      Model::FromBuffer(zoo::BuildZooModel("mobilenet_v1_embedding", options).value(), "embedding")
+          .value();
+  ASSERT_EQ(InferTask(*model).value(), Task::kEmbedding);
+  TaskResult r =
+      InterpretOutputs(*model, RunOnCpu(model, SharedImage("cat.bmp")), Task::kEmbedding).value();
+  EXPECT_EQ(r.embedding.values.size(), 1024u);
+  EXPECT_NEAR(r.embedding.norm, 1.0f, 0.05f);  // elements in steps of 1/128
 }
 
 TEST(TaskResultsTest, EmbeddingExtractorsGiveTheVectorAndItsNorm) {

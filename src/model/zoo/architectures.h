@@ -8,7 +8,10 @@
 namespace tpufleet::zoo {
 
 std::vector<uint8_t> BuildMobileNetV1(const ZooOptions& options);
+std::vector<uint8_t> BuildMobileNetV1Embedding(const ZooOptions& options);
 std::vector<uint8_t> BuildMobileNetV2(const ZooOptions& options);
+std::vector<uint8_t> BuildMobileNetV3Large(const ZooOptions& options);
+std::vector<uint8_t> BuildMobileNetV3Small(const ZooOptions& options);
 std::vector<uint8_t> BuildInceptionV1(const ZooOptions& options);
 std::vector<uint8_t> BuildInceptionV4(const ZooOptions& options);
 std::vector<uint8_t> BuildResNet50V1(const ZooOptions& options);
@@ -18,6 +21,9 @@ std::vector<uint8_t> BuildSsdMobileNetV1(const ZooOptions& options);
 std::vector<uint8_t> BuildEfficientNetEdgeTpuS(const ZooOptions& options);
 std::vector<uint8_t> BuildEfficientNetEdgeTpuM(const ZooOptions& options);
 std::vector<uint8_t> BuildEfficientNetEdgeTpuL(const ZooOptions& options);
+std::vector<uint8_t> BuildYoloV8n(const ZooOptions& options);
+std::vector<uint8_t> BuildYoloV8s(const ZooOptions& options);
+std::vector<uint8_t> BuildYoloV8m(const ZooOptions& options);
 
 // The MobileNet v1 feature extractor shared by the classifier and SSD; returns the outputs of
 // depthwise-separable layers 11 (stride 16) and 13 (stride 32) as {conv11, conv13}.

@@ -29,14 +29,9 @@ struct Scaling {
   double width, depth;
 };
 
-// The builder's round_filters: `filters` times the width coefficient, to a multiple of 8, never
-// below 90% of the product.
+// The builder's round_filters: `filters` times the width coefficient, rounded as MobileNet's.
 int ScaledFilters(int filters, const Scaling& scaling) {
-  constexpr int kDivisor = 8;
-  double scaled = filters * scaling.width;
-  int rounded = std::max(kDivisor, static_cast<int>(scaled + kDivisor / 2.0) / kDivisor * kDivisor);
-  if (rounded < 0.9 * scaled) rounded += kDivisor;
-  return rounded;
+  return MakeDivisible(filters * scaling.width);
 }
 
 int ScaledRepeats(int repeats, const Scaling& scaling) {

@@ -1,19 +1,10 @@
-// MobileNet v1 (Howard et al. 2017) and v2 (Sandler et al. 2018), as TF-slim defines them.
+// MobileNet v1 (Howard et al. 2017) and v2 (Sandler et al. 2018), as TF-slim defines them, and
+// MobileNet v1's features as an embedding extractor (the classifier's pool, L2-normalized).
 #include <algorithm>
 
 #include "model/zoo/architectures.h"
 
 namespace tpufleet::zoo {
-namespace {
-
-// TF-slim's MobileNet v2 channel rounding: to a multiple of 8, never below 90% of the target.
-int MakeDivisible(double value, int divisor = 8) {
-  int rounded = std::max(divisor, static_cast<int>(value + divisor / 2.0) / divisor * divisor);
-  if (rounded < 0.9 * value) rounded += divisor;
-  return rounded;
-}
-
-}  // namespace
 
 std::pair<int, int> MobileNetV1Features(Network& net, int input, double width, int min_depth) {
   auto depth = [&](int d) { return std::max(static_cast<int>(d * width), min_depth); };
@@ -39,6 +30,15 @@ std::vector<uint8_t> BuildMobileNetV1(const ZooOptions& o) {
   int features = MobileNetV1Features(net, input, o.width, 8).second;
   int probabilities = net.ClassifierHead(features, o.classes, /*conv_logits=*/true);
   return net.Finish({probabilities}, ZooDescription("MobileNet v1", o.width, true, o.resolution));
+}
+
+std::vector<uint8_t> BuildMobileNetV1Embedding(const ZooOptions& o) {
+  Network net(o.precision, o.seed);
+  int input = net.Input("input", o.resolution, o.resolution, 3);
+  int pooled = net.GlobalAvgPool(MobileNetV1Features(net, input, o.width, 8).second);
+  int embedding = net.L2Normalize(net.Reshape(pooled, {1, net.channels(pooled)}));
+  return net.Finish({embedding},
+                    ZooDescription("MobileNet v1 embedding", o.width, true, o.resolution));
 }
 
 std::vector<uint8_t> BuildMobileNetV2(const ZooOptions& o) {

@@ -1,7 +1,6 @@
 #include "model/zoo/network.h"
 
-#include <flatbuffers/flexbuffers.h>
-
+#include <algorithm>
 #include <cmath>
 
 namespace tpufleet::zoo {
@@ -9,26 +8,46 @@ namespace {
 
 using Op = tfl::BuiltinOperator;
 
+bool IsFusable(Activation activation) {
+  return activation != Activation::kHardSwish && activation != Activation::kSilu;
+}
+
 tfl::ActivationFunctionType Fused(Activation activation) {
   switch (activation) {
     case Activation::kRelu: return tfl::ActivationFunctionType::RELU;
     case Activation::kRelu6: return tfl::ActivationFunctionType::RELU6;
-    case Activation::kNone: break;
+    default: break;
   }
   return tfl::ActivationFunctionType::NONE;
 }
 
 // Real-valued range an activation's output is quantized to.
-std::pair<float, float> RangeOf(Activation activation) {
+Range RangeOf(Activation activation) {
   switch (activation) {
     case Activation::kRelu6: return {0.0f, 6.0f};
     case Activation::kRelu: return {0.0f, 8.0f};
+    case Activation::kHardSwish: return {-0.375f, 8.0f};  // its minimum is -3/8, at -1.5
+    case Activation::kSilu: return {-0.28f, 8.0f};        // its minimum is about -0.278
     case Activation::kNone: break;
   }
   return {-8.0f, 8.0f};
 }
 
+// Numpy's broadcasting of two shapes.
+std::vector<int32_t> BroadcastShape(std::vector<int32_t> a, std::vector<int32_t> b) {
+  if (a.size() < b.size()) std::swap(a, b);
+  b.insert(b.begin(), a.size() - b.size(), 1);
+  for (size_t d = 0; d < a.size(); ++d) a[d] = std::max(a[d], b[d]);
+  return a;
+}
+
 }  // namespace
+
+int MakeDivisible(double value, int divisor) {
+  int rounded = std::max(divisor, static_cast<int>(value + divisor / 2.0) / divisor * divisor);
+  if (rounded < 0.9 * value) rounded += divisor;
+  return rounded;
+}
 
 int OutputSize(int input, int kernel, int stride, Padding padding) {
   if (padding == Padding::SAME) return (input + stride - 1) / stride;
@@ -59,13 +78,40 @@ DataType Network::activation_type() const {
   return DataType::kFloat32;
 }
 
-Quantization Network::OutputQuantization(Activation activation) const {
+Quantization Network::RangeQuantization(Range range) const {
   if (precision_ == Precision::kFloat32) return {};
-  auto [low, high] = RangeOf(activation);
+  float low = std::min(range.low, 0.0f), high = std::max(range.high, 0.0f);
+  if (high == low) high = low + 1.0f;
   float scale = (high - low) / 255.0f;
   int64_t zero_point = static_cast<int64_t>(std::lround(-low / scale));
   if (precision_ == Precision::kInt8) zero_point -= 128;
   return {{scale}, {zero_point}, 0};
+}
+
+Range Network::RangeHeld(int x) const {
+  const Quantization& q = builder_.quantization(x);
+  const float lowest = precision_ == Precision::kInt8 ? -128.0f : 0.0f;
+  return {q.scales[0] * (lowest - q.zero_points[0]),
+          q.scales[0] * (lowest + 255 - q.zero_points[0])};
+}
+
+Quantization Network::OutputQuantization(Activation activation) const {
+  return RangeQuantization(RangeOf(activation));
+}
+
+Quantization Network::LayerQuantization(Activation activation) const {
+  return OutputQuantization(IsFusable(activation) ? activation : Activation::kNone);
+}
+
+int Network::Unfused(int x, Activation activation) {
+  if (activation == Activation::kHardSwish) {
+    int out = builder_.AddTensor(Name("hard_swish"), activation_type(), shape(x),
+                                 OutputQuantization(activation));
+    builder_.AddOperator(Op::HARD_SWISH, {x}, {out});
+    return out;
+  }
+  if (activation == Activation::kSilu) return Mul(x, Logistic(x), RangeOf(activation));
+  return x;
 }
 
 Quantization Network::ProbabilityQuantization() const {
@@ -148,15 +194,13 @@ int Network::Conv(int x, int out_channels, int kernel_h, int kernel_w, int strid
   int out = builder_.AddTensor(name, activation_type(),
                                {1, OutputSize(in[1], kernel_h, stride, padding),
                                 OutputSize(in[2], kernel_w, stride, padding), out_channels},
-                               OutputQuantization(activation));
+                               LayerQuantization(activation));
   tfl::Conv2DOptionsT options;
   options.padding = padding;
   options.stride_h = options.stride_w = stride;
   options.fused_activation_function = Fused(activation);
-  tfl::BuiltinOptionsUnion u;
-  u.Set(std::move(options));
-  builder_.AddOperator(Op::CONV_2D, {x, weights, bias}, {out}, std::move(u));
-  return out;
+  builder_.AddOperator(Op::CONV_2D, {x, weights, bias}, {out}, OptionsUnion(std::move(options)));
+  return Unfused(out, activation);
 }
 
 int Network::Depthwise(int x, int kernel, int stride, Activation activation, int multiplier) {
@@ -168,16 +212,15 @@ int Network::Depthwise(int x, int kernel, int stride, Activation activation, int
   int out = builder_.AddTensor(name, activation_type(),
                                {1, OutputSize(in[1], kernel, stride, Padding::SAME),
                                 OutputSize(in[2], kernel, stride, Padding::SAME), out_channels},
-                               OutputQuantization(activation));
+                               LayerQuantization(activation));
   tfl::DepthwiseConv2DOptionsT options;
   options.padding = Padding::SAME;
   options.stride_h = options.stride_w = stride;
   options.depth_multiplier = multiplier;
   options.fused_activation_function = Fused(activation);
-  tfl::BuiltinOptionsUnion u;
-  u.Set(std::move(options));
-  builder_.AddOperator(Op::DEPTHWISE_CONV_2D, {x, weights, bias}, {out}, std::move(u));
-  return out;
+  builder_.AddOperator(Op::DEPTHWISE_CONV_2D, {x, weights, bias}, {out},
+                       OptionsUnion(std::move(options)));
+  return Unfused(out, activation);
 }
 
 int Network::FullyConnected(int x, int out_features, Activation activation) {
@@ -185,25 +228,50 @@ int Network::FullyConnected(int x, int out_features, Activation activation) {
   std::string name = Name("fc");
   int weights = Weights(name + "/weights", {out_features, in_features}, in_features, 0);
   int bias = Bias(name + "/bias", x, weights, out_features);
-  int out = builder_.AddTensor(name, activation_type(), {1, out_features},
-                               OutputQuantization(activation));
+  int rows = 1;
+  for (size_t d = 0; d + 1 < shape(x).size(); ++d) rows *= shape(x)[d];
+  int out = builder_.AddTensor(name, activation_type(), {rows, out_features},
+                               LayerQuantization(activation));
   tfl::FullyConnectedOptionsT options;
   options.fused_activation_function = Fused(activation);
+  builder_.AddOperator(Op::FULLY_CONNECTED, {x, weights, bias}, {out},
+                       OptionsUnion(std::move(options)));
+  return Unfused(out, activation);
+}
+
+int Network::Binary(Op op, int a, int b, const Quantization& quantization, Activation fused) {
+  const char* kind = op == Op::ADD ? "add" : op == Op::MUL ? "mul" : "sub";
+  int out = builder_.AddTensor(Name(kind), activation_type(), BroadcastShape(shape(a), shape(b)),
+                               quantization);
   tfl::BuiltinOptionsUnion u;
-  u.Set(std::move(options));
-  builder_.AddOperator(Op::FULLY_CONNECTED, {x, weights, bias}, {out}, std::move(u));
+  if (op == Op::ADD) {
+    tfl::AddOptionsT options;
+    options.fused_activation_function = Fused(fused);
+    u.Set(std::move(options));
+  } else if (op == Op::MUL) {
+    tfl::MulOptionsT options;
+    options.fused_activation_function = Fused(fused);
+    u.Set(std::move(options));
+  } else {
+    tfl::SubOptionsT options;
+    options.fused_activation_function = Fused(fused);
+    u.Set(std::move(options));
+  }
+  builder_.AddOperator(op, {a, b}, {out}, std::move(u));
   return out;
 }
 
 int Network::Add(int a, int b, Activation activation) {
-  int out =
-      builder_.AddTensor(Name("add"), activation_type(), shape(a), OutputQuantization(activation));
-  tfl::AddOptionsT options;
-  options.fused_activation_function = Fused(activation);
-  tfl::BuiltinOptionsUnion u;
-  u.Set(std::move(options));
-  builder_.AddOperator(Op::ADD, {a, b}, {out}, std::move(u));
-  return out;
+  return Binary(Op::ADD, a, b, OutputQuantization(activation), activation);
+}
+int Network::Add(int a, int b, Range range) {
+  return Binary(Op::ADD, a, b, RangeQuantization(range), Activation::kNone);
+}
+int Network::Sub(int a, int b, Range range) {
+  return Binary(Op::SUB, a, b, RangeQuantization(range), Activation::kNone);
+}
+int Network::Mul(int a, int b, Range range) {
+  return Binary(Op::MUL, a, b, RangeQuantization(range), Activation::kNone);
 }
 
 int Network::Pool(Op op, int x, int kernel_h, int kernel_w, int stride, Padding padding) {
@@ -218,9 +286,7 @@ int Network::Pool(Op op, int x, int kernel_h, int kernel_w, int stride, Padding 
   options.stride_h = options.stride_w = stride;
   options.filter_height = kernel_h;
   options.filter_width = kernel_w;
-  tfl::BuiltinOptionsUnion u;
-  u.Set(std::move(options));
-  builder_.AddOperator(op, {x}, {out}, std::move(u));
+  builder_.AddOperator(op, {x}, {out}, OptionsUnion(std::move(options)));
   return out;
 }
 
@@ -235,85 +301,6 @@ int Network::AvgPool(int x, int kernel, int stride, Padding padding) {
 int Network::GlobalAvgPool(int x) {
   const std::vector<int32_t> in = shape(x);
   return Pool(Op::AVERAGE_POOL_2D, x, in[1], in[2], 1, Padding::VALID);
-}
-
-int Network::Concat(const std::vector<int>& xs, int axis) {
-  std::vector<int32_t> out_shape = shape(xs[0]);
-  if (axis < 0) axis += static_cast<int>(out_shape.size());
-  out_shape[axis] = 0;
-  for (int x : xs) out_shape[axis] += shape(x)[axis];
-  int out = builder_.AddTensor(Name("concat"), activation_type(), out_shape,
-                               builder_.quantization(xs[0]));
-  tfl::ConcatenationOptionsT options;
-  options.axis = axis;
-  tfl::BuiltinOptionsUnion u;
-  u.Set(std::move(options));
-  builder_.AddOperator(Op::CONCATENATION, xs, {out}, std::move(u));
-  return out;
-}
-
-int Network::Reshape(int x, std::vector<int32_t> new_shape) {
-  std::string name = Name("reshape");
-  int shape_tensor = builder_.AddConstant(name + "/shape", DataType::kInt32,
-                                          {static_cast<int32_t>(new_shape.size())}, new_shape);
-  int out = builder_.AddTensor(name, builder_.type(x), new_shape, builder_.quantization(x));
-  tfl::ReshapeOptionsT options;
-  options.new_shape = new_shape;
-  tfl::BuiltinOptionsUnion u;
-  u.Set(std::move(options));
-  builder_.AddOperator(Op::RESHAPE, {x, shape_tensor}, {out}, std::move(u));
-  return out;
-}
-
-int Network::Softmax(int x) {
-  int out =
-      builder_.AddTensor(Name("softmax"), activation_type(), shape(x), ProbabilityQuantization());
-  tfl::SoftmaxOptionsT options;
-  options.beta = 1.0f;
-  tfl::BuiltinOptionsUnion u;
-  u.Set(std::move(options));
-  builder_.AddOperator(Op::SOFTMAX, {x}, {out}, std::move(u));
-  return out;
-}
-
-int Network::Logistic(int x) {
-  int out =
-      builder_.AddTensor(Name("logistic"), activation_type(), shape(x), ProbabilityQuantization());
-  builder_.AddOperator(Op::LOGISTIC, {x}, {out});
-  return out;
-}
-
-std::vector<int> Network::DetectionPostProcess(int boxes, int scores,
-                                               const std::vector<float>& anchors, int num_classes,
-                                               int max_detections) {
-  std::string name = Name("detection_postprocess");
-  int anchor_count = static_cast<int>(anchors.size() / 4);
-  int anchor_tensor =
-      builder_.AddConstant(name + "/anchors", DataType::kFloat32, {anchor_count, 4}, anchors);
-  std::vector<int> outputs = {
-      builder_.AddTensor(name + "/boxes", DataType::kFloat32, {1, max_detections, 4}),
-      builder_.AddTensor(name + "/classes", DataType::kFloat32, {1, max_detections}),
-      builder_.AddTensor(name + "/scores", DataType::kFloat32, {1, max_detections}),
-      builder_.AddTensor(name + "/count", DataType::kFloat32, {1}),
-  };
-  flexbuffers::Builder options;
-  options.Map([&] {
-    options.Int("max_detections", max_detections);
-    options.Int("max_classes_per_detection", 1);
-    options.Int("detections_per_class", 100);
-    options.Bool("use_regular_nms", false);
-    options.Float("nms_score_threshold", 1e-8f);
-    options.Float("nms_iou_threshold", 0.6f);
-    options.Int("num_classes", num_classes);
-    options.Float("y_scale", 10.0f);
-    options.Float("x_scale", 10.0f);
-    options.Float("h_scale", 5.0f);
-    options.Float("w_scale", 5.0f);
-  });
-  options.Finish();
-  builder_.AddCustomOperator("TFLite_Detection_PostProcess", {boxes, scores, anchor_tensor},
-                             outputs, options.GetBuffer());
-  return outputs;
 }
 
 int Network::ClassifierHead(int x, int classes, bool conv_logits) {

@@ -4,7 +4,9 @@
 // Layers return the index of their output tensor and take NHWC inputs. Convolution biases stand
 // for folded batch normalisation, as in every deployed TFLite model. Quantization follows the
 // chosen precision: uint8 per-tensor (Coral's classic models), int8 with per-channel weights
-// (TF2 post-training quantization), or float32.
+// (TF2 post-training quantization), or float32. Activations TFLite fuses (ReLU, ReLU6) are
+// fused; hard-swish is its own HARD_SWISH operator and SiLU is LOGISTIC then MUL, as the TFLite
+// converter writes them.
 #pragma once
 
 #include <cstdint>
@@ -16,7 +18,12 @@
 namespace tpufleet::zoo {
 
 enum class Precision { kUInt8, kInt8, kFloat32 };
-enum class Activation { kNone, kRelu, kRelu6 };
+enum class Activation { kNone, kRelu, kRelu6, kHardSwish, kSilu };
+
+// The real values a tensor is quantized to hold.
+struct Range {
+  float low, high;
+};
 using Padding = tfl::Padding;
 
 class Network {
@@ -33,15 +40,39 @@ class Network {
     return Conv(x, out_channels, kernel, kernel, stride, padding, activation);
   }
   int Depthwise(int x, int kernel, int stride, Activation activation, int multiplier = 1);
+  // Over the last dimension of `x`; every other dimension is a row: [..., in] -> [rows, out].
   int FullyConnected(int x, int out_features, Activation activation);
   int Add(int a, int b, Activation activation);
+  // Element-wise with broadcasting; the output holds `range`.
+  int Add(int a, int b, Range range);
+  int Sub(int a, int b, Range range);
+  int Mul(int a, int b, Range range);
+  // A constant of `shape` holding `values` (one value is repeated), quantized to their range.
+  int Constant(const std::string& name, std::vector<int32_t> shape, std::vector<float> values);
+  // relu6(x + 3) / 6, the hard sigmoid of MobileNet v3, on [0, 1].
+  int HardSigmoid(int x);
+  // Squeeze-and-excite: x times the hard sigmoid of two 1x1 convolutions (`squeeze` channels,
+  // ReLU) over x's spatial mean.
+  int SqueezeExcite(int x, int squeeze);
   int MaxPool(int x, int kernel, int stride, Padding padding);
   int AvgPool(int x, int kernel, int stride, Padding padding);
   // Average over the whole spatial extent: [1, H, W, C] -> [1, 1, 1, C].
   int GlobalAvgPool(int x);
+  // The same as MEAN over height and width, keeping them: [1, H, W, C] -> [1, 1, 1, C].
+  int Mean(int x);
+  // SUM over `axis` (negative counts from the end), which goes; the output holds `range`.
+  int Sum(int x, int axis, Range range);
+  // Nearest-neighbour upsampling of height and width by `factor`.
+  int ResizeNearest(int x, int factor);
   // Concatenation along `axis` (negative counts from the end; -1 is channels for NHWC).
   int Concat(const std::vector<int>& xs, int axis = -1);
+  // `count` equal parts along `axis` (negative counts from the end).
+  std::vector<int> Split(int x, int axis, int count);
   int Reshape(int x, std::vector<int32_t> shape);
+  int Transpose(int x, std::vector<int32_t> permutation);
+  // Over the last dimension, to unit Euclidean norm, quantized as TFLite requires.
+  int L2Normalize(int x);
+  // Softmax over the last dimension of any shape; and the logistic function, both on [0, 1].
   int Softmax(int x);
   int Logistic(int x);
   // TFLite_Detection_PostProcess over boxes [1, N, 4], scores [1, N, classes + 1] and anchors
@@ -61,7 +92,16 @@ class Network {
 
  private:
   DataType activation_type() const;
+  Quantization RangeQuantization(Range range) const;
+  // The real values quantized tensor `x` can hold.
+  Range RangeHeld(int x) const;
   Quantization OutputQuantization(Activation activation) const;
+  // The quantization of a layer's own output: that of its activation when TFLite fuses it.
+  Quantization LayerQuantization(Activation activation) const;
+  // Appends the operators of an activation TFLite does not fuse; `x` when it does.
+  int Unfused(int x, Activation activation);
+  int Binary(tfl::BuiltinOperator op, int a, int b, const Quantization& quantization,
+             Activation fused);
   Quantization ProbabilityQuantization() const;
   // Weights of `shape` with `fan_in` inputs per output; per-channel along `axis` for int8.
   int Weights(const std::string& name, std::vector<int32_t> shape, int fan_in, int axis);
@@ -79,6 +119,18 @@ class Network {
   uint64_t NextRandom();
   double Uniform();  // in [-1, 1)
 };
+
+// An operator's options as the builder takes them.
+template <typename Options>
+tfl::BuiltinOptionsUnion OptionsUnion(Options options) {
+  tfl::BuiltinOptionsUnion u;
+  u.Set(std::move(options));
+  return u;
+}
+
+// The channel rounding of the MobileNet and EfficientNet builders: `value` to the nearest
+// multiple of `divisor`, at least `divisor` and never below 90% of `value`.
+int MakeDivisible(double value, int divisor = 8);
 
 // Output size of a window operation along one spatial dimension, as TFLite computes it.
 int OutputSize(int input, int kernel, int stride, Padding padding);

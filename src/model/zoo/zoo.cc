@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "model/zoo/architectures.h"
 
 namespace tpufleet::zoo {
@@ -10,8 +12,15 @@ const std::vector<ZooArchitecture>& Architectures() {
   static const std::vector<ZooArchitecture> kArchitectures = {
       {"mobilenet_v1", "MobileNet v1 classifier (Howard et al. 2017)", 224, 32, 1001, true,
        BuildMobileNetV1},
+      {"mobilenet_v1_embedding",
+       "MobileNet v1 embedding extractor: its features, pooled and L2-normalized", 224, 32, 0, true,
+       BuildMobileNetV1Embedding},
       {"mobilenet_v2", "MobileNet v2 classifier (Sandler et al. 2018)", 224, 32, 1001, true,
        BuildMobileNetV2},
+      {"mobilenet_v3_large", "MobileNet v3 Large classifier (Howard et al. 2019)", 224, 32, 1001,
+       true, BuildMobileNetV3Large},
+      {"mobilenet_v3_small", "MobileNet v3 Small classifier (Howard et al. 2019)", 224, 32, 1001,
+       true, BuildMobileNetV3Small},
       {"inception_v1", "Inception v1 / GoogLeNet classifier (Szegedy et al. 2014)", 224, 32, 1000,
        false, BuildInceptionV1},
       {"inception_v4", "Inception v4 classifier (Szegedy et al. 2016)", 299, 75, 1001, false,
@@ -29,6 +38,12 @@ const std::vector<ZooArchitecture>& Architectures() {
        1000, false, BuildEfficientNetEdgeTpuM},
       {"efficientnet_edgetpu_l", "EfficientNet-EdgeTPU-L classifier (Gupta and Tan 2019)", 300, 32,
        1000, false, BuildEfficientNetEdgeTpuL},
+      {"yolov8n", "YOLOv8n detector, before non-maximum suppression (Ultralytics 2023)", 640, 64,
+       80, false, BuildYoloV8n, 32},
+      {"yolov8s", "YOLOv8s detector, before non-maximum suppression (Ultralytics 2023)", 640, 64,
+       80, false, BuildYoloV8s, 32},
+      {"yolov8m", "YOLOv8m detector, before non-maximum suppression (Ultralytics 2023)", 640, 64,
+       80, false, BuildYoloV8m, 32},
   };
   return kArchitectures;
 }
@@ -51,7 +66,20 @@ Result<std::vector<uint8_t>> BuildZooModel(const std::string& name, ZooOptions o
                                             name, options.resolution,
                                             architecture->min_resolution));
   }
-  if (options.classes < 1 || options.classes > 100000) {
+  if (options.resolution % architecture->resolution_multiple != 0) {
+    int below =
+        options.resolution / architecture->resolution_multiple * architecture->resolution_multiple;
+    return InvalidArgumentError(fmt::format(
+        "{}: resolution {} is not a multiple of {}; use {} or {}", name, options.resolution,
+        architecture->resolution_multiple, std::max(below, architecture->min_resolution),
+        below + architecture->resolution_multiple));
+  }
+  if (architecture->default_classes == 0) {
+    if (options.classes != 0) {
+      return InvalidArgumentError(
+          fmt::format("{} has no classes (it gives an embedding); leave --classes unset", name));
+    }
+  } else if (options.classes < 1 || options.classes > 100000) {
     return InvalidArgumentError(
         fmt::format("{}: {} classes is out of range; use 1 to 100000", name, options.classes));
   }

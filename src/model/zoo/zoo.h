@@ -26,10 +26,11 @@ struct ZooArchitecture {
   std::string description;
   int default_resolution;
   int min_resolution;
-  int default_classes;
+  int default_classes;  // 0: the model has no classes (an embedding extractor)
   bool has_width;
   // Builds the model; options are complete (defaults applied) and validated.
   std::function<std::vector<uint8_t>(const ZooOptions&)> build;
+  int resolution_multiple = 1;  // the resolution must be a multiple of this
 };
 
 // Every architecture, in a fixed order.

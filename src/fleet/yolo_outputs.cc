@@ -1,0 +1,86 @@
+#include "fleet/yolo_outputs.h"
+
+#include <algorithm>
+#include <cstdint>
+
+namespace tpufleet {
+namespace {
+
+// Cells of the grids at strides 8, 16 and 32 over an input of `height` x `width` (rounded up, as
+// convolutions with SAME padding give).
+int64_t GridCells(int64_t height, int64_t width) {
+  int64_t cells = 0;
+  for (int64_t stride : {8, 16, 32}) {
+    cells += ((height + stride - 1) / stride) * ((width + stride - 1) / stride);
+  }
+  return cells;
+}
+
+float Area(const std::array<float, 4>& b) {
+  return std::max(0.0f, b[2] - b[0]) * std::max(0.0f, b[3] - b[1]);
+}
+
+float IntersectionOverUnion(const std::array<float, 4>& a, const std::array<float, 4>& b) {
+  std::array<float, 4> overlap = {std::max(a[0], b[0]), std::max(a[1], b[1]), std::min(a[2], b[2]),
+                                  std::min(a[3], b[3])};
+  float intersection = Area(overlap);
+  float joint = Area(a) + Area(b) - intersection;
+  return joint > 0 ? intersection / joint : 0.0f;
+}
+
+}  // namespace
+
+std::optional<DetectorLayout> YoloOutputLayout(const Model& model) {
+  if (model.output_indices().size() != 1 || model.input_indices().size() != 1) return std::nullopt;
+  const std::vector<int32_t>& in = model.input(0).shape;
+  const std::vector<int32_t>& out = model.output(0).shape;
+  if (in.size() != 4 || out.size() != 3 || out[0] != 1) return std::nullopt;
+  const int64_t cells = GridCells(in[1], in[2]);
+  if (out[2] == cells && out[1] > 4) return DetectorLayout::kYoloV8;
+  if (out[1] == 3 * cells && out[2] > 5) return DetectorLayout::kYoloV5;
+  return std::nullopt;
+}
+
+std::vector<Detection> YoloDetections(const Model& model, const TensorList& outputs,
+                                      DetectorLayout layout, int k, float threshold) {
+  const std::vector<int32_t>& shape = model.output(0).shape;
+  const bool v8 = layout == DetectorLayout::kYoloV8;
+  const size_t anchors = static_cast<size_t>(v8 ? shape[2] : shape[1]);
+  const size_t row = static_cast<size_t>(v8 ? shape[1] : shape[2]);  // values per anchor
+  const size_t first_class = v8 ? 4 : 5;
+  std::vector<float> values = RealValues(model, outputs, 0);
+  if (values.size() < anchors * row || k <= 0) return {};
+  auto at = [&](size_t anchor, size_t j) {
+    return values[v8 ? j * anchors + anchor : anchor * row + j];
+  };
+
+  std::vector<Detection> candidates;
+  for (size_t a = 0; a < anchors; ++a) {
+    size_t best = first_class;
+    for (size_t j = first_class + 1; j < row; ++j) {
+      if (at(a, j) > at(a, best)) best = j;
+    }
+    float score = v8 ? at(a, best) : at(a, 4) * at(a, best);
+    if (!(score >= threshold)) continue;
+    float cx = at(a, 0), cy = at(a, 1), half_w = at(a, 2) / 2, half_h = at(a, 3) / 2;
+    candidates.push_back({static_cast<int>(best - first_class),
+                          score,
+                          {cy - half_h, cx - half_w, cy + half_h, cx + half_w}});
+  }
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const Detection& a, const Detection& b) { return a.score > b.score; });
+
+  std::vector<Detection> kept;
+  for (const Detection& candidate : candidates) {
+    bool suppressed = std::any_of(kept.begin(), kept.end(), [&](const Detection& better) {
+      return better.id == candidate.id &&
+             IntersectionOverUnion(better.box, candidate.box) > kYoloIouThreshold;
+    });
+    if (suppressed) continue;
+    kept.push_back(candidate);
+    if (static_cast<int>(kept.size()) == k) break;
+  }
+  return kept;
+}
+
+}  // namespace tpufleet

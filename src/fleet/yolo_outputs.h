@@ -1,0 +1,31 @@
+// YOLO detectors as exported for TFLite and the Edge TPU: one output holding every anchor's box
+// and class scores, before non-maximum suppression, which is done here.
+//   YOLOv8 (and later Ultralytics models): [1, 4 + classes, anchors], boxes as centre x, centre y,
+//     width, height; one anchor per cell at strides 8, 16 and 32.
+//   YOLOv5: [1, anchors, 5 + classes], each row a box as above, the objectness, then the class
+//     scores (an object's score is objectness times class score); three anchors per cell.
+// Boxes are relative to the input (0 to 1), as both exporters write them for TFLite.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "fleet/results.h"
+
+namespace tpufleet {
+
+// kYoloV8 or kYoloV5 when `model`'s outputs are one YOLO output: its shape is one of the above
+// with the anchor count that the model's input size [1, H, W, C] gives. Nothing otherwise.
+std::optional<DetectorLayout> YoloOutputLayout(const Model& model);
+
+// Boxes of one class overlapping a better one by more than this intersection over union are
+// suppressed.
+inline constexpr float kYoloIouThreshold = 0.5f;
+
+// Up to k objects scoring at least `threshold`, best first, after per-class non-maximum
+// suppression. `layout` is YoloOutputLayout(model); `outputs` holds the model's one output, and
+// none is found in one with fewer bytes than the model's output has.
+std::vector<Detection> YoloDetections(const Model& model, const TensorList& outputs,
+                                      DetectorLayout layout, int k, float threshold);
+
+}  // namespace tpufleet

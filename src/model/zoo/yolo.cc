@@ -1,0 +1,162 @@
+// YOLOv8 n, s and m detectors (Ultralytics 2023) as Ultralytics exports them for TFLite and the
+// Edge TPU: the CSP backbone of C2f blocks with SiLU, SPPF, the path-aggregation neck, and the
+// anchor-free head whose box distances are decoded in the graph (distribution focal loss,
+// distances to boxes, normalized to the input) and concatenated with the class scores into one
+// [1, 4 + classes, anchors] output, before non-maximum suppression.
+#include <algorithm>
+#include <cmath>
+
+#include "model/zoo/architectures.h"
+
+namespace tpufleet::zoo {
+namespace {
+
+constexpr Activation kSilu = Activation::kSilu;
+constexpr int kRegMax = 16;  // box distances are distributions over 16 bins
+constexpr int kStrides[] = {8, 16, 32};
+
+struct Scale {
+  const char* name;
+  double depth, width;
+  int max_channels;
+};
+
+class Yolo {
+ public:
+  Yolo(Network& net, const Scale& scale) : net_(net), scale_(scale) {}
+
+  // Ultralytics' channel rule: capped, times the width, rounded up to a multiple of 8.
+  int Channels(int c) const {
+    return static_cast<int>(std::ceil(std::min(c, scale_.max_channels) * scale_.width / 8) * 8);
+  }
+  int Repeats(int n) const { return std::max(1, static_cast<int>(std::lround(n * scale_.depth))); }
+
+  int Conv(int x, int channels, int kernel = 1, int stride = 1) {
+    return net_.Conv(x, channels, kernel, stride, kSilu);
+  }
+
+  // Split the 1x1 convolution's output in two, chain n bottlenecks on the second half, and
+  // fuse every part with a 1x1 convolution.
+  int C2f(int x, int channels, int n, bool shortcut) {
+    int hidden = channels / 2;
+    std::vector<int> parts = net_.Split(Conv(x, 2 * hidden), -1, 2);
+    for (int i = 0; i < n; ++i) {
+      int y = Conv(Conv(parts.back(), hidden, 3), hidden, 3);
+      parts.push_back(shortcut ? net_.Add(parts.back(), y, Activation::kNone) : y);
+    }
+    return Conv(net_.Concat(parts), channels);
+  }
+
+  // Spatial pyramid pooling, fast: three chained 5x5 max pools.
+  int Sppf(int x, int channels) {
+    std::vector<int> parts = {Conv(x, net_.channels(x) / 2)};
+    for (int i = 0; i < 3; ++i) parts.push_back(net_.MaxPool(parts.back(), 5, 1, Padding::SAME));
+    return Conv(net_.Concat(parts), channels);
+  }
+
+  // [1, H, W, C] -> [1, H * W, C], the anchor order of the head.
+  int Flatten(int x) {
+    const std::vector<int32_t>& s = net_.shape(x);
+    return net_.Reshape(x, {1, s[1] * s[2], s[3]});
+  }
+
+ private:
+  Network& net_;
+  const Scale& scale_;
+};
+
+// Each level's anchor points (cell centres, x then y, rows first) and stride, over the input size.
+void AnchorPoints(int resolution, std::vector<float>& points, std::vector<float>& norms) {
+  for (int stride : kStrides) {
+    int cells = resolution / stride;
+    float norm = static_cast<float>(stride) / resolution;
+    for (int y = 0; y < cells; ++y) {
+      for (int x = 0; x < cells; ++x) {
+        points.push_back((x + 0.5f) * norm);
+        points.push_back((y + 0.5f) * norm);
+        norms.push_back(norm);
+      }
+    }
+  }
+}
+
+std::vector<uint8_t> BuildYoloV8(const ZooOptions& o, const Scale& scale) {
+  Network net(o.precision, o.seed);
+  Yolo yolo(net, scale);
+  int input = net.Input("images", o.resolution, o.resolution, 3);
+  int x = yolo.Conv(input, yolo.Channels(64), 3, 2);
+  x = yolo.Conv(x, yolo.Channels(128), 3, 2);
+  x = yolo.C2f(x, yolo.Channels(128), yolo.Repeats(3), true);
+  x = yolo.Conv(x, yolo.Channels(256), 3, 2);
+  int p3 = yolo.C2f(x, yolo.Channels(256), yolo.Repeats(6), true);
+  x = yolo.Conv(p3, yolo.Channels(512), 3, 2);
+  int p4 = yolo.C2f(x, yolo.Channels(512), yolo.Repeats(6), true);
+  x = yolo.Conv(p4, yolo.Channels(1024), 3, 2);
+  x = yolo.C2f(x, yolo.Channels(1024), yolo.Repeats(3), true);
+  int p5 = yolo.Sppf(x, yolo.Channels(1024));
+
+  int n = yolo.Repeats(3);
+  int up4 = yolo.C2f(net.Concat({net.ResizeNearest(p5, 2), p4}), yolo.Channels(512), n, false);
+  int out3 = yolo.C2f(net.Concat({net.ResizeNearest(up4, 2), p3}), yolo.Channels(256), n, false);
+  int down4 = net.Concat({yolo.Conv(out3, yolo.Channels(256), 3, 2), up4});
+  int out4 = yolo.C2f(down4, yolo.Channels(512), n, false);
+  int down5 = net.Concat({yolo.Conv(out4, yolo.Channels(512), 3, 2), p5});
+  int out5 = yolo.C2f(down5, yolo.Channels(1024), n, false);
+
+  // The head: per level a box branch (4 x 16 bins) and a class branch.
+  const int first = net.channels(out3);
+  const int box_channels = std::max({16, first / 4, 4 * kRegMax});
+  const int class_channels = std::max(first, std::min(o.classes, 100));
+  std::vector<int> boxes, classes;
+  for (int level : {out3, out4, out5}) {
+    int b = yolo.Conv(yolo.Conv(level, box_channels, 3), box_channels, 3);
+    boxes.push_back(yolo.Flatten(net.Conv(b, 4 * kRegMax, 1, 1, Activation::kNone)));
+    int c = yolo.Conv(yolo.Conv(level, class_channels, 3), class_channels, 3);
+    classes.push_back(yolo.Flatten(net.Conv(c, o.classes, 1, 1, Activation::kNone)));
+  }
+  int box_logits = net.Concat(boxes, 1);
+  const int anchors = net.shape(box_logits)[1];
+
+  // Distribution focal loss: each distance is the expectation of its 16-bin softmax.
+  int bins = net.Softmax(net.Reshape(box_logits, {1, anchors, 4, kRegMax}));
+  std::vector<float> arange(kRegMax);
+  for (int i = 0; i < kRegMax; ++i) arange[i] = static_cast<float>(i);
+  int weighted = net.Mul(bins, net.Constant("dfl_bins", {kRegMax}, arange), {0, kRegMax - 1});
+  // A bin of headroom: rounded products can sum past 15, and an 8-bit SUM wraps (as TFLite's).
+  int distances = net.Sum(weighted, -1, {0, kRegMax});
+
+  // Distances to boxes (centre x, y, width, height), normalized by the input size.
+  std::vector<float> points, norms;
+  AnchorPoints(o.resolution, points, norms);
+  const float reach = (kRegMax - 1) * static_cast<float>(kStrides[2]) / o.resolution;
+  int scaled = net.Mul(distances, net.Constant("anchor_norms", {1, anchors, 1}, norms), {0, reach});
+  std::vector<int> lt_rb = net.Split(scaled, -1, 2);
+  int centres = net.Constant("anchor_points", {1, anchors, 2}, points);
+  int top_left = net.Sub(centres, lt_rb[0], {-reach, 1});
+  int bottom_right = net.Add(centres, lt_rb[1], Range{0, 1 + reach});
+  int centre = net.Mul(net.Add(top_left, bottom_right, Range{0, 2}),
+                       net.Constant("half", {1}, {0.5f}), {0, 1});
+  int size = net.Sub(bottom_right, top_left, {0, 1});
+  int box = net.Concat({centre, size}, -1);
+
+  int scores = net.Logistic(net.Concat(classes, 1));
+  int output = net.Transpose(net.Concat({box, scores}, -1), {0, 2, 1});
+  return net.Finish({output},
+                    ZooDescription(std::string("YOLOv8") + scale.name, 1.0, false, o.resolution));
+}
+
+}  // namespace
+
+std::vector<uint8_t> BuildYoloV8n(const ZooOptions& options) {
+  return BuildYoloV8(options, {"n", 0.33, 0.25, 1024});
+}
+
+std::vector<uint8_t> BuildYoloV8s(const ZooOptions& options) {
+  return BuildYoloV8(options, {"s", 0.33, 0.50, 1024});
+}
+
+std::vector<uint8_t> BuildYoloV8m(const ZooOptions& options) {
+  return BuildYoloV8(options, {"m", 0.67, 0.75, 768});
+}
+
+}  // namespace tpufleet::zoo
