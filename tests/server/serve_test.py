@@ -421,6 +421,55 @@ class GuardedDaemonTest(unittest.TestCase):
         self.assertIn("retry later", next(t for s, t in statuses if s == 429))
 
 
+class YoloDetectorTest(unittest.TestCase):
+    """A YOLOv8 export (the zoo's, int8) behind the DeepStack endpoint: its one raw output is
+    suppressed on the server, and the objects are those `tpufleet run` finds in the same image."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="serve_yolo_")
+        folder = os.path.join(cls.tmp, "models", "yolo")
+        os.makedirs(folder)
+        cls.model = os.path.join(folder, "yolov8n.tflite")
+        subprocess.run([ARGS.binary, "zoo", "yolov8n", "--resolution", "128", "--dtype", "int8",
+                        "-o", cls.model], check=True, capture_output=True)
+        shutil.copy(os.path.join(ARGS.shared, "labels", "coco_labels.txt"),
+                    os.path.join(folder, "labels.txt"))
+        cls.daemon = Daemon(os.path.join(cls.tmp, "models"))
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.daemon.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+        assert code == 0, "the daemon exited %s after SIGTERM" % code
+
+    def test_objects_match_tpufleet_run(self):
+        with open(image_path("cat.bmp"), "rb") as f:
+            reply = requests.post(self.daemon.url + "/v1/vision/custom/yolo",
+                                  files={"image": ("cat.bmp", f.read())},
+                                  data={"min_confidence": "0.3"}, timeout=60)
+        self.assertEqual(reply.status_code, 200, reply.text)
+        predictions = reply.json()["predictions"]
+        self.assertGreater(len(predictions), 0)
+        run = subprocess.run([ARGS.binary, "run", self.model, "--input", image_path("cat.bmp"),
+                              "--labels", os.path.join(ARGS.shared, "labels", "coco_labels.txt"),
+                              "--devices", "cpu", "--threshold", "0.3", "--top", "100", "--json"],
+                             check=True, capture_output=True, text=True)
+        detections = json.loads(run.stdout)["results"][0]["detections"]
+        self.assertEqual(len(predictions), len(detections))
+        with Image.open(image_path("cat.bmp")) as image:
+            width, height = image.size
+        pixel = lambda v, size: round(min(max(v, 0), size))
+        for ours, theirs in zip(predictions, detections):
+            self.assertEqual(ours["label"], theirs["label"])
+            self.assertAlmostEqual(ours["confidence"], theirs["score"], places=5)
+            box = theirs["box"]
+            for key, size in [("xmin", width), ("ymin", height), ("xmax", width),
+                              ("ymax", height)]:
+                self.assertLessEqual(abs(ours[key[0] + "_" + key[1:]] - pixel(box[key], size)),
+                                     1, (ours, theirs))
+
+
 class LifecycleTest(unittest.TestCase):
     def test_sigterm_answers_what_was_admitted_and_exits_0(self):
         tmp = tempfile.mkdtemp(prefix="serve_drain_")
