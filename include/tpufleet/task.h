@@ -32,7 +32,7 @@ Result<Task> ParseTask(const std::string& name);
 //   - detection: four outputs of TFLite_Detection_PostProcess (TF1 and TF2 SSDs,
 //     EfficientDet-Lite), or without it four outputs laid out as PyCoral's detect adapter reads
 //     them; or one YOLO output before non-maximum suppression, YOLOv8's [1, 4 + classes, N] or
-//     YOLOv5's [1, N, 5 + classes] with N the anchors of the input size;
+//     YOLOv5's [1, N, 5 + classes] with N the anchors of the input size (fleet/yolo_outputs.h);
 //   - segmentation: one output that is a map, [1, H, W] of classes or [1, H, W, C] of class
 //     scores, H and W above 1;
 //   - embedding: one output of N > 1 values ([1, N], [1, 1, 1, N]) computed by

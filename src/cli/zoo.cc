@@ -41,6 +41,8 @@ int List(bool as_json) {
       list.push_back({{"name", a.name},
                       {"description", a.description},
                       {"default_resolution", a.default_resolution},
+                      {"min_resolution", a.min_resolution},
+                      {"resolution_multiple", a.resolution_multiple},
                       {"default_classes", a.default_classes},
                       {"has_width", a.has_width}});
     }
@@ -99,9 +101,10 @@ void AddZooCommand(CLI::App& root, int& exit_code) {
   CLI::App* cmd = root.add_subcommand(
       "zoo", "Write a standard architecture as a .tflite with synthetic weights");
   cmd->footer(
-      "Architectures: MobileNet v1/v2/v3, Inception v1/v4, ResNet-50, VGG16, SqueezeNet, SSD\n"
-      "MobileNet v1, EfficientNet-EdgeTPU S/M/L and YOLOv8 n/s/m (its resolution a multiple of\n"
-      "32; one output before non-maximum suppression). Weights are deterministic pseudo-random\n"
+      "Architectures: MobileNet v1/v2/v3 and a MobileNet v1 embedding extractor, Inception\n"
+      "v1/v4, ResNet-50, VGG16, SqueezeNet, SSD MobileNet v1, EfficientNet-EdgeTPU S/M/L, U-Net\n"
+      "MobileNet v2 and YOLOv8 n/s/m (one output before non-maximum suppression); U-Net's and\n"
+      "YOLO's resolutions are multiples of 32. Weights are deterministic pseudo-random\n"
       "numbers: structure, parameter count and MACs match the published network (docs/zoo.md),\n"
       "outputs mean nothing. The file is verified by the same loader as any other model.\n\n"
       "Examples:\n"
@@ -113,7 +116,7 @@ void AddZooCommand(CLI::App& root, int& exit_code) {
   cmd->add_option("-o,--output", args->output, "Where to write the .tflite file");
   cmd->add_flag("--list", args->list, "List the architectures and their defaults");
   cmd->add_flag("--json", args->json, "With --list: print JSON");
-  cmd->add_option("--width", args->width, "Width multiplier (MobileNets and SSD only)")
+  cmd->add_option("--width", args->width, "Width multiplier (MobileNets, SSD and U-Net only)")
       ->default_val(1.0);
   cmd->add_option("--resolution", args->resolution,
                   "Input height and width (default: the architecture's)");

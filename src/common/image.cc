@@ -157,9 +157,13 @@ namespace {
 constexpr float kPixelMean = 128, kPixelStd = 128;
 
 // Whether the quantized input takes pixels as they are (uint8) or shifted by 128 (int8): Coral's
-// test, scale * std ~ 1 and zero point ~ mean (uint8) or 0 (int8).
+// test, scale * std ~ 1 and zero point ~ mean (uint8) or 0 (int8); or an input holding [0, 1]
+// (scale 1/255 and the type's lowest value as zero point: YOLO's exports), which the raw pixels
+// encode as p / 255.
 bool TakesPixelsAsTheyAre(float scale, int64_t zero_point, int64_t raw_zero_point) {
-  return std::abs(scale * kPixelStd - 1) < 1e-5f && zero_point == raw_zero_point;
+  const bool coral = std::abs(scale * kPixelStd - 1) < 1e-5f && zero_point == raw_zero_point;
+  const bool unit_range = std::abs(scale * 255 - 1) < 1e-5f && zero_point == raw_zero_point - 128;
+  return coral || unit_range;
 }
 
 // q = (p - mean) / (std * scale) + zero_point, rounded and clamped to [lowest, highest].

@@ -48,9 +48,10 @@ std::optional<DetectionOutputs> DetectionLayout(const Model& model);
 bool IsDetector(const Model& model);
 // The k best classes of output 0, best first. `outputs` holds the model's outputs, in order.
 std::vector<Classification> TopClasses(const Model& model, const TensorList& outputs, int k);
-// Up to k detections scoring at least `threshold`, best first (the post-processing's order).
-// `model` must be a detector (IsDetector); outputs shorter than the detection count claims are read
-// as far as they go.
+// Up to k detections scoring at least `threshold`, best first (the post-processing's order, or
+// for YOLO after YoloDetections' suppression). `model` must be a detector (IsDetector); outputs
+// shorter than the detection count claims are read as far as they go, a truncated YOLO output
+// gives none (DetectionTask refuses it).
 std::vector<Detection> Detections(const Model& model, const TensorList& outputs, int k,
                                   float threshold);
 // The CPU backend's view of output `i`'s bytes (not a copy: valid while `outputs` is). Outputs

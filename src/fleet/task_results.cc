@@ -13,6 +13,7 @@
 
 #include "cpu/kernels/body_tree.h"
 #include "fleet/results.h"
+#include "fleet/yolo_outputs.h"
 #include "tpufleet/task.h"
 
 namespace tpufleet {
@@ -141,6 +142,11 @@ Result<TaskResult> DetectionTask(const Model& model, const TensorList& outputs,
         model, Task::kDetection,
         "four outputs: boxes, classes, scores and count (TFLite_Detection_PostProcess), or one "
         "YOLO output ([1, 4 + classes, anchors] or [1, anchors, 5 + classes])");
+  }
+  if (DetectionLayout(model)->layout != DetectorLayout::kPostProcessed) {
+    TPUFLEET_RETURN_IF_ERROR(
+        OutputValuesAtLeast(model, outputs, 0, YoloOutputValues(model), "YOLO boxes and scores")
+            .status());
   }
   const float w = static_cast<float>(result.image_width),
               h = static_cast<float>(result.image_height);

@@ -1,6 +1,8 @@
 #include "fleet/yolo_outputs.h"
 
 #include <algorithm>
+#include <array>
+#include <cmath>
 #include <cstdint>
 
 namespace tpufleet {
@@ -41,6 +43,11 @@ std::optional<DetectorLayout> YoloOutputLayout(const Model& model) {
   return std::nullopt;
 }
 
+size_t YoloOutputValues(const Model& model) {
+  const std::vector<int32_t>& shape = model.output(0).shape;
+  return static_cast<size_t>(shape[1]) * static_cast<size_t>(shape[2]);
+}
+
 std::vector<Detection> YoloDetections(const Model& model, const TensorList& outputs,
                                       DetectorLayout layout, int k, float threshold) {
   const std::vector<int32_t>& shape = model.output(0).shape;
@@ -48,33 +55,44 @@ std::vector<Detection> YoloDetections(const Model& model, const TensorList& outp
   const size_t anchors = static_cast<size_t>(v8 ? shape[2] : shape[1]);
   const size_t row = static_cast<size_t>(v8 ? shape[1] : shape[2]);  // values per anchor
   const size_t first_class = v8 ? 4 : 5;
+  k = std::min(k, kYoloMaxObjects);
+  if (k <= 0) return {};
   std::vector<float> values = RealValues(model, outputs, 0);
-  if (values.size() < anchors * row || k <= 0) return {};
+  if (values.size() < anchors * row) return {};
   auto at = [&](size_t anchor, size_t j) {
     return values[v8 ? j * anchors + anchor : anchor * row + j];
   };
 
   std::vector<Detection> candidates;
   for (size_t a = 0; a < anchors; ++a) {
-    size_t best = first_class;
-    for (size_t j = first_class + 1; j < row; ++j) {
-      if (at(a, j) > at(a, best)) best = j;
+    size_t best = 0;
+    for (size_t j = first_class; j < row; ++j) {
+      if (std::isfinite(at(a, j)) && (best == 0 || at(a, j) > at(a, best))) best = j;
     }
+    if (best == 0) continue;
     float score = v8 ? at(a, best) : at(a, 4) * at(a, best);
-    if (!(score >= threshold)) continue;
     float cx = at(a, 0), cy = at(a, 1), half_w = at(a, 2) / 2, half_h = at(a, 3) / 2;
+    if (!(score >= threshold) || !std::isfinite(score) || !(half_w > 0) || !(half_h > 0) ||
+        !std::isfinite(cx + cy + half_w + half_h)) {
+      continue;  // below the threshold, or no box
+    }
     candidates.push_back({static_cast<int>(best - first_class),
                           score,
                           {cy - half_h, cx - half_w, cy + half_h, cx + half_w}});
   }
-  std::stable_sort(candidates.begin(), candidates.end(),
-                   [](const Detection& a, const Detection& b) { return a.score > b.score; });
+  auto better = [](const Detection& a, const Detection& b) { return a.score > b.score; };
+  if (candidates.size() > kYoloMaxCandidates) {
+    std::partial_sort(candidates.begin(), candidates.begin() + kYoloMaxCandidates, candidates.end(),
+                      better);
+    candidates.resize(kYoloMaxCandidates);
+  }
+  std::stable_sort(candidates.begin(), candidates.end(), better);
 
   std::vector<Detection> kept;
   for (const Detection& candidate : candidates) {
-    bool suppressed = std::any_of(kept.begin(), kept.end(), [&](const Detection& better) {
-      return better.id == candidate.id &&
-             IntersectionOverUnion(better.box, candidate.box) > kYoloIouThreshold;
+    bool suppressed = std::any_of(kept.begin(), kept.end(), [&](const Detection& b) {
+      return b.id == candidate.id &&
+             IntersectionOverUnion(b.box, candidate.box) > kYoloIouThreshold;
     });
     if (suppressed) continue;
     kept.push_back(candidate);

@@ -64,7 +64,8 @@ Reply Detect(Service& service, const ServedModel& served, const DetectionForm& f
   const Model& model = *served.model;
   if (!IsDetector(model)) {
     return DeepStackError(InvalidArgumentError(fmt::format(
-        "model '{}' is not a detector (it does not end in TFLite_Detection_PostProcess)",
+        "model '{}' is not a detector (its outputs are neither TFLite_Detection_PostProcess's "
+        "nor one YOLO output)",
         served.entry.name)));
   }
   // The preparation runs on the fleet's threads; the size it found is read once it answered.

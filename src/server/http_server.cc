@@ -87,7 +87,7 @@ struct HttpServer::Impl {
       return DeepStackError(NotFoundError(
           model.empty() && options.detection_model.empty()
               ? std::string("no detection model is loaded (a model ending in "
-                            "TFLite_Detection_PostProcess)")
+                            "TFLite_Detection_PostProcess, or a YOLO export)")
               : fmt::format("no model '{}' is loaded",
                             (model.empty() ? options.detection_model : model).substr(0, 256))));
     }

@@ -290,6 +290,20 @@ TEST(TaskResultsTest, YoloOutputsAreDetectionsAfterNonMaximumSuppression) {
     EXPECT_EQ(InterpretOutputs(*model, {Floats(values)}, Task::kDetection, two)->objects.size(),
               2u);
   }
+  // A truncated output is refused; NaN scores and empty boxes are left out.
+  std::vector<uint8_t> truncated = Floats(v8_values);
+  truncated.resize(truncated.size() / 2);
+  Result<TaskResult> refused = InterpretOutputs(*v8, {truncated}, Task::kDetection, options);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.status().message(), HasSubstr("YOLO boxes and scores need 588"));
+  std::vector<float> odd = v8_values;
+  odd[(4 + 1) * kAnchors + 0] = std::nanf("");  // the best anchor's class 1 score
+  odd[2 * kAnchors + 3] = 0;                    // the far box's width
+  TaskResult rest = InterpretOutputs(*v8, {Floats(odd)}, Task::kDetection, options).value();
+  ASSERT_EQ(rest.objects.size(), 2u);
+  EXPECT_FLOAT_EQ(rest.objects[0].score, 0.8f);  // anchor 1, no longer suppressed
+  EXPECT_EQ(rest.objects[1].id, 2);
+
   // An anchor count the input size does not give is not YOLO's.
   ModelPtr other = ImageModelWithOutput({1, 4 + kClasses, kAnchors + 1});
   Result<Task> other_task = InferTask(*other);
@@ -453,6 +467,23 @@ TEST(TaskResultsTest, PoseNetKeypointsInImagePixelsMatchCoralsReference) {
     }
     EXPECT_GE(compared, 8) << "pose " << p;
   }
+}
+
+TEST(TaskResultsTest, ZooUNetIsASegmenterAtTheImageResolution) {
+  ModelPtr model =
+      Model::FromBuffer(zoo::BuildZooModel("unet_mobilenet_v2", {}).value(), "unet").value();
+  ASSERT_EQ(InferTask(*model).value(), Task::kSegmentation);
+  TaskResult r =
+      InterpretOutputs(*model, RunOnCpu(model, SharedImage("cat.bmp")), Task::kSegmentation)
+          .value();
+  EXPECT_EQ(r.segmentation.width, 128);
+  EXPECT_EQ(r.segmentation.height, 128);
+  uint64_t pixels = 0;
+  for (const ClassArea& area : r.areas) {
+    EXPECT_LT(area.id, 3);
+    pixels += area.pixels;
+  }
+  EXPECT_EQ(pixels, 128u * 128u);
 }
 
 TEST(TaskResultsTest, ZooEmbeddingExtractorGivesAUnitVector) {

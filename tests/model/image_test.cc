@@ -67,6 +67,14 @@ TEST(ImageTensorTest, Uint8InputWithOtherQuantizationGetsNormalisedPixels) {
   EXPECT_THAT(Prepared(input, {0, 77, 128, 255}), ElementsAre(36, 75, 100, 164));
 }
 
+TEST(ImageTensorTest, InputsHoldingZeroToOneTakePixelsOverTwoHundredFiftyFive) {
+  // scale 1/255 and the type's lowest zero point: the raw pixel p stands for p / 255.
+  TensorInfo unsigned8 = BuiltInput(DataType::kUInt8, {{1.0f / 255}, {0}, 0});
+  EXPECT_THAT(Prepared(unsigned8, {0, 77, 128, 255}), ElementsAre(0, 77, 128, 255));
+  TensorInfo signed8 = BuiltInput(DataType::kInt8, {{1.0f / 255}, {-128}, 0});
+  EXPECT_THAT(Signed(Prepared(signed8, {0, 77, 128, 255})), ElementsAre(-128, -51, 0, 127));
+}
+
 TEST(ImageTensorTest, NormalisedValuesAreClampedToTheType) {
   // scale 1/256, zero point 0: q = 2 (p - 128), which leaves [0, 255] at both ends.
   TensorInfo input = BuiltInput(DataType::kUInt8, {{0.00390625f}, {0}, 0});

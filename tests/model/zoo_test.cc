@@ -105,13 +105,17 @@ TEST(ZooTest, EfficientNetEdgeTpuMatchesPublishedParameters) {
   }
 }
 
+ZooOptions Sized(int resolution, int classes) {
+  ZooOptions o;
+  o.resolution = resolution;
+  o.classes = classes;
+  return o;
+}
+
 // One output before non-maximum suppression, [1, 4 + classes, anchors], the anchors those of
 // strides 8, 16 and 32; hard-swish and SiLU are written as the TFLite converter writes them.
 TEST(ZooTest, YoloV8HasOneOutputOfEveryAnchorAndUnfusedActivations) {
-  ZooOptions options;
-  options.classes = 3;
-  options.resolution = 320;
-  ModelPtr yolo = BuildAndLoad("yolov8n", options);
+  ModelPtr yolo = BuildAndLoad("yolov8n", Sized(320, 3));
   ASSERT_TRUE(yolo);
   ASSERT_EQ(yolo->output_indices().size(), 1u);
   EXPECT_EQ(yolo->output(0).shape, (std::vector<int32_t>{1, 7, 40 * 40 + 20 * 20 + 10 * 10}));
@@ -122,6 +126,17 @@ TEST(ZooTest, YoloV8HasOneOutputOfEveryAnchorAndUnfusedActivations) {
   ASSERT_TRUE(mobilenet);
   EXPECT_GT(mobilenet->op_histogram().at("HARD_SWISH"), 0);
   EXPECT_EQ(mobilenet->op_histogram().at("MEAN"), 10) << "nine squeeze-and-excite blocks, the head";
+}
+
+// The tutorial's decoder: four transposed convolutions with ReLU, each joined to the encoder's
+// skip of its size, and a fifth to class scores at the input's size.
+TEST(ZooTest, UNetDecodesToClassScoresAtTheInputSize) {
+  ModelPtr unet = BuildAndLoad("unet_mobilenet_v2", Sized(256, 5));
+  ASSERT_TRUE(unet);
+  EXPECT_EQ(unet->output(0).shape, (std::vector<int32_t>{1, 256, 256, 5}));
+  EXPECT_EQ(unet->op_histogram().at("TRANSPOSE_CONV"), 5);
+  EXPECT_EQ(unet->op_histogram().at("RELU"), 4);
+  EXPECT_EQ(unet->op_histogram().at("CONCATENATION"), 4);
 }
 
 // Same architecture as a real model: identical parameter count, MACs and operator histogram.
@@ -210,7 +225,8 @@ TEST(ZooTest, UnknownNameListsTheChoices) {
   ASSERT_FALSE(bytes.ok());
   EXPECT_EQ(bytes.status().code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(bytes.status().message(), HasSubstr("unknown zoo model 'mobilenet_v3'"));
-  EXPECT_THAT(bytes.status().message(), HasSubstr("mobilenet_v1, mobilenet_v1_embedding, mobilenet_v2"));
+  EXPECT_THAT(bytes.status().message(),
+              HasSubstr("mobilenet_v1, mobilenet_v1_embedding, mobilenet_v2"));
 }
 
 TEST(ZooTest, BadOptionsAreExplained) {

@@ -10,6 +10,7 @@ namespace tpufleet::zoo {
 std::vector<uint8_t> BuildMobileNetV1(const ZooOptions& options);
 std::vector<uint8_t> BuildMobileNetV1Embedding(const ZooOptions& options);
 std::vector<uint8_t> BuildMobileNetV2(const ZooOptions& options);
+std::vector<uint8_t> BuildUNetMobileNetV2(const ZooOptions& options);
 std::vector<uint8_t> BuildMobileNetV3Large(const ZooOptions& options);
 std::vector<uint8_t> BuildMobileNetV3Small(const ZooOptions& options);
 std::vector<uint8_t> BuildInceptionV1(const ZooOptions& options);
@@ -24,6 +25,13 @@ std::vector<uint8_t> BuildEfficientNetEdgeTpuL(const ZooOptions& options);
 std::vector<uint8_t> BuildYoloV8n(const ZooOptions& options);
 std::vector<uint8_t> BuildYoloV8s(const ZooOptions& options);
 std::vector<uint8_t> BuildYoloV8m(const ZooOptions& options);
+
+// MobileNet v2's stem and its 17 inverted residual blocks (Keras numbers them 0 to 16): each
+// block's expanded tensor (for block 0, which does not expand, its input) and its output.
+struct MobileNetV2Block {
+  int expanded, output;
+};
+std::vector<MobileNetV2Block> MobileNetV2Blocks(Network& net, int input, double width);
 
 // The MobileNet v1 feature extractor shared by the classifier and SSD; returns the outputs of
 // depthwise-separable layers 11 (stride 16) and 13 (stride 32) as {conv11, conv13}.

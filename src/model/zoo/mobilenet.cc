@@ -41,29 +41,37 @@ std::vector<uint8_t> BuildMobileNetV1Embedding(const ZooOptions& o) {
                     ZooDescription("MobileNet v1 embedding", o.width, true, o.resolution));
 }
 
-std::vector<uint8_t> BuildMobileNetV2(const ZooOptions& o) {
+std::vector<MobileNetV2Block> MobileNetV2Blocks(Network& net, int input, double width) {
   struct Stage {
     int expansion, channels, repeats, stride;
   };
   static constexpr Stage kStages[] = {{1, 16, 1, 1}, {6, 24, 2, 2},  {6, 32, 3, 2}, {6, 64, 4, 2},
                                       {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
-  Network net(o.precision, o.seed);
-  int input = net.Input("input", o.resolution, o.resolution, 3);
-  int x = net.Conv(input, MakeDivisible(32 * o.width), 3, 2, Activation::kRelu6);
+  std::vector<MobileNetV2Block> blocks;
+  int x = net.Conv(input, MakeDivisible(32 * width), 3, 2, Activation::kRelu6);
   for (const Stage& stage : kStages) {
-    int out_channels = MakeDivisible(stage.channels * o.width);
+    int out_channels = MakeDivisible(stage.channels * width);
     for (int r = 0; r < stage.repeats; ++r) {
       int stride = r == 0 ? stage.stride : 1;
       int in_channels = net.channels(x);
-      int y = x;
+      int expanded = x;
       if (stage.expansion != 1) {
-        y = net.Conv(y, MakeDivisible(in_channels * stage.expansion), 1, 1, Activation::kRelu6);
+        expanded =
+            net.Conv(x, MakeDivisible(in_channels * stage.expansion), 1, 1, Activation::kRelu6);
       }
-      y = net.Depthwise(y, 3, stride, Activation::kRelu6);
+      int y = net.Depthwise(expanded, 3, stride, Activation::kRelu6);
       y = net.Conv(y, out_channels, 1, 1, Activation::kNone);
       x = (stride == 1 && in_channels == out_channels) ? net.Add(x, y, Activation::kNone) : y;
+      blocks.push_back({expanded, x});
     }
   }
+  return blocks;
+}
+
+std::vector<uint8_t> BuildMobileNetV2(const ZooOptions& o) {
+  Network net(o.precision, o.seed);
+  int input = net.Input("input", o.resolution, o.resolution, 3);
+  int x = MobileNetV2Blocks(net, input, o.width).back().output;
   int head = o.width > 1.0 ? MakeDivisible(1280 * o.width) : 1280;
   x = net.Conv(x, head, 1, 1, Activation::kRelu6);
   int probabilities = net.ClassifierHead(x, o.classes, /*conv_logits=*/true);

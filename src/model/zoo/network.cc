@@ -104,14 +104,19 @@ Quantization Network::LayerQuantization(Activation activation) const {
 }
 
 int Network::Unfused(int x, Activation activation) {
-  if (activation == Activation::kHardSwish) {
-    int out = builder_.AddTensor(Name("hard_swish"), activation_type(), shape(x),
-                                 OutputQuantization(activation));
-    builder_.AddOperator(Op::HARD_SWISH, {x}, {out});
-    return out;
-  }
+  return IsFusable(activation) ? x : ActivationOperator(x, activation);
+}
+
+int Network::ActivationOperator(int x, Activation activation) {
+  if (activation == Activation::kNone) return x;
   if (activation == Activation::kSilu) return Mul(x, Logistic(x), RangeOf(activation));
-  return x;
+  const Op op = activation == Activation::kRelu    ? Op::RELU
+                : activation == Activation::kRelu6 ? Op::RELU6
+                                                   : Op::HARD_SWISH;
+  int out = builder_.AddTensor(Name(op == Op::HARD_SWISH ? "hard_swish" : "relu"),
+                               activation_type(), shape(x), OutputQuantization(activation));
+  builder_.AddOperator(op, {x}, {out});
+  return out;
 }
 
 Quantization Network::ProbabilityQuantization() const {
@@ -119,10 +124,10 @@ Quantization Network::ProbabilityQuantization() const {
   return {{1.0f / 256.0f}, {precision_ == Precision::kInt8 ? -128 : 0}, 0};
 }
 
-int Network::Input(const std::string& name, int height, int width, int channels) {
-  Quantization q;
-  if (precision_ != Precision::kFloat32) {
-    q = {{1.0f / 128.0f}, {precision_ == Precision::kInt8 ? 0 : 128}, 0};
+int Network::Input(const std::string& name, int height, int width, int channels, Range range) {
+  Quantization q = RangeQuantization(range);
+  if (precision_ != Precision::kFloat32 && range.low == -1.0f && range.high == 1.0f) {
+    q = {{1.0f / 128.0f}, {precision_ == Precision::kInt8 ? 0 : 128}, 0};  // Coral's
   }
   int input = builder_.AddTensor(name, activation_type(), {1, height, width, channels}, q);
   inputs_.push_back(input);
@@ -223,15 +228,31 @@ int Network::Depthwise(int x, int kernel, int stride, Activation activation, int
   return Unfused(out, activation);
 }
 
+int Network::TransposeConv(int x, int out_channels, int kernel, int stride, Activation activation) {
+  const std::vector<int32_t> in = shape(x);
+  std::string name = Name("transpose_conv");
+  const std::vector<int32_t> out_shape = {1, in[1] * stride, in[2] * stride, out_channels};
+  int output_shape = builder_.AddConstant(name + "/output_shape", DataType::kInt32, {4}, out_shape);
+  int weights = Weights(name + "/weights", {out_channels, kernel, kernel, in[3]},
+                        std::max(1, kernel * kernel * in[3] / (stride * stride)), 0);
+  int bias = Bias(name + "/bias", x, weights, out_channels);
+  int out =
+      builder_.AddTensor(name, activation_type(), out_shape, OutputQuantization(Activation::kNone));
+  tfl::TransposeConvOptionsT options;
+  options.padding = Padding::SAME;
+  options.stride_h = options.stride_w = stride;
+  builder_.AddOperator(Op::TRANSPOSE_CONV, {output_shape, weights, x, bias}, {out},
+                       OptionsUnion(std::move(options)));
+  return ActivationOperator(out, activation);
+}
+
 int Network::FullyConnected(int x, int out_features, Activation activation) {
   int in_features = channels(x);
   std::string name = Name("fc");
   int weights = Weights(name + "/weights", {out_features, in_features}, in_features, 0);
   int bias = Bias(name + "/bias", x, weights, out_features);
-  int rows = 1;
-  for (size_t d = 0; d + 1 < shape(x).size(); ++d) rows *= shape(x)[d];
-  int out = builder_.AddTensor(name, activation_type(), {rows, out_features},
-                               LayerQuantization(activation));
+  int out =
+      builder_.AddTensor(name, activation_type(), {1, out_features}, LayerQuantization(activation));
   tfl::FullyConnectedOptionsT options;
   options.fused_activation_function = Fused(activation);
   builder_.AddOperator(Op::FULLY_CONNECTED, {x, weights, bias}, {out},
@@ -262,7 +283,7 @@ int Network::Binary(Op op, int a, int b, const Quantization& quantization, Activ
 }
 
 int Network::Add(int a, int b, Activation activation) {
-  return Binary(Op::ADD, a, b, OutputQuantization(activation), activation);
+  return Unfused(Binary(Op::ADD, a, b, LayerQuantization(activation), activation), activation);
 }
 int Network::Add(int a, int b, Range range) {
   return Binary(Op::ADD, a, b, RangeQuantization(range), Activation::kNone);

@@ -30,8 +30,10 @@ class Network {
  public:
   Network(Precision precision, uint64_t seed);
 
-  // The image input [1, height, width, channels]; uint8/int8 images are scaled to [-1, 1].
-  int Input(const std::string& name, int height, int width, int channels);
+  // The image input [1, height, width, channels], quantized to hold `range`: [-1, 1] (Coral's
+  // classifiers) or [0, 1] (YOLO's exports).
+  int Input(const std::string& name, int height, int width, int channels,
+            Range range = {-1.0f, 1.0f});
 
   int Conv(int x, int out_channels, int kernel_h, int kernel_w, int stride, Padding padding,
            Activation activation);
@@ -40,7 +42,9 @@ class Network {
     return Conv(x, out_channels, kernel, kernel, stride, padding, activation);
   }
   int Depthwise(int x, int kernel, int stride, Activation activation, int multiplier = 1);
-  // Over the last dimension of `x`; every other dimension is a row: [..., in] -> [rows, out].
+  // Upsampling by `stride` (SAME padding) to `out_channels`; the activation is its own operator,
+  // as TensorFlow Lite 2.9 fuses none into TRANSPOSE_CONV.
+  int TransposeConv(int x, int out_channels, int kernel, int stride, Activation activation);
   int FullyConnected(int x, int out_features, Activation activation);
   int Add(int a, int b, Activation activation);
   // Element-wise with broadcasting; the output holds `range`.
@@ -64,7 +68,9 @@ class Network {
   int Sum(int x, int axis, Range range);
   // Nearest-neighbour upsampling of height and width by `factor`.
   int ResizeNearest(int x, int factor);
-  // Concatenation along `axis` (negative counts from the end; -1 is channels for NHWC).
+  // Concatenation along `axis` (negative counts from the end; -1 is channels for NHWC). Inputs
+  // quantized unlike the others are requantized (QUANTIZE) to the union of their ranges first,
+  // as TFLite's int8 kernel needs every input quantized as the output.
   int Concat(const std::vector<int>& xs, int axis = -1);
   // `count` equal parts along `axis` (negative counts from the end).
   std::vector<int> Split(int x, int axis, int count);
@@ -100,6 +106,8 @@ class Network {
   Quantization LayerQuantization(Activation activation) const;
   // Appends the operators of an activation TFLite does not fuse; `x` when it does.
   int Unfused(int x, Activation activation);
+  // Appends the operators of any activation (none for kNone).
+  int ActivationOperator(int x, Activation activation);
   int Binary(tfl::BuiltinOperator op, int a, int b, const Quantization& quantization,
              Activation fused);
   Quantization ProbabilityQuantization() const;

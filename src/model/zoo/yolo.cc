@@ -1,8 +1,9 @@
-// YOLOv8 n, s and m detectors (Ultralytics 2023) as Ultralytics exports them for TFLite and the
-// Edge TPU: the CSP backbone of C2f blocks with SiLU, SPPF, the path-aggregation neck, and the
-// anchor-free head whose box distances are decoded in the graph (distribution focal loss,
-// distances to boxes, normalized to the input) and concatenated with the class scores into one
-// [1, 4 + classes, anchors] output, before non-maximum suppression.
+// YOLOv8 n, s and m detectors (Ultralytics 2023), equivalent to Ultralytics' exports for TFLite
+// and the Edge TPU (SAME padding for their PAD and VALID convolutions, MUL and SUM for their
+// distribution convolution): input pixels / 255, the CSP backbone of C2f blocks with SiLU, SPPF,
+// the path-aggregation neck, and the anchor-free head whose box distances are decoded in the graph
+// (distribution focal loss, distances to boxes, normalized to the input) and concatenated with the
+// class scores into one [1, 4 + classes, anchors] output, before non-maximum suppression.
 #include <algorithm>
 #include <cmath>
 
@@ -83,7 +84,7 @@ void AnchorPoints(int resolution, std::vector<float>& points, std::vector<float>
 std::vector<uint8_t> BuildYoloV8(const ZooOptions& o, const Scale& scale) {
   Network net(o.precision, o.seed);
   Yolo yolo(net, scale);
-  int input = net.Input("images", o.resolution, o.resolution, 3);
+  int input = net.Input("images", o.resolution, o.resolution, 3, {0.0f, 1.0f});  // pixels / 255
   int x = yolo.Conv(input, yolo.Channels(64), 3, 2);
   x = yolo.Conv(x, yolo.Channels(128), 3, 2);
   x = yolo.C2f(x, yolo.Channels(128), yolo.Repeats(3), true);

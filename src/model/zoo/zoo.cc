@@ -17,6 +17,8 @@ const std::vector<ZooArchitecture>& Architectures() {
        BuildMobileNetV1Embedding},
       {"mobilenet_v2", "MobileNet v2 classifier (Sandler et al. 2018)", 224, 32, 1001, true,
        BuildMobileNetV2},
+      {"unet_mobilenet_v2", "U-Net segmenter with a MobileNet v2 encoder (TensorFlow tutorial)",
+       128, 32, 3, true, BuildUNetMobileNetV2, 32},
       {"mobilenet_v3_large", "MobileNet v3 Large classifier (Howard et al. 2019)", 224, 32, 1001,
        true, BuildMobileNetV3Large},
       {"mobilenet_v3_small", "MobileNet v3 Small classifier (Howard et al. 2019)", 224, 32, 1001,
