@@ -112,14 +112,21 @@ Status NotTheTaskError(const Model& model, Task task, const std::string& needs) 
 }
 
 // The real values of output `i`, which must hold at least `count` of them.
+Status ExpectOutputValues(const Model& model, const TensorList& outputs, size_t i, size_t count,
+                          const char* what) {
+  const size_t held = OutputView(model, outputs, i).element_count();
+  if (held < count) {
+    return InvalidArgumentError(fmt::format("{}: output {} ({}) holds {} values; {} need {}",
+                                            model.name(), i, what, held, what, count));
+  }
+  return OkStatus();
+}
+
+// The real values of output `i`, which must hold at least `count` of them.
 Result<std::vector<float>> OutputValuesAtLeast(const Model& model, const TensorList& outputs,
                                                size_t i, size_t count, const char* what) {
-  std::vector<float> values = RealValues(model, outputs, i);
-  if (values.size() < count) {
-    return InvalidArgumentError(fmt::format("{}: output {} ({}) holds {} values; {} need {}",
-                                            model.name(), i, what, values.size(), what, count));
-  }
-  return values;
+  TPUFLEET_RETURN_IF_ERROR(ExpectOutputValues(model, outputs, i, count, what));
+  return RealValues(model, outputs, i);
 }
 
 Result<TaskResult> ClassificationTask(const Model& model, const TensorList& outputs,
@@ -137,16 +144,16 @@ Result<TaskResult> ClassificationTask(const Model& model, const TensorList& outp
 
 Result<TaskResult> DetectionTask(const Model& model, const TensorList& outputs,
                                  const TaskOptions& options, TaskResult result) {
-  if (!IsDetector(model)) {
+  const std::optional<DetectionOutputs> layout = DetectionLayout(model);
+  if (!layout) {
     return NotTheTaskError(
         model, Task::kDetection,
         "four outputs: boxes, classes, scores and count (TFLite_Detection_PostProcess), or one "
         "YOLO output ([1, 4 + classes, anchors] or [1, anchors, 5 + classes])");
   }
-  if (DetectionLayout(model)->layout != DetectorLayout::kPostProcessed) {
+  if (layout->layout != DetectorLayout::kPostProcessed) {
     TPUFLEET_RETURN_IF_ERROR(
-        OutputValuesAtLeast(model, outputs, 0, YoloOutputValues(model), "YOLO boxes and scores")
-            .status());
+        ExpectOutputValues(model, outputs, 0, YoloOutputValues(model), "YOLO boxes and scores"));
   }
   const float w = static_cast<float>(result.image_width),
               h = static_cast<float>(result.image_height);

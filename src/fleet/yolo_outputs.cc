@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "cpu/boxes.h"
+
 namespace tpufleet {
 namespace {
 
@@ -18,17 +20,7 @@ int64_t GridCells(int64_t height, int64_t width) {
   return cells;
 }
 
-float Area(const std::array<float, 4>& b) {
-  return std::max(0.0f, b[2] - b[0]) * std::max(0.0f, b[3] - b[1]);
-}
-
-float IntersectionOverUnion(const std::array<float, 4>& a, const std::array<float, 4>& b) {
-  std::array<float, 4> overlap = {std::max(a[0], b[0]), std::max(a[1], b[1]), std::min(a[2], b[2]),
-                                  std::min(a[3], b[3])};
-  float intersection = Area(overlap);
-  float joint = Area(a) + Area(b) - intersection;
-  return joint > 0 ? intersection / joint : 0.0f;
-}
+cpu::Box AsBox(const std::array<float, 4>& b) { return {b[0], b[1], b[2], b[3]}; }
 
 }  // namespace
 
@@ -92,7 +84,7 @@ std::vector<Detection> YoloDetections(const Model& model, const TensorList& outp
   for (const Detection& candidate : candidates) {
     bool suppressed = std::any_of(kept.begin(), kept.end(), [&](const Detection& b) {
       return b.id == candidate.id &&
-             IntersectionOverUnion(b.box, candidate.box) > kYoloIouThreshold;
+             cpu::IntersectionOverUnion(AsBox(b.box), AsBox(candidate.box)) > kYoloIouThreshold;
     });
     if (suppressed) continue;
     kept.push_back(candidate);

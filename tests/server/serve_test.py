@@ -118,7 +118,18 @@ def send_in_bursts(send, done):
             return
 
 
-class ServeTest(unittest.TestCase):
+class OwnDaemonTest(unittest.TestCase):
+    """Tests of the daemon a subclass's setUpClass starts as cls.daemon in the folder cls.tmp:
+    afterwards it is stopped with SIGTERM, which it must answer by exiting 0."""
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.daemon.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+        assert code == 0, "the daemon exited %s after SIGTERM" % code
+
+
+class ServeTest(OwnDaemonTest):
     """One daemon serving mobilenet (compiled, with its twin) and an SSD detector."""
 
     @classmethod
@@ -127,12 +138,6 @@ class ServeTest(unittest.TestCase):
         make_repository(os.path.join(cls.tmp, "models"))
         cls.daemon = Daemon(os.path.join(cls.tmp, "models"))
         cls.url = cls.daemon.url
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.daemon.stop()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-        assert code == 0, "the daemon exited %s after SIGTERM" % code
 
     def test_health_and_metadata(self):
         self.assertEqual(requests.get(self.url + "/v2/health/live", timeout=10).status_code, 200)
@@ -421,7 +426,7 @@ class GuardedDaemonTest(unittest.TestCase):
         self.assertIn("retry later", next(t for s, t in statuses if s == 429))
 
 
-class YoloDetectorTest(unittest.TestCase):
+class YoloDetectorTest(OwnDaemonTest):
     """A YOLOv8 export (the zoo's, int8) behind the DeepStack endpoint: its one raw output is
     suppressed on the server, and the objects are those `tpufleet run` finds in the same image."""
 
@@ -436,12 +441,6 @@ class YoloDetectorTest(unittest.TestCase):
         shutil.copy(os.path.join(ARGS.shared, "labels", "coco_labels.txt"),
                     os.path.join(folder, "labels.txt"))
         cls.daemon = Daemon(os.path.join(cls.tmp, "models"))
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.daemon.stop()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-        assert code == 0, "the daemon exited %s after SIGTERM" % code
 
     def test_objects_match_tpufleet_run(self):
         with open(image_path("cat.bmp"), "rb") as f:

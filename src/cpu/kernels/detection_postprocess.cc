@@ -8,26 +8,13 @@
 #include <cmath>
 #include <numeric>
 
+#include "cpu/boxes.h"
 #include "cpu/kernels/kernels.h"
 #include "cpu/quantization.h"
 #include "cpu/shape_math.h"
 
 namespace tpufleet::cpu {
 namespace {
-
-struct Box {
-  float ymin, xmin, ymax, xmax;
-};
-
-float IoU(const Box& a, const Box& b) {
-  float area_a = (a.ymax - a.ymin) * (a.xmax - a.xmin),
-        area_b = (b.ymax - b.ymin) * (b.xmax - b.xmin);
-  if (area_a <= 0 || area_b <= 0) return 0;
-  float h = std::max(0.0f, std::min(a.ymax, b.ymax) - std::max(a.ymin, b.ymin));
-  float w = std::max(0.0f, std::min(a.xmax, b.xmax) - std::max(a.xmin, b.xmin));
-  float inter = h * w;
-  return inter / (area_a + area_b - inter);
-}
 
 struct Options {
   int max_detections = 10, max_classes_per_detection = 1, detections_per_class = 100,
@@ -166,7 +153,8 @@ class DetectionPostProcessKernel : public Kernel {
     for (const Detection& d : candidates) {
       if (kept.size() >= limit) break;
       bool overlaps = std::any_of(kept.begin(), kept.end(), [&](const Detection& k) {
-        return IoU(decoded_[k.anchor], decoded_[d.anchor]) > options_.iou_threshold;
+        return IntersectionOverUnion(decoded_[k.anchor], decoded_[d.anchor]) >
+               options_.iou_threshold;
       });
       if (!overlaps) kept.push_back(d);
     }

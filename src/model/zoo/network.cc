@@ -264,21 +264,14 @@ int Network::Binary(Op op, int a, int b, const Quantization& quantization, Activ
   const char* kind = op == Op::ADD ? "add" : op == Op::MUL ? "mul" : "sub";
   int out = builder_.AddTensor(Name(kind), activation_type(), BroadcastShape(shape(a), shape(b)),
                                quantization);
-  tfl::BuiltinOptionsUnion u;
-  if (op == Op::ADD) {
-    tfl::AddOptionsT options;
+  auto with_activation = [&](auto options) {
     options.fused_activation_function = Fused(fused);
-    u.Set(std::move(options));
-  } else if (op == Op::MUL) {
-    tfl::MulOptionsT options;
-    options.fused_activation_function = Fused(fused);
-    u.Set(std::move(options));
-  } else {
-    tfl::SubOptionsT options;
-    options.fused_activation_function = Fused(fused);
-    u.Set(std::move(options));
-  }
-  builder_.AddOperator(op, {a, b}, {out}, std::move(u));
+    return OptionsUnion(std::move(options));
+  };
+  builder_.AddOperator(op, {a, b}, {out},
+                       op == Op::ADD   ? with_activation(tfl::AddOptionsT{})
+                       : op == Op::MUL ? with_activation(tfl::MulOptionsT{})
+                                       : with_activation(tfl::SubOptionsT{}));
   return out;
 }
 
