@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <exception>
 #include <mutex>
+#include <thread>
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "kserve/grpc_service.grpc.pb.h"
@@ -52,6 +53,7 @@ class CallGuard {
 
   // OK, or UNAUTHENTICATED when the call lacks the API key.
   grpc::Status Authorize(const grpc::ServerContextBase& context) const {
+    NoteActivity();
     if (options_.access.api_key.empty()) return grpc::Status::OK;
     auto [begin, end] = context.client_metadata().equal_range("authorization");
     for (auto it = begin; it != end; ++it) {
@@ -66,15 +68,37 @@ class CallGuard {
 
   void Record(const std::string& model, const grpc::Status& status,
               Clock::time_point arrival) const {
+    NoteActivity();
     metrics_.Record("grpc", model, static_cast<int>(status.error_code()),
                     std::chrono::duration<double>(Clock::now() - arrival).count());
   }
 
   const GrpcOptions& options() const { return options_; }
 
+  // Returns once no call has arrived or been answered for `quiet`, or at `limit`. (A caller
+  // answered sends its next call at once.)
+  void WaitForQuiet(Clock::duration quiet, Clock::time_point limit) const {
+    for (;;) {
+      Clock::time_point until;
+      {
+        std::lock_guard<std::mutex> lock(activity_mutex_);
+        until = std::min(last_activity_ + quiet, limit);
+      }
+      if (Clock::now() >= until) return;
+      std::this_thread::sleep_until(until);
+    }
+  }
+
  private:
+  void NoteActivity() const {
+    std::lock_guard<std::mutex> lock(activity_mutex_);
+    last_activity_ = Clock::now();
+  }
+
   const GrpcOptions& options_;
   RequestMetrics& metrics_;
+  mutable std::mutex activity_mutex_;
+  mutable Clock::time_point last_activity_;  // of the last call to arrive or be answered
 };
 
 // ModelInfer is served through gRPC's callback API: the call is answered from the fleet's thread
@@ -299,6 +323,9 @@ class HealthService final : public grpc::health::v1::Health::Service {
 
 }  // namespace grpc_front
 
+constexpr std::chrono::milliseconds kQuiet(100);
+constexpr std::chrono::seconds kQuietLimit(2);
+
 struct GrpcServer::Impl {
   GrpcOptions options;
   grpc_front::CallGuard guard;
@@ -359,6 +386,10 @@ void GrpcServer::Serve() {
     std::unique_lock<std::mutex> lock(impl_->mutex);
     impl_->stop_requested.wait(lock, [&] { return impl_->stopping; });
   }
+  // libgrpc's shutdown cancels (CANCELLED, which callers do not retry) the calls it has received
+  // but not yet handed to a method. So the port closes once callers have moved on, answered
+  // UNAVAILABLE by the draining Service: after a pause in calls, or at the latest kQuietLimit.
+  impl_->guard.WaitForQuiet(kQuiet, Clock::now() + kQuietLimit);
   impl_->server->Shutdown();  // refuses new calls, waits for those in progress
   impl_->server->Wait();
 }

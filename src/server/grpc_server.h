@@ -46,7 +46,9 @@ class GrpcServer {
   int port() const;
   // Serves until Stop; returns once the calls in progress are answered.
   void Serve();
-  // Stops accepting calls and returns at once; Serve returns when those in progress are answered.
+  // Returns at once. Serve goes on answering until no call has arrived for 100 ms (at most 2 s:
+  // with the Service draining, callers are told UNAVAILABLE and go elsewhere), then stops
+  // accepting calls and returns when those in progress are answered.
   void Stop();
 
  private:
