@@ -102,11 +102,12 @@ void AddZooCommand(CLI::App& root, int& exit_code) {
       "zoo", "Write a standard architecture as a .tflite with synthetic weights");
   cmd->footer(
       "Architectures: MobileNet v1/v2/v3 and a MobileNet v1 embedding extractor, Inception\n"
-      "v1/v4, ResNet-50, VGG16, SqueezeNet, SSD MobileNet v1, EfficientNet-EdgeTPU S/M/L, U-Net\n"
-      "MobileNet v2 and YOLOv8 n/s/m (one output before non-maximum suppression); U-Net's and\n"
-      "YOLO's resolutions are multiples of 32. Weights are deterministic pseudo-random\n"
-      "numbers: structure, parameter count and MACs match the published network (docs/zoo.md),\n"
-      "outputs mean nothing. The file is verified by the same loader as any other model.\n\n"
+      "v1/v4, ResNet-50, VGG16, SqueezeNet, SSD MobileNet v1/v2, SSDLite MobileDet,\n"
+      "EfficientNet-EdgeTPU S/M/L, U-Net MobileNet v2 and YOLOv8 n/s/m (one output before\n"
+      "non-maximum suppression); U-Net's and YOLO's resolutions are multiples of 32. Weights are\n"
+      "deterministic pseudo-random numbers: the structure is the published network's, and so are\n"
+      "the parameter count and MACs where published (docs/zoo.md); outputs mean nothing.\n"
+      "The file is verified by the same loader as any other model.\n\n"
       "Examples:\n"
       "  tpufleet zoo --list\n"
       "  tpufleet zoo mobilenet_v1 --width 0.25 --resolution 128 -o mobilenet_v1_0.25_128.tflite\n"

@@ -1,8 +1,9 @@
 // The zoo's families whose operators no real model in the shared folder has (an embedding
-// extractor's L2_NORMALIZATION, MobileNet v3's hard-swish and squeeze-and-excite, U-Net's transposed convolutions, YOLOv8's SiLU,
-// C2f splits, SPPF, upsampling and in-graph box decoding) run on the CPU backend as TensorFlow
-// Lite 2.9 runs them: the same pseudo-random image into both, every output within a few
-// quantization steps.
+// extractor's L2_NORMALIZATION, MobileNet v3's hard-swish and squeeze-and-excite, U-Net's
+// transposed convolutions, YOLOv8's SiLU, C2f splits, SPPF, upsampling and in-graph box decoding,
+// MobileDet's fused and Tucker convolutions, SSDLite's depthwise-separable head) run on the CPU
+// backend as TensorFlow Lite 2.9 runs them: the same pseudo-random image into both, every output
+// within a few quantization steps.
 //
 // Tolerance: the implementations round requantizations differently now and then (YOLOv8n's
 // first convolution: 20 of 65,536 outputs differ, by one step), the differences accumulate with
@@ -11,19 +12,24 @@
 // 1/256 turns one input step into four, and the box decoding adds [-r, 1] and [0, 1 + r] into
 // [0, 2] (r = 15 x 32 / resolution), turning one into three. Measured, largest and mean
 // difference in steps: the MobileNet v1 embedding 1 and 0.02; MobileNet v3 Small 0 and 0, Large
-// 2 and 0.04; YOLOv8n 14 and 1.24 (int8 at 128), 12 and 1.18 (uint8 at 96). Deep chains of
-// random weights amplify more (the synthetic U-Net's quantized outputs differ by 2 steps on
-// average), so it and a YOLOv8n are also compared in float32, where only the order of sums
-// differs: within 3e-6 and 1e-7 of the output's largest magnitude. Each case states its bounds.
+// 2 and 0.04; YOLOv8n 14 and 1.24 (int8 at 128), 12 and 1.18 (uint8 at 96); SSD MobileNet v1's
+// box encodings and scores 12 and 1.44 (int8 at 128). Deep chains of random weights amplify
+// more: each expansion's steps are finer than the projection before it, so one step becomes
+// several (the synthetic U-Net's quantized outputs differ by 2 steps on average, SSD MobileNet
+// v2's and SSDLite MobileDet's scores by 15 and 28). So those are compared in float32 (and a
+// YOLOv8n too), where only the order of sums differs: within 5e-5 of the output's largest
+// magnitude. Each case states its bounds.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <span>
 
 #include "cpu/interpreter.h"
 #include "model/zoo/zoo.h"
 #include "oracle/tflite_reference.h"
+#include "tpufleet/model_editor.h"
 
 namespace tpufleet::cpu {
 namespace {
@@ -42,6 +48,28 @@ void PrintTo(const ZooCase& c, std::ostream* out) { *out << c.name << "@" << c.r
 
 class ZooOracleTest : public ::testing::TestWithParam<ZooCase> {};
 
+// A detector ending in TFLite_Detection_PostProcess, cut before it (and before the DEQUANTIZE
+// ops of its int8 inputs): its box encodings and class scores are compared instead. The
+// synthetic weights saturate the scores (many are exactly 0 or 1), and which of equal scores
+// the suppression keeps is arbitrary. The operator itself is compared with TensorFlow Lite's
+// on the real SSD (oracle_test.cc). Other models are returned as they are.
+Result<ModelPtr> BeforePostProcess(const ModelPtr& model) {
+  const std::vector<OperatorInfo>& ops = model->operators();
+  if (ops.empty() || ops.back().name != "TFLite_Detection_PostProcess") return model;
+  size_t keep = ops.size() - 1;
+  std::vector<int> outputs = {ops.back().inputs[0], ops.back().inputs[1]};
+  while (keep > 0 && ops[keep - 1].name == "DEQUANTIZE") {
+    --keep;
+    for (int& t : outputs) {
+      if (t == ops[keep].outputs[0]) t = ops[keep].inputs[0];
+    }
+  }
+  ModelEditor editor(*model);
+  TPUFLEET_RETURN_IF_ERROR(editor.KeepOperators(static_cast<int>(keep)));
+  TPUFLEET_RETURN_IF_ERROR(editor.SetOutputs(outputs));
+  return editor.Finish(model->name() + " before its post-processing");
+}
+
 TEST_P(ZooOracleTest, OutputsWithinStepsOfTfLite) {
   const ZooCase& c = GetParam();
   zoo::ZooOptions options;
@@ -52,10 +80,14 @@ TEST_P(ZooOracleTest, OutputsWithinStepsOfTfLite) {
 
   Result<ModelPtr> model = Model::FromBuffer(bytes.value(), c.name);
   ASSERT_TRUE(model.ok()) << model.status().ToString();
-  Result<std::unique_ptr<Interpreter>> ours = Interpreter::Create(model.value());
+  Result<ModelPtr> compared = BeforePostProcess(model.value());
+  ASSERT_TRUE(compared.ok()) << compared.status().ToString();
+  Result<std::unique_ptr<Interpreter>> ours = Interpreter::Create(compared.value());
   ASSERT_TRUE(ours.ok()) << ours.status().ToString();
+  std::span<const uint8_t> compared_bytes = compared.value()->bytes();
   Result<std::unique_ptr<tpufleet::testing::TfLiteReference>> theirs =
-      tpufleet::testing::TfLiteReference::FromBuffer(bytes.value());
+      tpufleet::testing::TfLiteReference::FromBuffer(
+          std::vector<uint8_t>(compared_bytes.begin(), compared_bytes.end()));
   ASSERT_TRUE(theirs.ok()) << theirs.status().ToString();
 
   Tensor& input = ours.value()->input(0);
@@ -114,6 +146,32 @@ TEST_P(ZooOracleTest, OutputsWithinStepsOfTfLite) {
   }
 }
 
+// TensorFlow Lite 2.9's TFLite_Detection_PostProcess decodes uint8 and float32 inputs only, so
+// an int8 SSD from the zoo dequantizes them first, as the converter writes it: TFLite runs the
+// whole model, and both find detections (how many of the equal scores survive may differ).
+TEST(ZooOracleWholeDetectorTest, AnInt8SsdRunsInTfLiteWithItsPostProcessing) {
+  zoo::ZooOptions options;
+  options.precision = zoo::Precision::kInt8;
+  options.resolution = 128;
+  Result<std::vector<uint8_t>> bytes = zoo::BuildZooModel("ssd_mobilenet_v1", options);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  ModelPtr model = Model::FromBuffer(bytes.value(), "ssd").value();
+  EXPECT_EQ(model->op_histogram().at("DEQUANTIZE"), 2);
+  std::unique_ptr<Interpreter> ours = Interpreter::Create(model).value();
+  std::unique_ptr<tpufleet::testing::TfLiteReference> theirs =
+      tpufleet::testing::TfLiteReference::FromBuffer(bytes.value()).value();
+  std::vector<uint8_t> image(ours->input(0).byte_size(), 77);
+  std::memcpy(ours->input(0).data, image.data(), image.size());
+  ASSERT_TRUE(ours->Invoke().ok());
+  ASSERT_TRUE(theirs->SetInput(0, image).ok());
+  ASSERT_TRUE(theirs->Invoke().ok());
+  float our_count, their_count;
+  std::memcpy(&our_count, ours->output(3).data, sizeof(float));
+  std::memcpy(&their_count, theirs->Output(3).data(), sizeof(float));
+  EXPECT_GT(our_count, 0);
+  EXPECT_GT(their_count, 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Families, ZooOracleTest,
     ::testing::Values(ZooCase{"mobilenet_v1_embedding", zoo::Precision::kUInt8, 128, 3, 0.2},
@@ -122,7 +180,10 @@ INSTANTIATE_TEST_SUITE_P(
                       ZooCase{"mobilenet_v3_small", zoo::Precision::kUInt8, 96, 3, 0.2},
                       ZooCase{"mobilenet_v3_large", zoo::Precision::kInt8, 96, 3, 0.2},
                       ZooCase{"yolov8n", zoo::Precision::kInt8, 128, 16, 1.6},
-                      ZooCase{"yolov8n", zoo::Precision::kUInt8, 96, 16, 1.6}),
+                      ZooCase{"yolov8n", zoo::Precision::kUInt8, 96, 16, 1.6},
+                      ZooCase{"ssd_mobilenet_v2", zoo::Precision::kFloat32, 128, 1e-4, 1e-5},
+                      ZooCase{"ssdlite_mobiledet", zoo::Precision::kFloat32, 128, 1e-4, 1e-5},
+                      ZooCase{"ssd_mobilenet_v1", zoo::Precision::kInt8, 128, 16, 1.6}),
     [](const ::testing::TestParamInfo<ZooCase>& info) {
       const zoo::Precision p = info.param.precision;
       std::string name = info.param.name + "_" + std::to_string(info.param.resolution) +

@@ -87,6 +87,42 @@ TEST(ZooTest, SsdAtFullWidthMatchesTheMobileNetPaper) {
   EXPECT_EQ(model->output_indices().size(), 4u);
 }
 
+// TF2's export lists TFLite_Detection_PostProcess's outputs as scores, boxes, count, classes;
+// SSD v2 reads MobileNet v2's block 13 expansion (576 channels at stride 16) and its last layer.
+TEST(ZooTest, SsdMobileNetV2ListsItsOutputsAsTf2Does) {
+  ModelPtr model = BuildAndLoad("ssd_mobilenet_v2");
+  ASSERT_TRUE(model);
+  ASSERT_EQ(model->output_indices().size(), 4u);
+  EXPECT_EQ(model->output(0).shape, (std::vector<int32_t>{1, 10}));
+  EXPECT_EQ(model->output(1).shape, (std::vector<int32_t>{1, 10, 4}));
+  EXPECT_EQ(model->output(2).shape, (std::vector<int32_t>{1}));
+  EXPECT_EQ(model->output(3).shape, (std::vector<int32_t>{1, 10}));
+  EXPECT_THAT(model->output(0).name, HasSubstr("scores"));
+  EXPECT_THAT(model->output(3).name, HasSubstr("classes"));
+  EXPECT_EQ(model->op_histogram().at("TFLite_Detection_PostProcess"), 1);
+  // 19 x 19 x 3 anchors on the 576-channel map at 300, then 10 x 10, 5 x 5, 3 x 3, 2 x 2, 1 x 1
+  // with 6 each: 1,917, as in every Coral SSD at 300.
+  const TensorInfo* anchors = nullptr;
+  for (const TensorInfo& tensor : model->tensors()) {
+    if (tensor.name.find("anchors") != std::string::npos) anchors = &tensor;
+  }
+  ASSERT_NE(anchors, nullptr);
+  EXPECT_EQ(anchors->shape, (std::vector<int32_t>{1917, 4}));
+}
+
+// The MobileDet paper's Table: 1.53B multiply-adds for MobileDet-EdgeTPU at 320 x 320. (Its
+// 4.85M parameters are not what this structure holds, 4.13M; see docs/zoo.md.) SSDLite's head
+// is depthwise-separable: two depthwise layers per feature map for the predictors, one per
+// extra layer, on top of the backbone's eleven inverted bottlenecks.
+TEST(ZooTest, SsdLiteMobileDetMatchesThePublishedMultiplyAdds) {
+  ModelPtr model = BuildAndLoad("ssdlite_mobiledet");
+  ASSERT_TRUE(model);
+  EXPECT_NEAR(model->total_macs() / 1.53e9, 1.0, 0.01) << model->total_macs();
+  EXPECT_EQ(model->input(0).shape, (std::vector<int32_t>{1, 320, 320, 3}));
+  EXPECT_EQ(model->op_histogram().at("DEPTHWISE_CONV_2D"), 11 + 6 * 2 + 4);
+  EXPECT_EQ(model->op_histogram().at("TFLite_Detection_PostProcess"), 1);
+}
+
 // S, M and L: the published parameter counts (two significant digits) at their resolutions.
 TEST(ZooTest, EfficientNetEdgeTpuMatchesPublishedParameters) {
   struct Size {

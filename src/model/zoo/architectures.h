@@ -19,6 +19,8 @@ std::vector<uint8_t> BuildResNet50V1(const ZooOptions& options);
 std::vector<uint8_t> BuildVgg16(const ZooOptions& options);
 std::vector<uint8_t> BuildSqueezeNet10(const ZooOptions& options);
 std::vector<uint8_t> BuildSsdMobileNetV1(const ZooOptions& options);
+std::vector<uint8_t> BuildSsdMobileNetV2(const ZooOptions& options);
+std::vector<uint8_t> BuildSsdLiteMobileDet(const ZooOptions& options);
 std::vector<uint8_t> BuildEfficientNetEdgeTpuS(const ZooOptions& options);
 std::vector<uint8_t> BuildEfficientNetEdgeTpuM(const ZooOptions& options);
 std::vector<uint8_t> BuildEfficientNetEdgeTpuL(const ZooOptions& options);
@@ -36,5 +38,20 @@ std::vector<MobileNetV2Block> MobileNetV2Blocks(Network& net, int input, double 
 // The MobileNet v1 feature extractor shared by the classifier and SSD; returns the outputs of
 // depthwise-separable layers 11 (stride 16) and 13 (stride 32) as {conv11, conv13}.
 std::pair<int, int> MobileNetV1Features(Network& net, int input, double width, int min_depth);
+
+struct SsdHeadOptions {
+  int classes = 90;    // without the background class the predictors add
+  double width = 1.0;  // multiplies the extra layers' depths
+  int min_depth = 16;
+  bool lite = false;              // SSDLite: 3x3 convolutions depthwise-separable, 3x3 predictors
+  bool tf2_output_order = false;  // scores, boxes, count, classes (TF2's export) instead of TF1's
+                                  // boxes, classes, scores, count
+};
+// SSD's head as the TensorFlow Object Detection API builds it: the two feature maps, four extra
+// layers (a 1x1 to half of 512, 256, 256 and 128 channels, then a stride-2 3x3 to all of them),
+// a box and a class predictor on each of the six maps, the anchors of its multiple-grid anchor
+// generator (scales 0.2 to 0.95; 3 per cell on the first map, 6 elsewhere), the logistic of the
+// class scores and TFLite_Detection_PostProcess (10 detections). Returns its four outputs.
+std::vector<int> SsdHead(Network& net, int stride16, int stride32, const SsdHeadOptions& options);
 
 }  // namespace tpufleet::zoo

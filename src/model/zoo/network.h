@@ -82,7 +82,8 @@ class Network {
   int Softmax(int x);
   int Logistic(int x);
   // TFLite_Detection_PostProcess over boxes [1, N, 4], scores [1, N, classes + 1] and anchors
-  // [N, 4] (ycenter, xcenter, h, w). Returns the four float32 outputs.
+  // [N, 4] (ycenter, xcenter, h, w); int8 inputs are dequantized first, as TensorFlow Lite 2.9
+  // takes only uint8 and float32. Returns the four float32 outputs.
   std::vector<int> DetectionPostProcess(int boxes, int scores, const std::vector<float>& anchors,
                                         int num_classes, int max_detections);
 

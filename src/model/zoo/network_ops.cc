@@ -187,6 +187,15 @@ std::vector<int> Network::DetectionPostProcess(int boxes, int scores,
                                                const std::vector<float>& anchors, int num_classes,
                                                int max_detections) {
   std::string name = Name("detection_postprocess");
+  if (precision_ == Precision::kInt8) {
+    // TensorFlow Lite 2.9's operator decodes uint8 and float32 inputs only: an int8 model's go
+    // through DEQUANTIZE, as the converter writes them.
+    for (int* x : {&boxes, &scores}) {
+      int dequantized = builder_.AddTensor(Name("dequantize"), DataType::kFloat32, shape(*x));
+      builder_.AddOperator(Op::DEQUANTIZE, {*x}, {dequantized});
+      *x = dequantized;
+    }
+  }
   int anchor_count = static_cast<int>(anchors.size() / 4);
   int anchor_tensor =
       builder_.AddConstant(name + "/anchors", DataType::kFloat32, {anchor_count, 4}, anchors);
