@@ -76,6 +76,8 @@ struct TensorInfo {
   Quantization quantization;
   bool is_constant = false;  // has data in a buffer: a weight, bias or other parameter
   bool is_sparse = false;    // stored in TFLite's sparse format (data is not the dense shape)
+  bool is_variable = false;  // state an operator keeps across invocations (an LSTM's), not data
+                             // that flows: no operator computes it and no caller feeds it
   uint64_t element_count = 0;
   uint64_t byte_size = 0;  // element_count * DataTypeSize (0 when the type has no fixed size)
 };

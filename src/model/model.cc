@@ -68,6 +68,7 @@ TensorInfo DescribeTensor(const tfl::Tensor& tensor, int index,
   info.quantization = QuantizationOf(tensor.quantization(), info.shape);
   info.is_constant = !buffers[tensor.buffer()].empty();
   info.is_sparse = tensor.sparsity() != nullptr;
+  info.is_variable = tensor.is_variable();
   info.element_count = 1;
   for (int32_t d : info.shape) info.element_count *= static_cast<uint64_t>(d);
   info.byte_size = info.element_count * DataTypeSize(info.type);

@@ -106,7 +106,9 @@ Result<std::vector<ModelSegment>> SplitModel(const Model& model, int segments,
     std::set<int> read;
     for (int k = starts[s]; k < starts[s + 1]; ++k) {
       for (int t : model.operators()[k].inputs) {
-        if (t >= 0 && !model.tensors()[t].is_constant && segment_of[t] != s) read.insert(t);
+        if (t < 0 || segment_of[t] == s) continue;
+        const TensorInfo& tensor = model.tensors()[t];
+        if (!tensor.is_constant && !tensor.is_variable) read.insert(t);
       }
     }
     for (int t : read) {

@@ -45,7 +45,10 @@ Result<ModelPtr> ExtractSubmodel(const Model& model, const std::vector<int>& inp
   while (!pending.empty()) {
     auto [t, for_output] = pending.back();
     pending.pop_back();
-    if (t < 0 || given.count(t) || tensors[t].is_constant || !visited.insert(t).second) continue;
+    if (t < 0 || given.count(t) || tensors[t].is_constant || tensors[t].is_variable ||
+        !visited.insert(t).second) {
+      continue;
+    }
     if (producer[t] < 0) {
       return InvalidArgumentError(fmt::format(
           "{}: output '{}' needs tensor '{}', which is neither among the inputs given ({}) nor "

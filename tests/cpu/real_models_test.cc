@@ -7,6 +7,7 @@
 
 #include "common/image.h"
 #include "cpu/interpreter.h"
+#include "model/split.h"
 #include "support/fixtures.h"
 #include "support/shared_files.h"
 
@@ -155,6 +156,42 @@ TEST(InterpreterTest, ThreadsOutOfRangeAreRejected) {
       Interpreter::Create(Model::FromFile(path).value(), {0});
   ASSERT_FALSE(interpreter.ok());
   EXPECT_THAT(interpreter.status().message(), HasSubstr("threads must be 1 to 256"));
+}
+
+// The Keras LSTM split in two and run segment after segment gives what the whole model gives,
+// invocation after invocation: the LSTM's state tensors stay with its operator, in its segment,
+// rather than becoming inputs of the segment.
+TEST(RealModelsTest, TheKerasLstmSplitInTwoAnswersAsTheWholeModel) {
+  std::string path = SharedModel("keras_lstm_mnist_ptq.tflite");
+  TPUFLEET_REQUIRE_FILE(path);
+  ModelPtr model = Model::FromFile(path).value();
+  Result<std::vector<ModelSegment>> segments = SplitModel(*model, 2, "lstm");
+  ASSERT_TRUE(segments.ok()) << segments.status().ToString();
+  std::unique_ptr<Interpreter> whole = Interpreter::Create(model).value();
+  std::unique_ptr<Interpreter> first = Interpreter::Create((*segments)[0].model).value();
+  std::unique_ptr<Interpreter> second = Interpreter::Create((*segments)[1].model).value();
+  ASSERT_EQ(first->input_count(), 1u);
+  ASSERT_EQ(first->output_count(), second->input_count());
+  for (int invocation = 0; invocation < 5; ++invocation) {
+    std::vector<uint8_t> pixels(whole->input(0).byte_size());
+    for (size_t i = 0; i < pixels.size(); ++i) {
+      pixels[i] = static_cast<uint8_t>(i * 7 + invocation * 31);
+    }
+    std::memcpy(whole->input(0).data, pixels.data(), pixels.size());
+    std::memcpy(first->input(0).data, pixels.data(), pixels.size());
+    ASSERT_TRUE(whole->Invoke().ok());
+    ASSERT_TRUE(first->Invoke().ok());
+    for (size_t i = 0; i < first->output_count(); ++i) {
+      ASSERT_EQ(first->output(i).byte_size(), second->input(i).byte_size());
+      std::memcpy(second->input(i).data, first->output(i).data, first->output(i).byte_size());
+    }
+    ASSERT_TRUE(second->Invoke().ok());
+    const Tensor& want = whole->output(0);
+    const Tensor& got = second->output(0);
+    EXPECT_EQ(std::vector<uint8_t>(got.data, got.data + got.byte_size()),
+              std::vector<uint8_t>(want.data, want.data + want.byte_size()))
+        << "invocation " << invocation;
+  }
 }
 
 }  // namespace
