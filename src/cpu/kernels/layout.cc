@@ -2,8 +2,10 @@
 // when input and output share quantization, and requantized otherwise (CONCATENATION).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
+#include <type_traits>
 
 #include "cpu/kernels/index_values.h"
 #include "cpu/kernels/kernels.h"
@@ -97,19 +99,47 @@ struct StridedView {
   int64_t start = 0;
 };
 
-void CopyStrided(const StridedView& v, const Tensor& in, Tensor& out) {
-  size_t element = DataTypeSize(in.type);
-  size_t total = out.element_count();
-  std::vector<int64_t> index(v.out_shape.size(), 0);
+// Copies run after run of the innermost dimension: one memcpy when its step is 1, else a loop
+// over typed elements of `size` bytes (any size: bytes one element at a time).
+template <typename T>
+void CopyRun(const uint8_t* in, uint8_t* out, int64_t run, int64_t step, size_t size) {
+  if (step == 1) {
+    std::memcpy(out, in, static_cast<size_t>(run) * size);
+  } else if constexpr (std::is_void_v<T>) {
+    for (int64_t k = 0; k < run; ++k) std::memcpy(out + k * size, in + k * step * size, size);
+  } else {
+    const T* from = reinterpret_cast<const T*>(in);
+    T* to = reinterpret_cast<T*>(out);
+    for (int64_t k = 0; k < run; ++k) to[k] = from[k * step];
+  }
+}
+
+template <typename T>
+void CopyRuns(const StridedView& v, const Tensor& in, Tensor& out) {
+  const size_t size = DataTypeSize(in.type), total = out.element_count();
+  const int rank = static_cast<int>(v.out_shape.size());
+  const int64_t run = rank > 0 ? v.out_shape.back() : 1;
+  const int64_t step = rank > 0 ? v.in_step.back() : 1;
+  std::vector<int64_t> index(static_cast<size_t>(std::max(rank - 1, 0)), 0);
   int64_t src = v.start;
-  for (size_t i = 0; i < total; ++i) {
-    std::memcpy(out.data + i * element, in.data + src * element, element);
-    for (int d = static_cast<int>(index.size()) - 1; d >= 0; --d) {
+  for (size_t i = 0; i < total; i += static_cast<size_t>(run)) {
+    CopyRun<T>(in.data + src * size, out.data + i * size, run, step, size);
+    for (int d = rank - 2; d >= 0; --d) {
       src += v.in_step[d];
       if (++index[d] < v.out_shape[d]) break;
       src -= v.in_step[d] * v.out_shape[d];
       index[d] = 0;
     }
+  }
+}
+
+void CopyStrided(const StridedView& v, const Tensor& in, Tensor& out) {
+  switch (DataTypeSize(in.type)) {
+    case 1: return CopyRuns<uint8_t>(v, in, out);
+    case 2: return CopyRuns<uint16_t>(v, in, out);
+    case 4: return CopyRuns<uint32_t>(v, in, out);
+    case 8: return CopyRuns<uint64_t>(v, in, out);
+    default: return CopyRuns<void>(v, in, out);
   }
 }
 

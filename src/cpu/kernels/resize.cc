@@ -2,7 +2,12 @@
 // half_pixel_centers conventions; 8-bit values are interpolated in real arithmetic and rounded.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <limits>
+#include <type_traits>
+#include <vector>
 
 #include "cpu/kernels/kernels.h"
 #include "cpu/quantization.h"
@@ -37,73 +42,99 @@ class ResizeKernel : public Kernel {
     if (out.element_count() > 0 && (in.dim(1) == 0 || in.dim(2) == 0))
       return c.Invalid(
           fmt::format("cannot resize the empty {} to {}", Describe(in), Describe(out)));
+    rows_ = Samples(in.dim(1), out.dim(1));
+    columns_ = Samples(in.dim(2), out.dim(2));
     return OkStatus();
   }
 
   Status Eval(OpContext& c) override {
     const Tensor& in = c.input(0);
     Tensor& out = c.output(0);
-    const int batches = in.dim(0), in_h = in.dim(1), in_w = in.dim(2), ch = in.dim(3);
-    const int out_h = out.dim(1), out_w = out.dim(2);
-    auto scale = [&](int in_size, int out_size) {
-      return align_corners_ && out_size > 1 ? static_cast<float>(in_size - 1) / (out_size - 1)
-                                            : static_cast<float>(in_size) / out_size;
-    };
-    float sy = scale(in_h, out_h), sx = scale(in_w, out_w);
-    auto read = [&](size_t i) -> float {
-      switch (in.type) {
-        case DataType::kFloat32: return in.as<float>()[i];
-        case DataType::kUInt8: return in.as<uint8_t>()[i];
-        default: return in.as<int8_t>()[i];
-      }
-    };
-    auto write = [&](size_t i, float v) {
-      if (in.type == DataType::kFloat32) {
-        out.as<float>()[i] = v;
-      } else {
-        // Same quantization in and out: interpolating raw values is interpolating real ones.
-        out.data[i] = static_cast<uint8_t>(std::clamp(Round(v), QMin(out.type), QMax(out.type)));
-      }
-    };
-    for (int n = 0; n < batches; ++n) {
-      for (int y = 0; y < out_h; ++y) {
-        for (int x = 0; x < out_w; ++x) {
-          size_t o = ((static_cast<size_t>(n) * out_h + y) * out_w + x) * ch;
-          if (bilinear_) {
-            float fy = half_pixel_ ? (y + 0.5f) * sy - 0.5f : y * sy;
-            float fx = half_pixel_ ? (x + 0.5f) * sx - 0.5f : x * sx;
-            int y0 = std::max(static_cast<int>(std::floor(fy)), 0),
-                x0 = std::max(static_cast<int>(std::floor(fx)), 0);
-            int y1 = std::min(y0 + 1, in_h - 1), x1 = std::min(x0 + 1, in_w - 1);
-            float dy = std::max(fy - y0, 0.0f), dx = std::max(fx - x0, 0.0f);
-            auto at = [&](int yy, int xx, int k) {
-              return read(((static_cast<size_t>(n) * in_h + yy) * in_w + xx) * ch + k);
-            };
-            for (int k = 0; k < ch; ++k) {
-              float top = at(y0, x0, k) * (1 - dx) + at(y0, x1, k) * dx;
-              float bottom = at(y1, x0, k) * (1 - dx) + at(y1, x1, k) * dx;
-              write(o + k, top * (1 - dy) + bottom * dy);
-            }
-          } else {
-            float fy = half_pixel_ ? (y + 0.5f) * sy : y * sy;
-            float fx = half_pixel_ ? (x + 0.5f) * sx : x * sx;
-            int yy = std::min(static_cast<int>(align_corners_ ? std::round(fy) : std::floor(fy)),
-                              in_h - 1);
-            int xx = std::min(static_cast<int>(align_corners_ ? std::round(fx) : std::floor(fx)),
-                              in_w - 1);
-            size_t i = ((static_cast<size_t>(n) * in_h + yy) * in_w + xx) * ch;
-            for (int k = 0; k < ch; ++k) write(o + k, read(i + k));
-          }
-        }
-      }
+    switch (in.type) {
+      case DataType::kFloat32: Resize<float>(in, out); break;
+      case DataType::kUInt8: Resize<uint8_t>(in, out); break;
+      default: Resize<int8_t>(in, out); break;
     }
     return OkStatus();
   }
 
  private:
+  // Where output coordinate `i` reads in one dimension: the nearest source, or the two
+  // neighbours and the weight of the second.
+  struct Sample {
+    int first, second;
+    float weight;
+  };
+
+  std::vector<Sample> Samples(int in_size, int out_size) const {
+    const float scale = align_corners_ && out_size > 1
+                            ? static_cast<float>(in_size - 1) / (out_size - 1)
+                            : static_cast<float>(in_size) / out_size;
+    std::vector<Sample> samples(static_cast<size_t>(out_size));
+    for (int i = 0; i < out_size; ++i) {
+      if (bilinear_) {
+        float f = half_pixel_ ? (i + 0.5f) * scale - 0.5f : i * scale;
+        int first = std::max(static_cast<int>(std::floor(f)), 0);
+        samples[i] = {first, std::min(first + 1, in_size - 1), std::max(f - first, 0.0f)};
+      } else {
+        float f = half_pixel_ ? (i + 0.5f) * scale : i * scale;
+        int nearest =
+            std::min(static_cast<int>(align_corners_ ? std::round(f) : std::floor(f)), in_size - 1);
+        samples[i] = {nearest, nearest, 0.0f};
+      }
+    }
+    return samples;
+  }
+
+  // Same quantization in and out: interpolating raw values is interpolating real ones.
+  template <typename T>
+  static T Store(float v) {
+    if constexpr (std::is_same_v<T, float>) {
+      return v;
+    } else {
+      return static_cast<T>(std::clamp<int32_t>(Round(v), std::numeric_limits<T>::min(),
+                                                std::numeric_limits<T>::max()));
+    }
+  }
+
+  template <typename T>
+  void Resize(const Tensor& in, Tensor& out) const {
+    const int batches = in.dim(0), in_h = in.dim(1), in_w = in.dim(2), ch = in.dim(3);
+    const T* source = in.as<T>();
+    T* o = out.as<T>();
+    const size_t pixel = static_cast<size_t>(ch);
+    for (int n = 0; n < batches; ++n) {
+      const T* image = source + static_cast<size_t>(n) * in_h * in_w * pixel;
+      for (const Sample& row : rows_) {
+        const T* top = image + static_cast<size_t>(row.first) * in_w * pixel;
+        const T* bottom = image + static_cast<size_t>(row.second) * in_w * pixel;
+        const float dy = row.weight;
+        for (const Sample& column : columns_) {
+          if (!bilinear_) {
+            std::memcpy(o, top + column.first * pixel, pixel * sizeof(T));
+            o += pixel;
+            continue;
+          }
+          const T* a = top + column.first * pixel;
+          const T* b = top + column.second * pixel;
+          const T* d = bottom + column.first * pixel;
+          const T* e = bottom + column.second * pixel;
+          const float dx = column.weight;
+          for (int k = 0; k < ch; ++k) {
+            float upper = static_cast<float>(a[k]) * (1 - dx) + static_cast<float>(b[k]) * dx;
+            float lower = static_cast<float>(d[k]) * (1 - dx) + static_cast<float>(e[k]) * dx;
+            o[k] = Store<T>(upper * (1 - dy) + lower * dy);
+          }
+          o += pixel;
+        }
+      }
+    }
+  }
+
   bool bilinear_;
   bool align_corners_ = false;
   bool half_pixel_ = false;
+  std::vector<Sample> rows_, columns_;  // of the output's rows and columns
 };
 
 }  // namespace

@@ -18,6 +18,9 @@
 namespace tpufleet::cpu {
 namespace {
 
+// 255 x 255 x 33,025 < 2^31.
+constexpr int32_t kMaxQuantizedInputChannels = 33025;
+
 class TransposeConvKernel : public Kernel {
  public:
   Status Prepare(OpContext& c) override {
@@ -116,12 +119,18 @@ class TransposeConvKernel : public Kernel {
     } else {
       filter_zero = static_cast<int32_t>(fq.zero_points[0]);
     }
+    // Values and weights less their zero points lie in [-255, 255]: int16 operands, whose
+    // products sum exactly in int32 over up to 33,025 channels.
+    if (in_c_ > kMaxQuantizedInputChannels) {
+      return c.Unsupported(fmt::format("{} input channels (at most {} when quantized)", in_c_,
+                                       kMaxQuantizedInputChannels));
+    }
     // The filter with its zero point removed, in TFLite's OHWI order.
     weights_.resize(filter.element_count());
     for (size_t i = 0; i < weights_.size(); ++i) {
       int32_t raw =
           input.type == DataType::kInt8 ? filter.as<int8_t>()[i] : filter.as<uint8_t>()[i];
-      weights_[i] = raw - filter_zero;
+      weights_[i] = static_cast<int16_t>(raw - filter_zero);
     }
     range_ = ActivationRange(activation, output);
     return OkStatus();
@@ -157,23 +166,24 @@ class TransposeConvKernel : public Kernel {
     bool is_int8 = input.type == DataType::kInt8;
     int32_t input_zero = input.zero_point(), output_zero = output.zero_point();
     scratch_.assign(output.element_count(), 0);  // sized here: the arena bounds the output
-    std::vector<int32_t> pixel(in_c_);
+    std::vector<int16_t> pixel(in_c_);
     size_t taps = static_cast<size_t>(kh_) * kw_;
     size_t last_pixel = SIZE_MAX;
     ForEachTap(input, output, [&](size_t in_pixel, size_t out_pixel, size_t tap) {
       if (in_pixel != last_pixel) {
         for (int32_t i = 0; i < in_c_; ++i) {
           size_t at = in_pixel * in_c_ + i;
-          pixel[i] = (is_int8 ? input.as<int8_t>()[at] : input.as<uint8_t>()[at]) - input_zero;
+          pixel[i] = static_cast<int16_t>(
+              (is_int8 ? input.as<int8_t>()[at] : input.as<uint8_t>()[at]) - input_zero);
         }
         last_pixel = in_pixel;
       }
       uint32_t* acc = scratch_.data() + out_pixel * out_c_;
       for (int32_t o = 0; o < out_c_; ++o) {
-        const int32_t* w = weights_.data() + (o * taps + tap) * in_c_;
-        uint32_t sum = 0;  // wraps as TFLite's int32 sums do, without undefined behaviour
-        for (int32_t i = 0; i < in_c_; ++i) sum += static_cast<uint32_t>(pixel[i] * w[i]);
-        acc[o] += sum;
+        const int16_t* w = weights_.data() + (o * taps + tap) * in_c_;
+        int32_t sum = 0;  // exact: Prepare bounds the channels
+        for (int32_t i = 0; i < in_c_; ++i) sum += int32_t{pixel[i]} * int32_t{w[i]};
+        acc[o] += static_cast<uint32_t>(sum);  // wraps as TFLite's int32 sums do
       }
     });
     for (size_t i = 0; i < scratch_.size(); ++i) {
@@ -223,7 +233,7 @@ class TransposeConvKernel : public Kernel {
   int32_t in_c_ = 0, out_c_ = 0, kh_ = 0, kw_ = 0;
   int32_t stride_h_ = 1, stride_w_ = 1, pad_h_ = 0, pad_w_ = 0;
   std::vector<fixed::QuantizedMultiplier> multipliers_;  // per output channel
-  std::vector<int32_t> weights_;                         // quantized filter minus its zero point
+  std::vector<int16_t> weights_;                         // quantized filter minus its zero point
   std::vector<uint32_t> scratch_;  // wrapping int32 accumulators, one per output value
   ClampRange range_{0, 0};
   std::pair<float, float> float_range_;
