@@ -19,12 +19,21 @@ inline bool IsQuantized8(DataType t) { return t == DataType::kUInt8 || t == Data
 inline int32_t QMin(DataType t) { return t == DataType::kInt8 ? -128 : 0; }
 inline int32_t QMax(DataType t) { return t == DataType::kInt8 ? 127 : 255; }
 
-// Rounds half away from zero, as TFLite's reference kernels do. Clamped to +-2^30 first, so
-// huge or infinite values (from hostile scales) stay beyond every 8-bit range and adding a zero
-// point cannot overflow.
+// Rounds half away from zero, as TFLite's reference kernels do (std::lround's rule, without
+// its library call), for |x| < 2^31. Exact: below 2^23 the fraction x - trunc(x) is computed
+// without rounding, above it x is an integer. Branch-free, so loops of it vectorize.
+inline int32_t RoundInRange(float x) {
+  const int32_t whole = static_cast<int32_t>(x);  // toward zero
+  const float fraction = x - static_cast<float>(whole);
+  return whole + (fraction >= 0.5f) - (fraction <= -0.5f);
+}
+
+// RoundInRange for any value: clamped to +-2^30 first, so huge or infinite values (from hostile
+// scales) stay beyond every 8-bit range and adding a zero point cannot overflow; NaN gives 0.
 inline int32_t Round(float x) {
   constexpr float kLimit = 1 << 30;
-  return static_cast<int32_t>(std::lround(std::clamp(x, -kLimit, kLimit)));
+  if (std::isnan(x)) return 0;
+  return RoundInRange(std::clamp(x, -kLimit, kLimit));
 }
 
 // The real value of element `i`: dequantized for 8-bit tensors, converted for float32, int32 and

@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
-#include <limits>
 #include <type_traits>
 #include <vector>
 
@@ -44,6 +44,9 @@ class ResizeKernel : public Kernel {
           fmt::format("cannot resize the empty {} to {}", Describe(in), Describe(out)));
     rows_ = Samples(in.dim(1), out.dim(1));
     columns_ = Samples(in.dim(2), out.dim(2));
+    if (bilinear_) {
+      for (CachedRow& cached : cache_) cached.values.assign(columns_.size() * in.dim(3), 0.0f);
+    }
     return OkStatus();
   }
 
@@ -51,9 +54,13 @@ class ResizeKernel : public Kernel {
     const Tensor& in = c.input(0);
     Tensor& out = c.output(0);
     switch (in.type) {
-      case DataType::kFloat32: Resize<float>(in, out); break;
-      case DataType::kUInt8: Resize<uint8_t>(in, out); break;
-      default: Resize<int8_t>(in, out); break;
+      case DataType::kFloat32:
+        bilinear_ ? Bilinear<float>(in, out) : Nearest<float>(in, out);
+        break;
+      case DataType::kUInt8:
+        bilinear_ ? Bilinear<uint8_t>(in, out) : Nearest<uint8_t>(in, out);
+        break;
+      default: bilinear_ ? Bilinear<int8_t>(in, out) : Nearest<int8_t>(in, out); break;
     }
     return OkStatus();
   }
@@ -86,55 +93,87 @@ class ResizeKernel : public Kernel {
     return samples;
   }
 
-  // Same quantization in and out: interpolating raw values is interpolating real ones.
+  // Same quantization in and out: interpolating raw values is interpolating real ones, and an
+  // interpolation of values of T stays within T's range.
   template <typename T>
   static T Store(float v) {
     if constexpr (std::is_same_v<T, float>) {
       return v;
     } else {
-      return static_cast<T>(std::clamp<int32_t>(Round(v), std::numeric_limits<T>::min(),
-                                                std::numeric_limits<T>::max()));
+      return static_cast<T>(RoundInRange(v));
     }
   }
 
   template <typename T>
-  void Resize(const Tensor& in, Tensor& out) const {
-    const int batches = in.dim(0), in_h = in.dim(1), in_w = in.dim(2), ch = in.dim(3);
-    const T* source = in.as<T>();
+  void Nearest(const Tensor& in, Tensor& out) const {
+    const size_t pixel = static_cast<size_t>(in.dim(3)), in_w = static_cast<size_t>(in.dim(2));
+    const size_t image_size = static_cast<size_t>(in.dim(1)) * in_w * pixel;
     T* o = out.as<T>();
-    const size_t pixel = static_cast<size_t>(ch);
-    for (int n = 0; n < batches; ++n) {
-      const T* image = source + static_cast<size_t>(n) * in_h * in_w * pixel;
+    for (int n = 0; n < in.dim(0); ++n) {
+      const T* image = in.as<T>() + n * image_size;
       for (const Sample& row : rows_) {
-        const T* top = image + static_cast<size_t>(row.first) * in_w * pixel;
-        const T* bottom = image + static_cast<size_t>(row.second) * in_w * pixel;
-        const float dy = row.weight;
+        const T* source = image + row.first * in_w * pixel;
         for (const Sample& column : columns_) {
-          if (!bilinear_) {
-            std::memcpy(o, top + column.first * pixel, pixel * sizeof(T));
-            o += pixel;
-            continue;
-          }
-          const T* a = top + column.first * pixel;
-          const T* b = top + column.second * pixel;
-          const T* d = bottom + column.first * pixel;
-          const T* e = bottom + column.second * pixel;
-          const float dx = column.weight;
-          for (int k = 0; k < ch; ++k) {
-            float upper = static_cast<float>(a[k]) * (1 - dx) + static_cast<float>(b[k]) * dx;
-            float lower = static_cast<float>(d[k]) * (1 - dx) + static_cast<float>(e[k]) * dx;
-            o[k] = Store<T>(upper * (1 - dy) + lower * dy);
-          }
+          std::memcpy(o, source + column.first * pixel, pixel * sizeof(T));
           o += pixel;
         }
       }
     }
   }
 
+  // Source row `row` interpolated between its columns for every output column: the first half
+  // of the bilinear rule, kept while the next output rows read the same source rows. The slot
+  // holding row `keep` is not overwritten.
+  template <typename T>
+  const float* Interpolated(const T* image, size_t in_w, size_t pixel, int row, int keep) {
+    for (const CachedRow& cached : cache_) {
+      if (cached.row == row) return cached.values.data();
+    }
+    CachedRow& slot = cache_[0].row == keep ? cache_[1] : cache_[0];
+    slot.row = row;
+    const T* source = image + row * in_w * pixel;
+    float* v = slot.values.data();
+    for (const Sample& column : columns_) {
+      const T* a = source + column.first * pixel;
+      const T* b = source + column.second * pixel;
+      const float dx = column.weight;
+      for (size_t k = 0; k < pixel; ++k) {
+        v[k] = static_cast<float>(a[k]) * (1 - dx) + static_cast<float>(b[k]) * dx;
+      }
+      v += pixel;
+    }
+    return slot.values.data();
+  }
+
+  template <typename T>
+  void Bilinear(const Tensor& in, Tensor& out) {
+    const size_t pixel = static_cast<size_t>(in.dim(3)), in_w = static_cast<size_t>(in.dim(2));
+    const size_t image_size = static_cast<size_t>(in.dim(1)) * in_w * pixel;
+    const size_t out_row = columns_.size() * pixel;
+    T* o = out.as<T>();
+    for (int n = 0; n < in.dim(0); ++n) {
+      const T* image = in.as<T>() + n * image_size;
+      for (CachedRow& cached : cache_) cached.row = -1;
+      for (const Sample& row : rows_) {
+        const float* upper = Interpolated(image, in_w, pixel, row.first, row.second);
+        const float* lower = Interpolated(image, in_w, pixel, row.second, row.first);
+        const float dy = row.weight;
+        for (size_t e = 0; e < out_row; ++e) o[e] = Store<T>(upper[e] * (1 - dy) + lower[e] * dy);
+        o += out_row;
+      }
+    }
+  }
+
+  struct CachedRow {
+    int row = -1;  // -1: none
+    std::vector<float> values;
+  };
+
   bool bilinear_;
   bool align_corners_ = false;
   bool half_pixel_ = false;
   std::vector<Sample> rows_, columns_;  // of the output's rows and columns
+  std::array<CachedRow, 2> cache_;      // bilinear: two source rows, interpolated
 };
 
 }  // namespace
