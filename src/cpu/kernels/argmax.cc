@@ -2,6 +2,8 @@
 // real values, since the scale is positive); int32 or int64 output. Ties go to the lowest index.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "cpu/kernels/kernels.h"
 #include "cpu/quantization.h"
 
@@ -36,32 +38,46 @@ class ArgMaxKernel : public Kernel {
   Status Eval(OpContext& c) override {
     const Tensor& in = c.input(0);
     Tensor& out = c.output(0);
-    size_t inner = 1;
-    for (int d = axis_ + 1; d < in.rank(); ++d) inner *= in.dim(d);
-    size_t depth = in.dim(axis_), outer = in.element_count() / std::max<size_t>(depth * inner, 1);
-    auto value = [&](size_t i) -> float {
-      switch (in.type) {
-        case DataType::kFloat32: return in.as<float>()[i];
-        case DataType::kUInt8: return in.as<uint8_t>()[i];
-        default: return in.as<int8_t>()[i];
-      }
-    };
-    for (size_t o = 0; o < outer; ++o) {
-      for (size_t k = 0; k < inner; ++k) {
-        size_t best = 0;
-        for (size_t d = 1; d < depth; ++d) {
-          if (value((o * depth + d) * inner + k) > value((o * depth + best) * inner + k)) best = d;
-        }
-        if (out.type == DataType::kInt32)
-          out.as<int32_t>()[o * inner + k] = static_cast<int32_t>(best);
-        else
-          out.as<int64_t>()[o * inner + k] = static_cast<int64_t>(best);
-      }
+    switch (in.type) {
+      case DataType::kFloat32: Typed<float>(in, out); break;
+      case DataType::kUInt8: Typed<uint8_t>(in, out); break;
+      default: Typed<int8_t>(in, out); break;
     }
     return OkStatus();
   }
 
  private:
+  template <typename T>
+  void Typed(const Tensor& in, Tensor& out) const {
+    if (out.type == DataType::kInt32) {
+      ArgMax(in.as<T>(), in, out.as<int32_t>());
+    } else {
+      ArgMax(in.as<T>(), in, out.as<int64_t>());
+    }
+  }
+
+  // The first index of the largest value along the axis (a NaN found first stays the answer).
+  template <typename T, typename Index>
+  void ArgMax(const T* values, const Tensor& in, Index* out) const {
+    size_t inner = 1;
+    for (int d = axis_ + 1; d < in.rank(); ++d) inner *= in.dim(d);
+    size_t depth = in.dim(axis_), outer = in.element_count() / std::max<size_t>(depth * inner, 1);
+    for (size_t o = 0; o < outer; ++o) {
+      for (size_t k = 0; k < inner; ++k) {
+        const T* column = values + o * depth * inner + k;
+        size_t best = 0;
+        T best_value = column[0];
+        for (size_t d = 1; d < depth; ++d) {
+          if (column[d * inner] > best_value) {
+            best = d;
+            best_value = column[d * inner];
+          }
+        }
+        out[o * inner + k] = static_cast<Index>(best);
+      }
+    }
+  }
+
   int axis_ = 0;
 };
 

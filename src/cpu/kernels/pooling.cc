@@ -50,15 +50,25 @@ class PoolKernel : public Kernel {
 
   Status Eval(OpContext& c) override {
     switch (c.input(0).type) {
-      case DataType::kFloat32: Run<float>(c.input(0), c.output(0)); break;
-      case DataType::kUInt8: Run<uint8_t>(c.input(0), c.output(0)); break;
-      default: Run<int8_t>(c.input(0), c.output(0)); break;
+      case DataType::kFloat32: Typed<float>(c.input(0), c.output(0)); break;
+      case DataType::kUInt8: Typed<uint8_t>(c.input(0), c.output(0)); break;
+      default: Typed<int8_t>(c.input(0), c.output(0)); break;
     }
     return OkStatus();
   }
 
  private:
   template <typename T>
+  void Typed(const Tensor& in, Tensor& out) {
+    if (max_) {
+      Run<T, true>(in, out);
+    } else {
+      Run<T, false>(in, out);
+    }
+  }
+
+  // kMax: the largest value of each window, else its average.
+  template <typename T, bool kMax>
   void Run(const Tensor& in, Tensor& out) {
     const bool quantized = IsQuantized8(in.type);
     ClampRange q_range = quantized ? ActivationRange(activation_, out) : ClampRange{0, 0};
@@ -81,12 +91,12 @@ class PoolKernel : public Kernel {
           int64_t x_start = int64_t{ox} * stride_w_ - pad_left_;
           int x0 = static_cast<int>(std::max<int64_t>(x_start, 0)),
               x1 = static_cast<int>(std::min<int64_t>(x_start + filter_w_, in_w));
-          std::fill(acc.begin(), acc.end(), max_ ? -std::numeric_limits<float>::infinity() : 0.0f);
+          std::fill(acc.begin(), acc.end(), kMax ? -std::numeric_limits<float>::infinity() : 0.0f);
           for (int y = y0; y < y1; ++y) {
             for (int x = x0; x < x1; ++x) {
               const T* pixel = src + ((static_cast<size_t>(n) * in_h + y) * in_w + x) * channels;
               for (int ch = 0; ch < channels; ++ch) {
-                acc[ch] = max_ ? std::max(acc[ch], static_cast<float>(pixel[ch]))
+                acc[ch] = kMax ? std::max(acc[ch], static_cast<float>(pixel[ch]))
                                : acc[ch] + static_cast<float>(pixel[ch]);
               }
             }
@@ -94,9 +104,9 @@ class PoolKernel : public Kernel {
           float count = static_cast<float>(std::max(y1 - y0, 0)) * std::max(x1 - x0, 0);
           T* o = dst + ((static_cast<size_t>(n) * out_h + oy) * out_w + ox) * channels;
           for (int ch = 0; ch < channels; ++ch) {
-            float v = max_ ? acc[ch] : acc[ch] / count;
+            float v = kMax ? acc[ch] : acc[ch] / count;
             if (quantized) {
-              int32_t q = max_ && rescale == 1.0f && zi == zo ? static_cast<int32_t>(v)
+              int32_t q = kMax && rescale == 1.0f && zi == zo ? static_cast<int32_t>(v)
                                                               : Round((v - zi) * rescale) + zo;
               o[ch] = static_cast<T>(std::clamp(q, q_range.min, q_range.max));
             } else {
