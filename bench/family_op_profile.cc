@@ -101,7 +101,7 @@ Result<std::map<int, std::vector<uint8_t>>> TensorValues(const Model& model) {
   return values;
 }
 
-// Times `model` (inputs `inputs`) on both; theirs is -1 when TFLite cannot run it.
+// Times `model` (inputs `inputs`) on both; -1 for one that cannot run it.
 std::pair<double, double> TimeBoth(const ModelPtr& model,
                                    const std::vector<std::vector<uint8_t>>& inputs,
                                    double seconds) {
@@ -167,6 +167,11 @@ int Main(int argc, char** argv) {
         return 1;
       }
       auto [ours, theirs] = TimeBoth(alone.value(), data, seconds);
+      if (ours < 0) {
+        fmt::print(stderr, "{} operator {} ({}) does not run on the CPU backend\n", spec, op.index,
+                   op.name);
+        return 1;
+      }
       std::string type = inputs.empty() ? "" : " " + DataTypeName(m.tensors()[inputs[0]].type);
       Totals& totals = by_operator[op.name + type];
       ++totals.count;
@@ -181,6 +186,10 @@ int Main(int argc, char** argv) {
     std::vector<std::vector<uint8_t>> inputs;
     for (int t : m.input_indices()) inputs.push_back(values->at(t));
     auto [ours, theirs] = TimeBoth(model.value(), inputs, 10 * seconds);
+    if (ours < 0) {
+      fmt::print(stderr, "{} does not run on the CPU backend\n", spec);
+      return 1;
+    }
     whole.push_back(fmt::format("| {} | {} | {:.3f} | {} | {} |", spec, m.operators().size(), ours,
                                 theirs > 0 ? fmt::format("{:.3f}", theirs) : "fails",
                                 Ratio(ours, theirs)));

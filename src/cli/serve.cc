@@ -8,6 +8,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <future>
 #include <iostream>
 #include <map>
@@ -155,6 +157,9 @@ int Serve(const ServeArgs& args) {
     }
     grpc->max_message_bytes = args.max_body_bytes;
     grpc->threads = args.threads;
+    // The pause gRPC waits for after SIGTERM takes at most half the drain's time.
+    grpc->pause_limit =
+        std::min(grpc->pause_limit, std::chrono::milliseconds(args.drain_seconds * 1000 / 2));
   }
   http.detection_model = args.detection_model;
   http.max_body_bytes = args.max_body_bytes;

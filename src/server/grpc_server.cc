@@ -324,7 +324,6 @@ class HealthService final : public grpc::health::v1::Health::Service {
 }  // namespace grpc_front
 
 constexpr std::chrono::milliseconds kQuiet(100);
-constexpr std::chrono::seconds kQuietLimit(2);
 
 struct GrpcServer::Impl {
   GrpcOptions options;
@@ -388,8 +387,8 @@ void GrpcServer::Serve() {
   }
   // libgrpc's shutdown cancels (CANCELLED, which callers do not retry) the calls it has received
   // but not yet handed to a method. So the port closes once callers have moved on, answered
-  // UNAVAILABLE by the draining Service: after a pause in calls, or at the latest kQuietLimit.
-  impl_->guard.WaitForQuiet(kQuiet, Clock::now() + kQuietLimit);
+  // UNAVAILABLE by the draining Service: after a pause in calls, or at the latest pause_limit.
+  impl_->guard.WaitForQuiet(kQuiet, Clock::now() + impl_->options.pause_limit);
   impl_->server->Shutdown();  // refuses new calls, waits for those in progress
   impl_->server->Wait();
 }

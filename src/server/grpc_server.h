@@ -17,6 +17,7 @@
 // Thread-safety: Serve blocks one thread; Stop may be called from any other.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -34,6 +35,9 @@ struct GrpcOptions {
   // Threads serving the quick calls (health, metadata, repository, statistics). ModelInfer is
   // answered from the fleet's threads and bounded by admission (--max-in-flight), not by these.
   int threads = 16;
+  // After Stop, calls are answered until none has arrived or been answered for 100 ms, but for
+  // no longer than this; then the port closes.
+  std::chrono::milliseconds pause_limit{2000};
 };
 
 class GrpcServer {
@@ -46,9 +50,9 @@ class GrpcServer {
   int port() const;
   // Serves until Stop; returns once the calls in progress are answered.
   void Serve();
-  // Returns at once. Serve goes on answering until no call has arrived for 100 ms (at most 2 s:
-  // with the Service draining, callers are told UNAVAILABLE and go elsewhere), then stops
-  // accepting calls and returns when those in progress are answered.
+  // Returns at once. Serve goes on answering until calls pause (GrpcOptions::pause_limit: with
+  // the Service draining, callers are told UNAVAILABLE and go elsewhere), then stops accepting
+  // calls and returns when those in progress are answered.
   void Stop();
 
  private:

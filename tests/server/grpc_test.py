@@ -434,6 +434,37 @@ class GrpcLifecycleTest(unittest.TestCase):
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
+    def test_health_probes_during_a_short_drain_do_not_hold_the_port(self):
+        # Probes keep being answered while the daemon drains; with --drain-seconds 1 the port
+        # waits at most half a second for them to pause, so the drain ends in time and exits 0.
+        tmp = tempfile.mkdtemp(prefix="grpc_probe_drain_")
+        try:
+            daemon = start(tmp, "--drain-seconds", "1")
+            stop = threading.Event()
+
+            def probe():
+                for _ in range(5000):  # bounded
+                    if stop.is_set():
+                        return
+                    try:
+                        daemon.stub.ServerLive(pb.ServerLiveRequest(), timeout=5)
+                    except grpc.RpcError:
+                        return
+
+            threads = [threading.Thread(target=probe) for _ in range(2)]
+            for t in threads:
+                t.start()
+            threading.Event().wait(0.2)
+            code = daemon.stop()
+            stop.set()
+            for t in threads:
+                t.join()
+            daemon.channel.close()
+            self.assertEqual(code, 0, "".join(daemon.lines))
+            self.assertEqual(daemon.events("drain timed out"), [])
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
     def test_a_grpc_port_in_use_is_refused(self):
         tmp = tempfile.mkdtemp(prefix="grpc_port_")
         try:

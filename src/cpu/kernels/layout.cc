@@ -106,7 +106,8 @@ void CopyRun(const uint8_t* in, uint8_t* out, int64_t run, int64_t step, size_t 
   if (step == 1) {
     std::memcpy(out, in, static_cast<size_t>(run) * size);
   } else if constexpr (std::is_void_v<T>) {
-    for (int64_t k = 0; k < run; ++k) std::memcpy(out + k * size, in + k * step * size, size);
+    const auto bytes = static_cast<int64_t>(size);
+    for (int64_t k = 0; k < run; ++k) std::memcpy(out + k * bytes, in + k * step * bytes, size);
   } else {
     const T* from = reinterpret_cast<const T*>(in);
     T* to = reinterpret_cast<T*>(out);

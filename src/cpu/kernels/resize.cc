@@ -53,6 +53,7 @@ class ResizeKernel : public Kernel {
   Status Eval(OpContext& c) override {
     const Tensor& in = c.input(0);
     Tensor& out = c.output(0);
+    if (out.element_count() == 0) return OkStatus();  // the input may be empty too: no samples
     switch (in.type) {
       case DataType::kFloat32:
         bilinear_ ? Bilinear<float>(in, out) : Nearest<float>(in, out);

@@ -24,8 +24,8 @@ constexpr int32_t kMaxQuantizedInputChannels = 33025;
 // The quantized kernel's work: acc[o] += pixel . weights[o * step .. + n] for `outputs` rows of
 // int16 weights, four at a time so that each pixel value is loaded once for four rows. Each dot
 // product is exact in int32 (n is bounded by kMaxQuantizedInputChannels); the accumulators wrap
-// as TFLite's int32 sums do. Compiled twice, for the baseline and for AVX2 (twice as wide), and
-// chosen once by what the processor has.
+// as TFLite's int32 sums do. Compiled twice on x86, for the baseline and for AVX2 (twice as
+// wide), and chosen once by what the processor has.
 [[gnu::always_inline]] inline void AccumulateLoop(const int16_t* pixel, const int16_t* weights,
                                                   size_t step, int32_t n, int32_t outputs,
                                                   uint32_t* acc) {
@@ -57,16 +57,20 @@ void AccumulateBaseline(const int16_t* pixel, const int16_t* weights, size_t ste
                         int32_t outputs, uint32_t* acc) {
   AccumulateLoop(pixel, weights, step, n, outputs, acc);
 }
+using AccumulateFunction = void (*)(const int16_t*, const int16_t*, size_t, int32_t, int32_t,
+                                    uint32_t*);
+#if defined(__x86_64__) || defined(__i386__)
 [[gnu::target("avx2")]] void AccumulateAvx2(const int16_t* pixel, const int16_t* weights,
                                             size_t step, int32_t n, int32_t outputs,
                                             uint32_t* acc) {
   AccumulateLoop(pixel, weights, step, n, outputs, acc);
 }
-using AccumulateFunction = void (*)(const int16_t*, const int16_t*, size_t, int32_t, int32_t,
-                                    uint32_t*);
 AccumulateFunction ChooseAccumulate() {
   return __builtin_cpu_supports("avx2") ? AccumulateAvx2 : AccumulateBaseline;
 }
+#else
+AccumulateFunction ChooseAccumulate() { return AccumulateBaseline; }
+#endif
 
 class TransposeConvKernel : public Kernel {
  public:

@@ -3,6 +3,7 @@
 // than depthwise), Tucker convolutions and inverted bottlenecks; the SSDLite head reads its
 // stride-16 and stride-32 outputs (C4, C5).
 #include <algorithm>
+#include <cmath>
 
 #include "model/zoo/architectures.h"
 
@@ -11,7 +12,7 @@ namespace {
 
 // The Object Detection API's rounding for MobileDet: to the nearest multiple of 8, at least 8.
 int ScaleFilters(int filters, double multiplier) {
-  return std::max(static_cast<int>(filters * multiplier / 8 + 0.5) * 8, 8);
+  return std::max(static_cast<int>(std::lround(filters * multiplier / 8)) * 8, 8);
 }
 
 enum class Block { kFused, kInvertedBottleneck };
@@ -19,12 +20,8 @@ enum class Block { kFused, kInvertedBottleneck };
 struct Layer {
   Block block;
   int expansion, filters, kernel, stride;
+  bool residual = true;  // false where the Object Detection API's builder says so: a stage's first
 };
-
-// The residual joins whenever the shapes allow (each stage's first layer changes them).
-int Residual(Network& net, int input, int output) {
-  return net.shape(input) == net.shape(output) ? net.Add(input, output, Activation::kNone) : output;
-}
 
 int Apply(Network& net, int x, const Layer& l, double width) {
   int expanded_channels = ScaleFilters(net.channels(x), l.expansion);
@@ -32,19 +29,25 @@ int Apply(Network& net, int x, const Layer& l, double width) {
                      ? net.Conv(x, expanded_channels, l.kernel, l.stride, Activation::kRelu6)
                      : net.Depthwise(net.Conv(x, expanded_channels, 1, 1, Activation::kRelu6),
                                      l.kernel, l.stride, Activation::kRelu6);
-  return Residual(net, x,
-                  net.Conv(expanded, ScaleFilters(l.filters, width), 1, 1, Activation::kNone));
+  int y = net.Conv(expanded, ScaleFilters(l.filters, width), 1, 1, Activation::kNone);
+  return l.residual ? net.Add(x, y, Activation::kNone) : y;
 }
 
 constexpr Block F = Block::kFused;
 constexpr Block I = Block::kInvertedBottleneck;
 // After the stem and the Tucker layer (C1): C2 at stride 4, C3 at 8, C4 at 16, C5 at 32.
-constexpr Layer kC2[] = {{F, 8, 16, 3, 2}, {F, 4, 16, 3, 1}, {F, 8, 16, 3, 1}, {F, 4, 16, 3, 1}};
-constexpr Layer kC3[] = {{F, 8, 40, 5, 2}, {F, 4, 40, 3, 1}, {F, 4, 40, 3, 1}, {F, 4, 40, 3, 1}};
-constexpr Layer kC4[] = {{I, 8, 72, 3, 2}, {I, 8, 72, 3, 1}, {F, 4, 72, 3, 1}, {F, 4, 72, 3, 1},
-                         {I, 8, 96, 5, 1}, {I, 8, 96, 5, 1}, {I, 8, 96, 3, 1}, {I, 8, 96, 3, 1}};
-constexpr Layer kC5[] = {
-    {I, 8, 120, 5, 2}, {I, 8, 120, 3, 1}, {I, 4, 120, 5, 1}, {I, 8, 120, 3, 1}, {I, 8, 384, 5, 1}};
+constexpr Layer kC2[] = {
+    {F, 8, 16, 3, 2, false}, {F, 4, 16, 3, 1}, {F, 8, 16, 3, 1}, {F, 4, 16, 3, 1}};
+constexpr Layer kC3[] = {
+    {F, 8, 40, 5, 2, false}, {F, 4, 40, 3, 1}, {F, 4, 40, 3, 1}, {F, 4, 40, 3, 1}};
+constexpr Layer kC4[] = {{I, 8, 72, 3, 2, false}, {I, 8, 72, 3, 1},        {F, 4, 72, 3, 1},
+                         {F, 4, 72, 3, 1},        {I, 8, 96, 5, 1, false}, {I, 8, 96, 5, 1},
+                         {I, 8, 96, 3, 1},        {I, 8, 96, 3, 1}};
+constexpr Layer kC5[] = {{I, 8, 120, 5, 2, false},
+                         {I, 8, 120, 3, 1},
+                         {I, 4, 120, 5, 1},
+                         {I, 8, 120, 3, 1},
+                         {I, 8, 384, 5, 1, false}};
 
 }  // namespace
 
@@ -57,7 +60,7 @@ std::vector<uint8_t> BuildSsdLiteMobileDet(const ZooOptions& o) {
   int tucker = net.Conv(x, ScaleFilters(net.channels(x), 0.25), 1, 1, Activation::kRelu6);
   tucker =
       net.Conv(tucker, ScaleFilters(ScaleFilters(16, o.width), 0.75), 3, 1, Activation::kRelu6);
-  x = Residual(net, x, net.Conv(tucker, ScaleFilters(16, o.width), 1, 1, Activation::kNone));
+  x = net.Conv(tucker, ScaleFilters(16, o.width), 1, 1, Activation::kNone);  // no residual
   for (const Layer& layer : kC2) x = Apply(net, x, layer, o.width);
   for (const Layer& layer : kC3) x = Apply(net, x, layer, o.width);
   for (const Layer& layer : kC4) x = Apply(net, x, layer, o.width);

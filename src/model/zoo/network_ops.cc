@@ -2,6 +2,7 @@
 #include <flatbuffers/flexbuffers.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "model/zoo/network.h"
 
