@@ -395,37 +395,45 @@ class GuardedGrpcTest(unittest.TestCase):
                                           if c == grpc.StatusCode.RESOURCE_EXHAUSTED))
 
 
+def stop_while_calling(daemon, call, clients, rounds):
+    """SIGTERMs the daemon while `clients` threads repeat `call` (at most `rounds` times each, a
+    thread ending when it is told UNAVAILABLE). Returns the exit code and every call's code."""
+    outcomes = []
+    stop = threading.Event()
+
+    def client():
+        for _ in range(rounds):
+            if stop.is_set():
+                return
+            try:
+                call()
+                outcomes.append(grpc.StatusCode.OK)
+            except grpc.RpcError as e:
+                outcomes.append(e.code())
+                if e.code() == grpc.StatusCode.UNAVAILABLE:
+                    return
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    while not outcomes:
+        threading.Event().wait(0.01)
+    code = daemon.stop()
+    stop.set()
+    for t in threads:
+        t.join()
+    daemon.channel.close()
+    return code, outcomes
+
+
 class GrpcLifecycleTest(unittest.TestCase):
     def test_sigterm_drains_grpc_calls_and_exits_0(self):
         tmp = tempfile.mkdtemp(prefix="grpc_drain_")
         try:
             daemon = start(tmp)
             request = raw_request(cat_pixels(224))
-            outcomes = []
-            stop = threading.Event()
-
-            def client():
-                for _ in range(500):  # bounded
-                    if stop.is_set():
-                        return
-                    try:
-                        daemon.stub.ModelInfer(request, timeout=60)
-                        outcomes.append(grpc.StatusCode.OK)
-                    except grpc.RpcError as e:
-                        outcomes.append(e.code())
-                        if e.code() == grpc.StatusCode.UNAVAILABLE:
-                            return
-
-            threads = [threading.Thread(target=client) for _ in range(3)]
-            for t in threads:
-                t.start()
-            while not outcomes:
-                threading.Event().wait(0.01)
-            code = daemon.stop()
-            stop.set()
-            for t in threads:
-                t.join()
-            daemon.channel.close()
+            code, outcomes = stop_while_calling(
+                daemon, lambda: daemon.stub.ModelInfer(request, timeout=60), clients=3, rounds=500)
             self.assertEqual(code, 0, "".join(daemon.lines))
             self.assertEqual(daemon.events("stopped")[0]["in_flight"], "0")
             self.assertIn(grpc.StatusCode.OK, outcomes)
@@ -440,28 +448,12 @@ class GrpcLifecycleTest(unittest.TestCase):
         tmp = tempfile.mkdtemp(prefix="grpc_probe_drain_")
         try:
             daemon = start(tmp, "--drain-seconds", "1")
-            stop = threading.Event()
-
-            def probe():
-                for _ in range(5000):  # bounded
-                    if stop.is_set():
-                        return
-                    try:
-                        daemon.stub.ServerLive(pb.ServerLiveRequest(), timeout=5)
-                    except grpc.RpcError:
-                        return
-
-            threads = [threading.Thread(target=probe) for _ in range(2)]
-            for t in threads:
-                t.start()
-            threading.Event().wait(0.2)
-            code = daemon.stop()
-            stop.set()
-            for t in threads:
-                t.join()
-            daemon.channel.close()
+            code, outcomes = stop_while_calling(
+                daemon, lambda: daemon.stub.ServerLive(pb.ServerLiveRequest(), timeout=5),
+                clients=2, rounds=5000)
             self.assertEqual(code, 0, "".join(daemon.lines))
             self.assertEqual(daemon.events("drain timed out"), [])
+            self.assertIn(grpc.StatusCode.OK, outcomes)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
