@@ -170,10 +170,15 @@ class InferenceService final
   }
 
   // Returns once every ModelInfer call has been finished, to the last touch of this service
-  // (gRPC's shutdown waits for them too, but inside libgrpc, where ThreadSanitizer cannot see).
+  // (gRPC's shutdown waits for them too, but inside libgrpc, where ThreadSanitizer cannot see),
+  // or at `limit`.
   void WaitForCalls() {
     std::unique_lock<std::mutex> lock(calls_mutex_);
     calls_done_.wait(lock, [&] { return calls_in_flight_ == 0; });
+  }
+  void WaitForCalls(Clock::time_point limit) {
+    std::unique_lock<std::mutex> lock(calls_mutex_);
+    calls_done_.wait_until(lock, limit, [&] { return calls_in_flight_ == 0; });
   }
 
   grpc::ServerUnaryReactor* ModelInfer(grpc::CallbackServerContext* context,
@@ -387,8 +392,11 @@ void GrpcServer::Serve() {
   }
   // libgrpc's shutdown cancels (CANCELLED, which callers do not retry) the calls it has received
   // but not yet handed to a method. So the port closes once callers have moved on, answered
-  // UNAVAILABLE by the draining Service: after a pause in calls, or at the latest pause_limit.
-  impl_->guard.WaitForQuiet(kQuiet, Clock::now() + impl_->options.pause_limit);
+  // UNAVAILABLE by the draining Service: when no inference is in progress (its caller would
+  // send the next one at once) and calls have paused, or at the latest pause_limit.
+  const Clock::time_point limit = Clock::now() + impl_->options.pause_limit;
+  impl_->inference.WaitForCalls(limit);
+  impl_->guard.WaitForQuiet(kQuiet, limit);
   impl_->server->Shutdown();  // refuses new calls, waits for those in progress
   impl_->server->Wait();
 }

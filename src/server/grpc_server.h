@@ -35,8 +35,8 @@ struct GrpcOptions {
   // Threads serving the quick calls (health, metadata, repository, statistics). ModelInfer is
   // answered from the fleet's threads and bounded by admission (--max-in-flight), not by these.
   int threads = 16;
-  // After Stop, calls are answered until none has arrived or been answered for 100 ms, but for
-  // no longer than this; then the port closes.
+  // After Stop, calls are answered until no inference is in progress and none has arrived or
+  // been answered for 100 ms, but for no longer than this; then the port closes.
   std::chrono::milliseconds pause_limit{2000};
 };
 
