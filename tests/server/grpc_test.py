@@ -397,33 +397,40 @@ class GuardedGrpcTest(unittest.TestCase):
 
 def stop_while_calling(daemon, call, clients, rounds):
     """SIGTERMs the daemon while `clients` threads repeat `call` (at most `rounds` times each, a
-    thread ending when it is told UNAVAILABLE). Returns the exit code and every call's code."""
-    outcomes = []
+    thread ending when it is told UNAVAILABLE). Returns the exit code, every call's code, and
+    the codes of the calls that began after the SIGTERM."""
+    outcomes, after_sigterm = [], []
     stop = threading.Event()
+    sigterm_sent = threading.Event()
 
     def client():
         for _ in range(rounds):
             if stop.is_set():
                 return
+            late = sigterm_sent.is_set()
             try:
                 call()
-                outcomes.append(grpc.StatusCode.OK)
+                code = grpc.StatusCode.OK
             except grpc.RpcError as e:
-                outcomes.append(e.code())
-                if e.code() == grpc.StatusCode.UNAVAILABLE:
-                    return
+                code = e.code()
+            outcomes.append(code)
+            if late:
+                after_sigterm.append(code)
+            if code == grpc.StatusCode.UNAVAILABLE:
+                return
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
     for t in threads:
         t.start()
     while not outcomes:
         threading.Event().wait(0.01)
+    sigterm_sent.set()
     code = daemon.stop()
     stop.set()
     for t in threads:
         t.join()
     daemon.channel.close()
-    return code, outcomes
+    return code, outcomes, after_sigterm
 
 
 class GrpcLifecycleTest(unittest.TestCase):
@@ -432,13 +439,19 @@ class GrpcLifecycleTest(unittest.TestCase):
         try:
             daemon = start(tmp)
             request = raw_request(cat_pixels(224))
-            code, outcomes = stop_while_calling(
+            code, outcomes, after_sigterm = stop_while_calling(
                 daemon, lambda: daemon.stub.ModelInfer(request, timeout=60), clients=3, rounds=500)
             self.assertEqual(code, 0, "".join(daemon.lines))
             self.assertEqual(daemon.events("stopped")[0]["in_flight"], "0")
             self.assertIn(grpc.StatusCode.OK, outcomes)
-            self.assertLessEqual(set(outcomes), {grpc.StatusCode.OK, grpc.StatusCode.UNAVAILABLE},
-                                 outcomes)
+            # Every call is answered, or refused UNAVAILABLE while draining. Only a call begun
+            # after the SIGTERM may instead be CANCELLED: libgrpc's shutdown cancels a call it
+            # has received but not handed to the daemon, which the daemon's pause before closing
+            # the port makes rare but cannot rule out (a caller may call again at any moment).
+            self.assertLessEqual(set(outcomes), {grpc.StatusCode.OK, grpc.StatusCode.UNAVAILABLE,
+                                                 grpc.StatusCode.CANCELLED}, outcomes)
+            self.assertEqual(outcomes.count(grpc.StatusCode.CANCELLED),
+                             after_sigterm.count(grpc.StatusCode.CANCELLED), outcomes)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
@@ -448,7 +461,7 @@ class GrpcLifecycleTest(unittest.TestCase):
         tmp = tempfile.mkdtemp(prefix="grpc_probe_drain_")
         try:
             daemon = start(tmp, "--drain-seconds", "1")
-            code, outcomes = stop_while_calling(
+            code, outcomes, _ = stop_while_calling(
                 daemon, lambda: daemon.stub.ServerLive(pb.ServerLiveRequest(), timeout=5),
                 clients=2, rounds=5000)
             self.assertEqual(code, 0, "".join(daemon.lines))
