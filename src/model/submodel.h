@@ -23,11 +23,11 @@ int FindTensorByBaseName(const Model& model, std::string_view name);
 
 // The operators of `model` that compute the tensors `outputs` from the tensors `inputs`,
 // constants and variable tensors (an operator's own state, which stays with it and is never an
-// input of the part), in the model's
-// order, as a verified model named `name` whose inputs and outputs are those tensors in the order
-// given (their names, types, shapes and quantization unchanged; the tensors and buffers nothing
-// uses left out). INVALID_ARGUMENT when an index is out of range or an output needs a tensor that
-// is neither among `inputs` nor computed from them (the message names both).
+// input of the part), in the model's order, as a verified model named `name` whose inputs and
+// outputs are those tensors in the order given (their names, types, shapes and quantization
+// unchanged; the tensors and buffers nothing uses left out). INVALID_ARGUMENT when an index is
+// out of range or an output needs a tensor that is neither among `inputs` nor computed from them
+// (the message names both).
 Result<ModelPtr> ExtractSubmodel(const Model& model, const std::vector<int>& inputs,
                                  const std::vector<int>& outputs, const std::string& name);
 

@@ -6,6 +6,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
@@ -79,11 +80,8 @@ class CallGuard {
   // answered sends its next call at once.)
   void WaitForQuiet(Clock::duration quiet, Clock::time_point limit) const {
     for (;;) {
-      Clock::time_point until;
-      {
-        std::lock_guard<std::mutex> lock(activity_mutex_);
-        until = std::min(last_activity_ + quiet, limit);
-      }
+      Clock::time_point last{Clock::duration(last_activity_.load(std::memory_order_relaxed))};
+      Clock::time_point until = std::min(last + quiet, limit);
       if (Clock::now() >= until) return;
       std::this_thread::sleep_until(until);
     }
@@ -91,14 +89,13 @@ class CallGuard {
 
  private:
   void NoteActivity() const {
-    std::lock_guard<std::mutex> lock(activity_mutex_);
-    last_activity_ = Clock::now();
+    last_activity_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
   }
 
   const GrpcOptions& options_;
   RequestMetrics& metrics_;
-  mutable std::mutex activity_mutex_;
-  mutable Clock::time_point last_activity_;  // of the last call to arrive or be answered
+  // When the last call arrived or was answered (Clock ticks): one atomic store per call, no lock.
+  mutable std::atomic<Clock::rep> last_activity_{0};
 };
 
 // ModelInfer is served through gRPC's callback API: the call is answered from the fleet's thread

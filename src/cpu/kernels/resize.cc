@@ -55,13 +55,9 @@ class ResizeKernel : public Kernel {
     Tensor& out = c.output(0);
     if (out.element_count() == 0) return OkStatus();  // the input may be empty too: no samples
     switch (in.type) {
-      case DataType::kFloat32:
-        bilinear_ ? Bilinear<float>(in, out) : Nearest<float>(in, out);
-        break;
-      case DataType::kUInt8:
-        bilinear_ ? Bilinear<uint8_t>(in, out) : Nearest<uint8_t>(in, out);
-        break;
-      default: bilinear_ ? Bilinear<int8_t>(in, out) : Nearest<int8_t>(in, out); break;
+      case DataType::kFloat32: Resize<float>(in, out); break;
+      case DataType::kUInt8: Resize<uint8_t>(in, out); break;
+      default: Resize<int8_t>(in, out); break;
     }
     return OkStatus();
   }
@@ -102,6 +98,15 @@ class ResizeKernel : public Kernel {
       return v;
     } else {
       return static_cast<T>(RoundInRange(v));
+    }
+  }
+
+  template <typename T>
+  void Resize(const Tensor& in, Tensor& out) {
+    if (bilinear_) {
+      Bilinear<T>(in, out);
+    } else {
+      Nearest<T>(in, out);
     }
   }
 

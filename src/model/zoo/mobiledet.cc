@@ -57,10 +57,10 @@ std::vector<uint8_t> BuildSsdLiteMobileDet(const ZooOptions& o) {
   int input = net.Input("normalized_input_image_tensor", o.resolution, o.resolution, 3);
   int x = net.Conv(input, ScaleFilters(32, o.width), 3, 2, Activation::kRelu6);
   // Tucker: a 1x1 to a quarter of the input, 3x3 to three quarters of the output, a 1x1.
+  const int c1 = ScaleFilters(16, o.width);
   int tucker = net.Conv(x, ScaleFilters(net.channels(x), 0.25), 1, 1, Activation::kRelu6);
-  tucker =
-      net.Conv(tucker, ScaleFilters(ScaleFilters(16, o.width), 0.75), 3, 1, Activation::kRelu6);
-  x = net.Conv(tucker, ScaleFilters(16, o.width), 1, 1, Activation::kNone);  // no residual
+  tucker = net.Conv(tucker, ScaleFilters(c1, 0.75), 3, 1, Activation::kRelu6);
+  x = net.Conv(tucker, c1, 1, 1, Activation::kNone);  // no residual
   for (const Layer& layer : kC2) x = Apply(net, x, layer, o.width);
   for (const Layer& layer : kC3) x = Apply(net, x, layer, o.width);
   for (const Layer& layer : kC4) x = Apply(net, x, layer, o.width);
