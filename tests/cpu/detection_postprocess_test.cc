@@ -27,8 +27,10 @@ std::vector<uint8_t> Options(bool regular, int max_detections) {
 }
 
 // Three anchors: two overlapping ones at the top left, one at the bottom right.
-// Zero encodings decode each box to its anchor.
-std::unique_ptr<Interpreter> RunThreeAnchors(bool regular, int max_detections) {
+// Zero encodings decode each box to its anchor. The class scores have a leading background
+// column (SSDs) or none (EfficientDet-Lite).
+std::unique_ptr<Interpreter> RunThreeAnchors(bool regular, int max_detections,
+                                             bool background = true) {
   TensorSpec boxes{DataType::kFloat32, {1, 3, 4}, {}, std::vector<float>(12, 0.0f)};
   boxes.values[4 * 2 + 0] = 1.0f;  // anchor 2: ty = 1 moves the centre down by 0.1 * h
   TensorSpec scores{DataType::kFloat32,
@@ -37,6 +39,10 @@ std::unique_ptr<Interpreter> RunThreeAnchors(bool regular, int max_detections) {
                     {0.0f, 0.9f, 0.2f,     // anchor 0: class 0 strong
                      0.0f, 0.8f, 0.7f,     // anchor 1: overlaps anchor 0
                      0.0f, 0.05f, 0.6f}};  // anchor 2: class 1
+  if (!background) {
+    scores.shape = {1, 3, 2};
+    scores.values = {0.9f, 0.2f, 0.8f, 0.7f, 0.05f, 0.6f};
+  }
   TensorSpec anchors{DataType::kFloat32,
                      {3, 4},
                      {},
@@ -61,6 +67,16 @@ TEST(DetectionPostProcessTest, FastNmsSuppressesOverlapsAcrossClasses) {
   // Anchor 0 decodes to itself; anchor 2's centre moved down by 0.1 * 0.2.
   ExpectNear(Decode(r->output(0)), {0, 0, 0.5f, 0.5f, 0.67f, 0.65f, 0.87f, 0.85f, 0, 0, 0, 0},
              1e-6f);
+}
+
+TEST(DetectionPostProcessTest, ScoresWithoutABackgroundColumnReadAlike) {
+  for (bool regular : {false, true}) {
+    SCOPED_TRACE(regular ? "regular" : "fast");
+    auto with = RunThreeAnchors(regular, 3, /*background=*/true);
+    auto without = RunThreeAnchors(regular, 3, /*background=*/false);
+    ASSERT_TRUE(with && without);
+    for (int i = 0; i < 4; ++i) ExpectNear(Decode(without->output(i)), Decode(with->output(i)), 0);
+  }
 }
 
 TEST(DetectionPostProcessTest, RegularNmsKeepsOverlapsOfOtherClasses) {

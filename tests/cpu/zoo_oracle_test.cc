@@ -1,9 +1,10 @@
 // The zoo's families whose operators no real model in the shared folder has (an embedding
 // extractor's L2_NORMALIZATION, MobileNet v3's hard-swish and squeeze-and-excite, U-Net's
 // transposed convolutions, YOLOv8's SiLU, C2f splits, SPPF, upsampling and in-graph box decoding,
-// MobileDet's fused and Tucker convolutions, SSDLite's depthwise-separable head) run on the CPU
-// backend as TensorFlow Lite 2.9 runs them: the same pseudo-random image into both, every output
-// within a few quantization steps.
+// MobileDet's fused and Tucker convolutions, SSDLite's depthwise-separable head, EfficientDet's
+// BiFPN with its pooling and resizing to odd sizes) run on the CPU backend as TensorFlow Lite 2.9
+// runs them: the same pseudo-random image into both, every output within a few quantization
+// steps.
 //
 // Tolerance: the implementations round requantizations differently now and then (YOLOv8n's
 // first convolution: 20 of 65,536 outputs differ, by one step), the differences accumulate with
@@ -13,12 +14,14 @@
 // [0, 2] (r = 15 x 32 / resolution), turning one into three. Measured, largest and mean
 // difference in steps: the MobileNet v1 embedding 1 and 0.02; MobileNet v3 Small 0 and 0, Large
 // 2 and 0.04; YOLOv8n 14 and 1.24 (int8 at 128), 12 and 1.18 (uint8 at 96); SSD MobileNet v1's
-// box encodings and scores 12 and 1.44 (int8 at 128). Deep chains of random weights amplify
-// more: each expansion's steps are finer than the projection before it, so one step becomes
-// several (the synthetic U-Net's quantized outputs differ by 2 steps on average, SSD MobileNet
-// v2's and SSDLite MobileDet's scores by 15 and 28). So those are compared in float32 (and a
-// YOLOv8n too), where only the order of sums differs: within 5e-5 of the output's largest
-// magnitude. Each case states its bounds.
+// box encodings and scores 12 and 1.44 (int8 at 128); EfficientNet-Lite0 6 and 0.05 (uint8 at
+// 96). Deep chains of random weights amplify more: each expansion's steps are finer than the
+// projection before it, so one step becomes several (the synthetic U-Net's quantized outputs
+// differ by 2 steps on average, SSD MobileNet v2's and SSDLite MobileDet's scores by 15 and 28,
+// EfficientDet-Lite0's by 47, growing from its first expansion on, a step or two per block). So
+// those are compared in float32 (and a YOLOv8n too), where only the order of sums differs:
+// within 5e-5 of the output's largest magnitude, 2.9e-4 for EfficientDet-Lite0's scores after
+// three BiFPN cells. Each case states its bounds.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -147,29 +150,33 @@ TEST_P(ZooOracleTest, OutputsWithinStepsOfTfLite) {
 }
 
 // TensorFlow Lite 2.9's TFLite_Detection_PostProcess decodes uint8 and float32 inputs only, so
-// an int8 SSD from the zoo dequantizes them first, as the converter writes it: TFLite runs the
-// whole model, and both find detections (how many of the equal scores survive may differ).
-TEST(ZooOracleWholeDetectorTest, AnInt8SsdRunsInTfLiteWithItsPostProcessing) {
-  zoo::ZooOptions options;
-  options.precision = zoo::Precision::kInt8;
-  options.resolution = 128;
-  Result<std::vector<uint8_t>> bytes = zoo::BuildZooModel("ssd_mobilenet_v1", options);
-  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
-  ModelPtr model = Model::FromBuffer(bytes.value(), "ssd").value();
-  EXPECT_EQ(model->op_histogram().at("DEQUANTIZE"), 2);
-  std::unique_ptr<Interpreter> ours = Interpreter::Create(model).value();
-  std::unique_ptr<tpufleet::testing::TfLiteReference> theirs =
-      tpufleet::testing::TfLiteReference::FromBuffer(bytes.value()).value();
-  std::vector<uint8_t> image(ours->input(0).byte_size(), 77);
-  std::memcpy(ours->input(0).data, image.data(), image.size());
-  ASSERT_TRUE(ours->Invoke().ok());
-  ASSERT_TRUE(theirs->SetInput(0, image).ok());
-  ASSERT_TRUE(theirs->Invoke().ok());
-  float our_count, their_count;
-  std::memcpy(&our_count, ours->output(3).data, sizeof(float));
-  std::memcpy(&their_count, theirs->Output(3).data(), sizeof(float));
-  EXPECT_GT(our_count, 0);
-  EXPECT_GT(their_count, 0);
+// an int8 detector from the zoo dequantizes them first, as the converter writes it: TFLite runs
+// the whole model, and both find detections (how many of the equal scores survive may differ).
+// EfficientDet-Lite's scores have no background column.
+TEST(ZooOracleWholeDetectorTest, Int8DetectorsRunInTfLiteWithTheirPostProcessing) {
+  for (const char* name : {"ssd_mobilenet_v1", "efficientdet_lite0"}) {
+    SCOPED_TRACE(name);
+    zoo::ZooOptions options;
+    options.precision = zoo::Precision::kInt8;
+    options.resolution = 160;
+    Result<std::vector<uint8_t>> bytes = zoo::BuildZooModel(name, options);
+    ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+    ModelPtr model = Model::FromBuffer(bytes.value(), name).value();
+    EXPECT_EQ(model->op_histogram().at("DEQUANTIZE"), 2);
+    std::unique_ptr<Interpreter> ours = Interpreter::Create(model).value();
+    std::unique_ptr<tpufleet::testing::TfLiteReference> theirs =
+        tpufleet::testing::TfLiteReference::FromBuffer(bytes.value()).value();
+    std::vector<uint8_t> image(ours->input(0).byte_size(), 77);
+    std::memcpy(ours->input(0).data, image.data(), image.size());
+    ASSERT_TRUE(ours->Invoke().ok());
+    ASSERT_TRUE(theirs->SetInput(0, image).ok());
+    ASSERT_TRUE(theirs->Invoke().ok());
+    float our_count, their_count;
+    std::memcpy(&our_count, ours->output(3).data, sizeof(float));
+    std::memcpy(&their_count, theirs->Output(3).data(), sizeof(float));
+    EXPECT_GT(our_count, 0);
+    EXPECT_GT(their_count, 0);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -183,6 +190,8 @@ INSTANTIATE_TEST_SUITE_P(
                       ZooCase{"yolov8n", zoo::Precision::kUInt8, 96, 16, 1.6},
                       ZooCase{"ssd_mobilenet_v2", zoo::Precision::kFloat32, 128, 1e-4, 1e-5},
                       ZooCase{"ssdlite_mobiledet", zoo::Precision::kFloat32, 128, 1e-4, 1e-5},
+                      ZooCase{"efficientdet_lite0", zoo::Precision::kFloat32, 160, 5e-4, 2e-5},
+                      ZooCase{"efficientnet_lite0", zoo::Precision::kUInt8, 96, 8, 0.2},
                       ZooCase{"ssd_mobilenet_v1", zoo::Precision::kInt8, 128, 16, 1.6}),
     [](const ::testing::TestParamInfo<ZooCase>& info) {
       const zoo::Precision p = info.param.precision;

@@ -123,8 +123,9 @@ TEST(ZooTest, SsdLiteMobileDetMatchesThePublishedMultiplyAdds) {
   EXPECT_EQ(model->op_histogram().at("TFLite_Detection_PostProcess"), 1);
 }
 
-// S, M and L: the published parameter counts (two significant digits) at their resolutions.
-TEST(ZooTest, EfficientNetEdgeTpuMatchesPublishedParameters) {
+// EdgeTPU S, M and L, and Lite0 to Lite4: the published parameter counts (two significant
+// digits) at their resolutions.
+TEST(ZooTest, EfficientNetClassifiersMatchPublishedParameters) {
   struct Size {
     std::string name;
     double parameters;
@@ -132,12 +133,66 @@ TEST(ZooTest, EfficientNetEdgeTpuMatchesPublishedParameters) {
   };
   for (const Size& size :
        {Size{"efficientnet_edgetpu_s", 5.4e6, 224}, Size{"efficientnet_edgetpu_m", 6.9e6, 240},
-        Size{"efficientnet_edgetpu_l", 10.6e6, 300}}) {
+        Size{"efficientnet_edgetpu_l", 10.6e6, 300}, Size{"efficientnet_lite0", 4.7e6, 224},
+        Size{"efficientnet_lite1", 5.4e6, 240}, Size{"efficientnet_lite2", 6.1e6, 260},
+        Size{"efficientnet_lite3", 8.2e6, 280}, Size{"efficientnet_lite4", 13.0e6, 300}}) {
     ModelPtr model = BuildAndLoad(size.name);
     ASSERT_TRUE(model) << size.name;
     EXPECT_NEAR(model->parameter_count() / size.parameters, 1.0, 0.02) << size.name;
     EXPECT_EQ(model->input(0).shape, (std::vector<int32_t>{1, size.resolution, size.resolution, 3}))
         << size.name;
+  }
+}
+
+// Lite0 at 320: P3 to P7 of 40, 20, 10, 5 and 3 cells with 9 anchors each, 19,206 as in the
+// exported models; class scores without a background column, and 25 detections. Depthwise
+// layers: 16 in the backbone's blocks, 8 nodes in each of the 3 BiFPN cells, and on each of the
+// 5 levels a class and a box net of 3 layers and a predictor.
+TEST(ZooTest, EfficientDetLiteFusesFiveLevelsAndScoresWithoutBackground) {
+  ModelPtr model = BuildAndLoad("efficientdet_lite0");
+  ASSERT_TRUE(model);
+  EXPECT_EQ(model->input(0).shape, (std::vector<int32_t>{1, 320, 320, 3}));
+  ASSERT_EQ(model->output_indices().size(), 4u);
+  EXPECT_EQ(model->output(0).shape, (std::vector<int32_t>{1, 25, 4}));
+  EXPECT_EQ(model->output(3).shape, (std::vector<int32_t>{1}));
+  const int anchors = (40 * 40 + 20 * 20 + 10 * 10 + 5 * 5 + 3 * 3) * 9;
+  EXPECT_EQ(anchors, 19206);
+  const std::vector<OperatorInfo>& ops = model->operators();
+  ASSERT_EQ(ops.back().name, "TFLite_Detection_PostProcess");
+  EXPECT_EQ(model->tensors()[ops.back().inputs[1]].shape, (std::vector<int32_t>{1, anchors, 90}));
+  EXPECT_EQ(model->tensors()[ops.back().inputs[2]].shape, (std::vector<int32_t>{anchors, 4}));
+  EXPECT_EQ(model->op_histogram().at("DEPTHWISE_CONV_2D"), 16 + 8 * 3 + 5 * 2 * 4);
+  EXPECT_EQ(model->op_histogram().at("ADD"), 9 + (4 * 1 + 3 * 2 + 1) * 3)
+      << "the backbone's residuals, and the sums of the BiFPN nodes of 2 and 3 inputs";
+  EXPECT_EQ(model->op_histogram().at("MAX_POOL_2D"), 2 + 4 * 3);
+  EXPECT_EQ(model->op_histogram().at("RESIZE_NEAREST_NEIGHBOR"), 4 * 3);
+}
+
+// The AutoML repository's parameter counts (two significant digits) hold the class and box
+// nets once; the TFLite file holds them once per level (batch normalisation is per level, so
+// folding it makes the weights differ), and the anchors: both are taken out before comparing.
+TEST(ZooTest, EfficientDetLiteMatchesPublishedParameters) {
+  struct Size {
+    std::string name;
+    double parameters;
+    int filters, head_repeats;
+  };
+  for (const Size& size :
+       {Size{"efficientdet_lite0", 3.2e6, 64, 3}, Size{"efficientdet_lite1", 4.2e6, 88, 3},
+        Size{"efficientdet_lite2", 5.3e6, 112, 3}, Size{"efficientdet_lite3", 8.4e6, 160, 4},
+        Size{"efficientdet_lite4", 15.1e6, 224, 4}}) {
+    SCOPED_TRACE(size.name);
+    ModelPtr model = BuildAndLoad(size.name);
+    ASSERT_TRUE(model);
+    auto separable = [](double in, double out) { return 9 * in + in + in * out + out; };
+    const double f = size.filters;
+    const double head =
+        2 * size.head_repeats * separable(f, f) + separable(f, 9 * 90) + separable(f, 9 * 4);
+    const std::vector<OperatorInfo>& ops = model->operators();
+    const double anchor_values =
+        static_cast<double>(model->tensors()[ops.back().inputs[2]].shape[0]) * 4;
+    const double shared = static_cast<double>(model->parameter_count()) - 4 * head - anchor_values;
+    EXPECT_NEAR(shared / size.parameters, 1.0, 0.02) << shared;
   }
 }
 

@@ -49,13 +49,17 @@ class DetectionPostProcessKernel : public Kernel {
       return c.Invalid(fmt::format("box encodings {} do not match anchors {}", Describe(boxes),
                                    Describe(anchors)));
     }
-    classes_with_background_ = scores.dim(-1);
-    if (scores.element_count() != anchors_ * classes_with_background_ ||
-        classes_with_background_ < int64_t{options_.num_classes} + 1) {
-      return c.Invalid(
-          fmt::format("class scores {} do not hold {} classes + background for {} anchors",
-                      Describe(scores), options_.num_classes, anchors_));
+    // Columns before the last num_classes are skipped: one background column in SSDs,
+    // none in EfficientDet-Lite.
+    score_columns_ = scores.dim(-1);
+    if (scores.element_count() != anchors_ * score_columns_ ||
+        score_columns_ < options_.num_classes) {
+      return c.Invalid(fmt::format(
+          "class scores {} do not hold {} classes (and an optional background column) for {} "
+          "anchors",
+          Describe(scores), options_.num_classes, anchors_));
     }
+    label_offset_ = static_cast<int>(score_columns_ - options_.num_classes);
     for (const Tensor* t : c.inputs) {
       if (t->type != DataType::kFloat32 && !IsQuantized8(t->type))
         return c.Unsupported("input type " + DataTypeName(t->type));
@@ -89,7 +93,7 @@ class DetectionPostProcessKernel : public Kernel {
       for (size_t a = 0; a < anchors_; ++a) {
         for (int k = 0; k < options_.num_classes; ++k) {
           scores[a * options_.num_classes + k] =
-              RealValueAt(raw, a * classes_with_background_ + k + 1);
+              RealValueAt(raw, a * score_columns_ + label_offset_ + k);
         }
       }
       kept = options_.use_regular_nms ? RegularNms(scores) : FastNms(scores);
@@ -175,9 +179,10 @@ class DetectionPostProcessKernel : public Kernel {
   std::vector<Detection> BestOf(const Tensor& raw, const T* values) const {
     std::vector<Detection> candidates;
     for (size_t a = 0; a < anchors_; ++a) {
-      const T* s = values + a * classes_with_background_ + 1;  // index 0 is the background
+      size_t first = a * score_columns_ + label_offset_;
+      const T* s = values + first;
       int best = static_cast<int>(std::max_element(s, s + options_.num_classes) - s);
-      float score = RealValueAt(raw, a * classes_with_background_ + 1 + best);
+      float score = RealValueAt(raw, first + best);
       if (score > options_.score_threshold)
         candidates.push_back({static_cast<int>(a), best, score});
     }
@@ -251,7 +256,8 @@ class DetectionPostProcessKernel : public Kernel {
 
   Options options_;
   size_t anchors_ = 0;
-  int classes_with_background_ = 0;
+  int score_columns_ = 0;  // classes, after label_offset_ leading columns
+  int label_offset_ = 0;   // score columns before the first class
   std::vector<Box> decoded_;
 };
 

@@ -24,6 +24,16 @@ std::vector<uint8_t> BuildSsdLiteMobileDet(const ZooOptions& options);
 std::vector<uint8_t> BuildEfficientNetEdgeTpuS(const ZooOptions& options);
 std::vector<uint8_t> BuildEfficientNetEdgeTpuM(const ZooOptions& options);
 std::vector<uint8_t> BuildEfficientNetEdgeTpuL(const ZooOptions& options);
+std::vector<uint8_t> BuildEfficientNetLite0(const ZooOptions& options);
+std::vector<uint8_t> BuildEfficientNetLite1(const ZooOptions& options);
+std::vector<uint8_t> BuildEfficientNetLite2(const ZooOptions& options);
+std::vector<uint8_t> BuildEfficientNetLite3(const ZooOptions& options);
+std::vector<uint8_t> BuildEfficientNetLite4(const ZooOptions& options);
+std::vector<uint8_t> BuildEfficientDetLite0(const ZooOptions& options);
+std::vector<uint8_t> BuildEfficientDetLite1(const ZooOptions& options);
+std::vector<uint8_t> BuildEfficientDetLite2(const ZooOptions& options);
+std::vector<uint8_t> BuildEfficientDetLite3(const ZooOptions& options);
+std::vector<uint8_t> BuildEfficientDetLite4(const ZooOptions& options);
 std::vector<uint8_t> BuildYoloV8n(const ZooOptions& options);
 std::vector<uint8_t> BuildYoloV8s(const ZooOptions& options);
 std::vector<uint8_t> BuildYoloV8m(const ZooOptions& options);
@@ -38,6 +48,13 @@ std::vector<MobileNetV2Block> MobileNetV2Blocks(Network& net, int input, double 
 // The MobileNet v1 feature extractor shared by the classifier and SSD; returns the outputs of
 // depthwise-separable layers 11 (stride 16) and 13 (stride 32) as {conv11, conv13}.
 std::pair<int, int> MobileNetV1Features(Network& net, int input, double width, int min_depth);
+
+// EfficientNet-Lite `variant`'s (0 to 4) stem and MBConv blocks, without the head: the outputs
+// of its last blocks at strides 8, 16 and 32, which EfficientDet-Lite reads as P3 to P5.
+struct EfficientNetLiteMaps {
+  int stride8, stride16, stride32;
+};
+EfficientNetLiteMaps EfficientNetLiteFeatures(Network& net, int input, int variant);
 
 struct SsdHeadOptions {
   int classes = 90;    // without the background class the predictors add

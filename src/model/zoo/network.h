@@ -26,6 +26,12 @@ struct Range {
 };
 using Padding = tfl::Padding;
 
+// The divisors of TFLite_Detection_PostProcess's box encodings (y, x, h, w): by default the
+// Object Detection API's SSD box coder; EfficientDet's has none (all 1).
+struct BoxScales {
+  float y = 10, x = 10, h = 5, w = 5;
+};
+
 class Network {
  public:
   Network(Precision precision, uint64_t seed);
@@ -66,8 +72,9 @@ class Network {
   int Mean(int x);
   // SUM over `axis` (negative counts from the end), which goes; the output holds `range`.
   int Sum(int x, int axis, Range range);
-  // Nearest-neighbour upsampling of height and width by `factor`.
+  // Nearest-neighbour upsampling of height and width by `factor`, or to `height` x `width`.
   int ResizeNearest(int x, int factor);
+  int ResizeNearest(int x, int height, int width);
   // Concatenation along `axis` (negative counts from the end; -1 is channels for NHWC). Inputs
   // quantized unlike the others are requantized (QUANTIZE) to the union of their ranges first,
   // as TFLite's int8 kernel needs every input quantized as the output.
@@ -81,11 +88,12 @@ class Network {
   // Softmax over the last dimension of any shape; and the logistic function, both on [0, 1].
   int Softmax(int x);
   int Logistic(int x);
-  // TFLite_Detection_PostProcess over boxes [1, N, 4], scores [1, N, classes + 1] and anchors
-  // [N, 4] (ycenter, xcenter, h, w); int8 inputs are dequantized first, as TensorFlow Lite 2.9
-  // takes only uint8 and float32. Returns the four float32 outputs.
+  // TFLite_Detection_PostProcess over boxes [1, N, 4], scores [1, N, classes] after an optional
+  // background column, and anchors [N, 4] (ycenter, xcenter, h, w); int8 inputs are dequantized
+  // first, as TensorFlow Lite 2.9 takes only uint8 and float32. Returns the four float32 outputs
+  // (boxes, classes, scores, count).
   std::vector<int> DetectionPostProcess(int boxes, int scores, const std::vector<float>& anchors,
-                                        int num_classes, int max_detections);
+                                        int num_classes, int max_detections, BoxScales scales = {});
 
   // The standard classifier head: global average pool, 1x1 convolution (or fully connected
   // layer) to `classes` logits, softmax. Returns [1, classes].

@@ -72,10 +72,14 @@ int Network::Sum(int x, int axis, Range range) {
 }
 
 int Network::ResizeNearest(int x, int factor) {
+  return ResizeNearest(x, shape(x)[1] * factor, shape(x)[2] * factor);
+}
+
+int Network::ResizeNearest(int x, int height, int width) {
   std::string name = Name("resize_nearest");
   std::vector<int32_t> out_shape = shape(x);
-  out_shape[1] *= factor;
-  out_shape[2] *= factor;
+  out_shape[1] = height;
+  out_shape[2] = width;
   int size = builder_.AddConstant(name + "/size", DataType::kInt32, {2},
                                   std::vector<int32_t>{out_shape[1], out_shape[2]});
   int out = builder_.AddTensor(name, activation_type(), out_shape, builder_.quantization(x));
@@ -186,7 +190,7 @@ int Network::Logistic(int x) {
 
 std::vector<int> Network::DetectionPostProcess(int boxes, int scores,
                                                const std::vector<float>& anchors, int num_classes,
-                                               int max_detections) {
+                                               int max_detections, BoxScales scales) {
   std::string name = Name("detection_postprocess");
   if (precision_ == Precision::kInt8) {
     // TensorFlow Lite 2.9's operator decodes uint8 and float32 inputs only: an int8 model's go
@@ -215,10 +219,10 @@ std::vector<int> Network::DetectionPostProcess(int boxes, int scores,
     options.Float("nms_score_threshold", 1e-8f);
     options.Float("nms_iou_threshold", 0.6f);
     options.Int("num_classes", num_classes);
-    options.Float("y_scale", 10.0f);
-    options.Float("x_scale", 10.0f);
-    options.Float("h_scale", 5.0f);
-    options.Float("w_scale", 5.0f);
+    options.Float("y_scale", scales.y);
+    options.Float("x_scale", scales.x);
+    options.Float("h_scale", scales.h);
+    options.Float("w_scale", scales.w);
   });
   options.Finish();
   builder_.AddCustomOperator("TFLite_Detection_PostProcess", {boxes, scores, anchor_tensor},
