@@ -1,27 +1,27 @@
 // The zoo's families whose operators no real model in the shared folder has (an embedding
 // extractor's L2_NORMALIZATION, MobileNet v3's hard-swish and squeeze-and-excite, U-Net's
 // transposed convolutions, YOLOv8's SiLU, C2f splits, SPPF, upsampling and in-graph box decoding,
-// MobileDet's fused and Tucker convolutions, SSDLite's depthwise-separable head, EfficientDet's
-// BiFPN with its pooling and resizing to odd sizes) run on the CPU backend as TensorFlow Lite 2.9
-// runs them: the same pseudo-random image into both, every output within a few quantization
-// steps.
+// YOLOv5's C3 blocks and anchor decoding, MobileDet's fused and Tucker convolutions, SSDLite's
+// depthwise-separable head, EfficientDet's BiFPN with its pooling and resizing to odd sizes) run on
+// the CPU backend as TensorFlow Lite 2.9 runs them: the same pseudo-random image into both, every
+// output within a few quantization steps.
 //
-// Tolerance: the implementations round requantizations differently now and then (YOLOv8n's
-// first convolution: 20 of 65,536 outputs differ, by one step), the differences accumulate with
-// depth (its class logits: a third of a step on average), and an 8-bit operator amplifies them
-// where its output's steps are finer than its input's: a logistic from [-8, 8] into steps of
-// 1/256 turns one input step into four, and the box decoding adds [-r, 1] and [0, 1 + r] into
-// [0, 2] (r = 15 x 32 / resolution), turning one into three. Measured, largest and mean
-// difference in steps: the MobileNet v1 embedding 1 and 0.02; MobileNet v3 Small 0 and 0, Large
-// 2 and 0.04; YOLOv8n 14 and 1.24 (int8 at 128), 12 and 1.18 (uint8 at 96); SSD MobileNet v1's
-// box encodings and scores 12 and 1.44 (int8 at 128); EfficientNet-Lite0 6 and 0.05 (uint8 at
+// Tolerance: the implementations round requantizations differently now and then (YOLOv8n's first
+// convolution: 20 of 65,536 outputs differ, by one step), the differences accumulate with depth
+// (its class logits: a third of a step on average), and an 8-bit operator amplifies them where its
+// output's steps are finer than its input's: a logistic from [-8, 8] into steps of 1/256 turns one
+// input step into four, and the box decoding adds [-r, 1] and [0, 1 + r] into [0, 2] (r = 15 x 32 /
+// resolution), turning one into three. Measured, largest and mean difference in steps: the
+// MobileNet v1 embedding 1 and 0.02; MobileNet v3 Small 0 and 0, Large 2 and 0.04; YOLOv8n 14 and
+// 1.24 (int8 at 128), 12 and 1.18 (uint8 at 96); YOLOv5n 4 and 0.18 (int8 at 128); SSD MobileNet
+// v1's box encodings and scores 12 and 1.44 (int8 at 128); EfficientNet-Lite0 6 and 0.05 (uint8 at
 // 96). Deep chains of random weights amplify more: each expansion's steps are finer than the
-// projection before it, so one step becomes several (the synthetic U-Net's quantized outputs
-// differ by 2 steps on average, SSD MobileNet v2's and SSDLite MobileDet's scores by 15 and 28,
+// projection before it, so one step becomes several (the synthetic U-Net's quantized outputs differ
+// by 2 steps on average, SSD MobileNet v2's and SSDLite MobileDet's scores by 15 and 28,
 // EfficientDet-Lite0's by 47, growing from its first expansion on, a step or two per block). So
-// those are compared in float32 (and a YOLOv8n too), where only the order of sums differs:
-// within 5e-5 of the output's largest magnitude, 2.9e-4 for EfficientDet-Lite0's scores after
-// three BiFPN cells. Each case states its bounds.
+// those are compared in float32 (and a YOLOv8n too), where only the order of sums differs: within
+// 5e-5 of the output's largest magnitude, 2.9e-4 for EfficientDet-Lite0's scores after three BiFPN
+// cells. Each case states its bounds.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -188,6 +188,8 @@ INSTANTIATE_TEST_SUITE_P(
                       ZooCase{"mobilenet_v3_large", zoo::Precision::kInt8, 96, 3, 0.2},
                       ZooCase{"yolov8n", zoo::Precision::kInt8, 128, 16, 1.6},
                       ZooCase{"yolov8n", zoo::Precision::kUInt8, 96, 16, 1.6},
+                      ZooCase{"yolov5n", zoo::Precision::kInt8, 128, 16, 1.6},
+                      ZooCase{"yolov5n", zoo::Precision::kFloat32, 96, 1e-4, 1e-5},
                       ZooCase{"ssd_mobilenet_v2", zoo::Precision::kFloat32, 128, 1e-4, 1e-5},
                       ZooCase{"ssdlite_mobiledet", zoo::Precision::kFloat32, 128, 1e-4, 1e-5},
                       ZooCase{"efficientdet_lite0", zoo::Precision::kFloat32, 160, 5e-4, 2e-5},

@@ -79,8 +79,9 @@ class Network {
   // quantized unlike the others are requantized (QUANTIZE) to the union of their ranges first,
   // as TFLite's int8 kernel needs every input quantized as the output.
   int Concat(const std::vector<int>& xs, int axis = -1);
-  // `count` equal parts along `axis` (negative counts from the end).
+  // `count` equal parts along `axis` (negative counts from the end), or parts of `sizes`.
   std::vector<int> Split(int x, int axis, int count);
+  std::vector<int> Split(int x, int axis, const std::vector<int32_t>& sizes);
   int Reshape(int x, std::vector<int32_t> shape);
   int Transpose(int x, std::vector<int32_t> permutation);
   // Over the last dimension, to unit Euclidean norm, quantized as TFLite requires.

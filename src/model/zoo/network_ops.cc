@@ -140,6 +140,27 @@ std::vector<int> Network::Split(int x, int axis, int count) {
   return parts;
 }
 
+std::vector<int> Network::Split(int x, int axis, const std::vector<int32_t>& sizes) {
+  std::string name = Name("split_v");
+  std::vector<int32_t> part = shape(x);
+  if (axis < 0) axis += static_cast<int>(part.size());
+  int sizes_tensor = builder_.AddConstant(name + "/sizes", DataType::kInt32,
+                                          {static_cast<int32_t>(sizes.size())}, sizes);
+  int axis_tensor =
+      builder_.AddConstant(name + "/axis", DataType::kInt32, {}, std::vector<int32_t>{axis});
+  std::vector<int> parts;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    part[axis] = sizes[i];
+    parts.push_back(builder_.AddTensor(name + "/" + std::to_string(i), builder_.type(x), part,
+                                       builder_.quantization(x)));
+  }
+  tfl::SplitVOptionsT options;
+  options.num_splits = static_cast<int32_t>(sizes.size());
+  builder_.AddOperator(Op::SPLIT_V, {x, sizes_tensor, axis_tensor}, parts,
+                       OptionsUnion(std::move(options)));
+  return parts;
+}
+
 int Network::Reshape(int x, std::vector<int32_t> new_shape) {
   std::string name = Name("reshape");
   int shape_tensor = builder_.AddConstant(name + "/shape", DataType::kInt32,

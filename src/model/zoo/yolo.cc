@@ -1,9 +1,16 @@
-// YOLOv8 n, s and m detectors (Ultralytics 2023), equivalent to Ultralytics' exports for TFLite
+// YOLOv5 and YOLOv8 n, s and m detectors (Ultralytics 2020 and 2023).
+//
+// YOLOv8, equivalent to Ultralytics' exports for TFLite
 // and the Edge TPU (SAME padding for their PAD and VALID convolutions, MUL and SUM for their
 // distribution convolution): input pixels / 255, the CSP backbone of C2f blocks with SiLU, SPPF,
 // the path-aggregation neck, and the anchor-free head whose box distances are decoded in the graph
 // (distribution focal loss, distances to boxes, normalized to the input) and concatenated with the
 // class scores into one [1, 4 + classes, anchors] output, before non-maximum suppression.
+//
+// YOLOv5 (its v6.0 layout and later): a 6x6 stride-2 stem, the CSP backbone of C3 blocks with
+// SiLU, SPPF, the path-aggregation neck with its 1x1 laterals, and the anchor-based head as its
+// TFLite export writes it: boxes decoded in the graph, normalized to the input, with objectness
+// and class scores into one [1, anchors, 5 + classes] output, three anchors per cell.
 #include <algorithm>
 #include <cmath>
 
@@ -46,6 +53,18 @@ class Yolo {
       parts.push_back(shortcut ? net_.Add(parts.back(), y, Activation::kNone) : y);
     }
     return Conv(net_.Concat(parts), channels);
+  }
+
+  // YOLOv5's CSP bottleneck: n bottlenecks (1x1 then 3x3) on one 1x1 half, concatenated with
+  // another 1x1 half and fused by a 1x1 convolution.
+  int C3(int x, int channels, int n, bool shortcut) {
+    int hidden = channels / 2;
+    int y = Conv(x, hidden);
+    for (int i = 0; i < n; ++i) {
+      int b = Conv(Conv(y, hidden), hidden, 3);
+      y = shortcut ? net_.Add(y, b, Activation::kNone) : b;
+    }
+    return Conv(net_.Concat({y, Conv(x, hidden)}), channels);
   }
 
   // Spatial pyramid pooling, fast: three chained 5x5 max pools.
@@ -146,7 +165,90 @@ std::vector<uint8_t> BuildYoloV8(const ZooOptions& o, const Scale& scale) {
                     ZooDescription(std::string("YOLOv8") + scale.name, 1.0, false, o.resolution));
 }
 
+// YOLOv5's anchors in input pixels, three per level (width, height), for strides 8, 16 and 32.
+constexpr float kV5Anchors[3][3][2] = {{{10, 13}, {16, 30}, {33, 23}},
+                                       {{30, 61}, {62, 45}, {59, 119}},
+                                       {{116, 90}, {156, 198}, {373, 326}}};
+
+// One level of YOLOv5's head as its TFLite export decodes it: per cell and anchor, the logistic
+// of every value; centre (2 s - 0.5 + cell) x stride and size (2 s)^2 x anchor, both over the
+// input size; then the objectness and class scores. [1, cells x 3, 5 + classes].
+int DecodeV5Level(Network& net, int raw, int level, int resolution) {
+  const int rows = net.shape(raw)[1], columns = net.shape(raw)[2], cells = rows * columns;
+  const int values = net.channels(raw) / 3;
+  const float step = static_cast<float>(kStrides[level]) / resolution;
+  std::vector<int> parts =
+      net.Split(net.Logistic(net.Reshape(raw, {1, cells, 3, values})), -1, {2, 2, values - 4});
+  std::vector<float> grid;
+  for (int y = 0; y < rows; ++y) {
+    for (int x = 0; x < columns; ++x)
+      grid.insert(grid.end(), {(x - 0.5f) * step, (y - 0.5f) * step});
+  }
+  int scaled = net.Mul(parts[0], net.Constant("xy_scale", {1}, {2 * step}), {0, 2 * step});
+  int centre = net.Add(scaled, net.Constant("grid", {1, cells, 1, 2}, grid),
+                       Range{-0.5f * step, 1 + 1.5f * step});
+  std::vector<float> anchors;
+  float largest = 0;
+  for (const auto& anchor : kV5Anchors[level]) {
+    for (float side : anchor) {
+      anchors.push_back(4 * side / resolution);
+      largest = std::max(largest, anchors.back());
+    }
+  }
+  int size = net.Mul(net.Mul(parts[1], parts[1], {0, 1}),
+                     net.Constant("anchor_grid", {1, 1, 3, 2}, anchors), {0, largest});
+  return net.Reshape(net.Concat({centre, size, parts[2]}, -1), {1, cells * 3, values});
+}
+
+std::vector<uint8_t> BuildYoloV5(const ZooOptions& o, const Scale& scale) {
+  Network net(o.precision, o.seed);
+  Yolo yolo(net, scale);
+  int input = net.Input("images", o.resolution, o.resolution, 3, {0.0f, 1.0f});  // pixels / 255
+  int x = yolo.Conv(input, yolo.Channels(64), 6, 2);
+  x = yolo.Conv(x, yolo.Channels(128), 3, 2);
+  x = yolo.C3(x, yolo.Channels(128), yolo.Repeats(3), true);
+  x = yolo.Conv(x, yolo.Channels(256), 3, 2);
+  int p3 = yolo.C3(x, yolo.Channels(256), yolo.Repeats(6), true);
+  x = yolo.Conv(p3, yolo.Channels(512), 3, 2);
+  int p4 = yolo.C3(x, yolo.Channels(512), yolo.Repeats(9), true);
+  x = yolo.Conv(p4, yolo.Channels(1024), 3, 2);
+  x = yolo.C3(x, yolo.Channels(1024), yolo.Repeats(3), true);
+  x = yolo.Sppf(x, yolo.Channels(1024));
+
+  int n = yolo.Repeats(3);
+  int lateral5 = yolo.Conv(x, yolo.Channels(512));
+  x = yolo.C3(net.Concat({net.ResizeNearest(lateral5, 2), p4}), yolo.Channels(512), n, false);
+  int lateral4 = yolo.Conv(x, yolo.Channels(256));
+  int out3 =
+      yolo.C3(net.Concat({net.ResizeNearest(lateral4, 2), p3}), yolo.Channels(256), n, false);
+  int out4 = yolo.C3(net.Concat({yolo.Conv(out3, yolo.Channels(256), 3, 2), lateral4}),
+                     yolo.Channels(512), n, false);
+  int out5 = yolo.C3(net.Concat({yolo.Conv(out4, yolo.Channels(512), 3, 2), lateral5}),
+                     yolo.Channels(1024), n, false);
+
+  std::vector<int> levels;
+  int level = 0;
+  for (int map : {out3, out4, out5}) {
+    int raw = net.Conv(map, 3 * (5 + o.classes), 1, 1, Activation::kNone);
+    levels.push_back(DecodeV5Level(net, raw, level++, o.resolution));
+  }
+  return net.Finish({net.Concat(levels, 1)},
+                    ZooDescription(std::string("YOLOv5") + scale.name, 1.0, false, o.resolution));
+}
+
 }  // namespace
+
+std::vector<uint8_t> BuildYoloV5n(const ZooOptions& options) {
+  return BuildYoloV5(options, {"n", 0.33, 0.25, 1024});
+}
+
+std::vector<uint8_t> BuildYoloV5s(const ZooOptions& options) {
+  return BuildYoloV5(options, {"s", 0.33, 0.50, 1024});
+}
+
+std::vector<uint8_t> BuildYoloV5m(const ZooOptions& options) {
+  return BuildYoloV5(options, {"m", 0.67, 0.75, 1024});
+}
 
 std::vector<uint8_t> BuildYoloV8n(const ZooOptions& options) {
   return BuildYoloV8(options, {"n", 0.33, 0.25, 1024});
