@@ -12,6 +12,7 @@
 // TFLite export writes it: boxes decoded in the graph, normalized to the input, with objectness
 // and class scores into one [1, anchors, 5 + classes] output, three anchors per cell.
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "model/zoo/architectures.h"
@@ -74,6 +75,25 @@ class Yolo {
     return Conv(net_.Concat(parts), channels);
   }
 
+  struct Features {
+    int stride8, stride16, stride32;
+  };
+  using Block = int (Yolo::*)(int x, int channels, int n, bool shortcut);
+  // The CSP backbone: a stride-2 stem of `stem_kernel`, four stride-2 3x3 convolutions each
+  // followed by `block` (C2f or C3) repeated (before depth scaling) `repeats` times, and SPPF.
+  Features Backbone(int input, int stem_kernel, std::array<int, 4> repeats, Block block) {
+    int x = Conv(input, Channels(64), stem_kernel, 2);
+    Features f{};
+    int* outputs[] = {nullptr, &f.stride8, &f.stride16, nullptr};
+    for (int stage = 0; stage < 4; ++stage) {
+      int channels = Channels(128 << stage);
+      x = (this->*block)(Conv(x, channels, 3, 2), channels, Repeats(repeats[stage]), true);
+      if (outputs[stage] != nullptr) *outputs[stage] = x;
+    }
+    f.stride32 = Sppf(x, Channels(1024));
+    return f;
+  }
+
   // [1, H, W, C] -> [1, H * W, C], the anchor order of the head.
   int Flatten(int x) {
     const std::vector<int32_t>& s = net_.shape(x);
@@ -104,16 +124,7 @@ std::vector<uint8_t> BuildYoloV8(const ZooOptions& o, const Scale& scale) {
   Network net(o.precision, o.seed);
   Yolo yolo(net, scale);
   int input = net.Input("images", o.resolution, o.resolution, 3, {0.0f, 1.0f});  // pixels / 255
-  int x = yolo.Conv(input, yolo.Channels(64), 3, 2);
-  x = yolo.Conv(x, yolo.Channels(128), 3, 2);
-  x = yolo.C2f(x, yolo.Channels(128), yolo.Repeats(3), true);
-  x = yolo.Conv(x, yolo.Channels(256), 3, 2);
-  int p3 = yolo.C2f(x, yolo.Channels(256), yolo.Repeats(6), true);
-  x = yolo.Conv(p3, yolo.Channels(512), 3, 2);
-  int p4 = yolo.C2f(x, yolo.Channels(512), yolo.Repeats(6), true);
-  x = yolo.Conv(p4, yolo.Channels(1024), 3, 2);
-  x = yolo.C2f(x, yolo.Channels(1024), yolo.Repeats(3), true);
-  int p5 = yolo.Sppf(x, yolo.Channels(1024));
+  auto [p3, p4, p5] = yolo.Backbone(input, 3, {3, 6, 6, 3}, &Yolo::C2f);
 
   int n = yolo.Repeats(3);
   int up4 = yolo.C2f(net.Concat({net.ResizeNearest(p5, 2), p4}), yolo.Channels(512), n, false);
@@ -204,20 +215,11 @@ std::vector<uint8_t> BuildYoloV5(const ZooOptions& o, const Scale& scale) {
   Network net(o.precision, o.seed);
   Yolo yolo(net, scale);
   int input = net.Input("images", o.resolution, o.resolution, 3, {0.0f, 1.0f});  // pixels / 255
-  int x = yolo.Conv(input, yolo.Channels(64), 6, 2);
-  x = yolo.Conv(x, yolo.Channels(128), 3, 2);
-  x = yolo.C3(x, yolo.Channels(128), yolo.Repeats(3), true);
-  x = yolo.Conv(x, yolo.Channels(256), 3, 2);
-  int p3 = yolo.C3(x, yolo.Channels(256), yolo.Repeats(6), true);
-  x = yolo.Conv(p3, yolo.Channels(512), 3, 2);
-  int p4 = yolo.C3(x, yolo.Channels(512), yolo.Repeats(9), true);
-  x = yolo.Conv(p4, yolo.Channels(1024), 3, 2);
-  x = yolo.C3(x, yolo.Channels(1024), yolo.Repeats(3), true);
-  x = yolo.Sppf(x, yolo.Channels(1024));
+  auto [p3, p4, p5] = yolo.Backbone(input, 6, {3, 6, 9, 3}, &Yolo::C3);
 
   int n = yolo.Repeats(3);
-  int lateral5 = yolo.Conv(x, yolo.Channels(512));
-  x = yolo.C3(net.Concat({net.ResizeNearest(lateral5, 2), p4}), yolo.Channels(512), n, false);
+  int lateral5 = yolo.Conv(p5, yolo.Channels(512));
+  int x = yolo.C3(net.Concat({net.ResizeNearest(lateral5, 2), p4}), yolo.Channels(512), n, false);
   int lateral4 = yolo.Conv(x, yolo.Channels(256));
   int out3 =
       yolo.C3(net.Concat({net.ResizeNearest(lateral4, 2), p3}), yolo.Channels(256), n, false);
