@@ -89,7 +89,7 @@ TEST(CliTest, ZooListJsonParses) {
   CommandResult run = Tpufleet("zoo --list --json");
   ASSERT_EQ(run.exit_code, 0);
   nlohmann::json list = nlohmann::json::parse(run.output);
-  EXPECT_EQ(list.size(), 33u);
+  EXPECT_EQ(list.size(), 35u);
 }
 
 TEST(CliTest, BadInputGetsAClearMessage) {

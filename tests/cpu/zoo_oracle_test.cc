@@ -1,10 +1,10 @@
 // The zoo's families whose operators no real model in the shared folder has (an embedding
 // extractor's L2_NORMALIZATION, MobileNet v3's hard-swish and squeeze-and-excite, U-Net's
 // transposed convolutions, YOLOv8's SiLU, C2f splits, SPPF, upsampling and in-graph box decoding,
-// YOLOv5's C3 blocks and anchor decoding, MobileDet's fused and Tucker convolutions, SSDLite's
-// depthwise-separable head, EfficientDet's BiFPN with its pooling and resizing to odd sizes) run on
-// the CPU backend as TensorFlow Lite 2.9 runs them: the same pseudo-random image into both, every
-// output within a few quantization steps.
+// YOLOv5's C3 blocks and anchor decoding, MoveNet's float decoding (arg max, gathers, casts),
+// MobileDet's fused and Tucker convolutions, SSDLite's depthwise-separable head, EfficientDet's
+// BiFPN with its pooling and resizing to odd sizes) run on the CPU backend as TensorFlow Lite 2.9
+// runs them: the same pseudo-random image into both, every output within a few quantization steps.
 //
 // Tolerance: the implementations round requantizations differently now and then (YOLOv8n's first
 // convolution: 20 of 65,536 outputs differ, by one step), the differences accumulate with depth
@@ -18,10 +18,10 @@
 // 96). Deep chains of random weights amplify more: each expansion's steps are finer than the
 // projection before it, so one step becomes several (the synthetic U-Net's quantized outputs differ
 // by 2 steps on average, SSD MobileNet v2's and SSDLite MobileDet's scores by 15 and 28,
-// EfficientDet-Lite0's by 47, growing from its first expansion on, a step or two per block). So
-// those are compared in float32 (and a YOLOv8n too), where only the order of sums differs: within
-// 5e-5 of the output's largest magnitude, 2.9e-4 for EfficientDet-Lite0's scores after three BiFPN
-// cells. Each case states its bounds.
+// EfficientDet-Lite0's by 47, growing a step or two per block from its first expansion on, and
+// MoveNet's heads by 6 to 14). So those are compared in float32 (and a YOLOv8n too), where only the
+// order of sums differs: within 5e-5 of the output's largest magnitude, 2.9e-4 for
+// EfficientDet-Lite0's scores after three BiFPN cells. Each case states its bounds.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -51,21 +51,27 @@ void PrintTo(const ZooCase& c, std::ostream* out) { *out << c.name << "@" << c.r
 
 class ZooOracleTest : public ::testing::TestWithParam<ZooCase> {};
 
-// A detector ending in TFLite_Detection_PostProcess, cut before it (and before the DEQUANTIZE
-// ops of its int8 inputs): its box encodings and class scores are compared instead. The
-// synthetic weights saturate the scores (many are exactly 0 or 1), and which of equal scores
-// the suppression keeps is arbitrary. The operator itself is compared with TensorFlow Lite's
-// on the real SSD (oracle_test.cc). Other models are returned as they are.
+// A model cut before its post-processing, whose inputs are compared instead: before the
+// DEQUANTIZE ops of a quantized model's float tail (MoveNet's decoding, an int8 SSD's inputs to
+// TFLite_Detection_PostProcess), or before the TFLite_Detection_PostProcess of a uint8 SSD. The
+// synthetic weights saturate the scores (many are exactly 0 or 1), so which of equal scores the
+// suppression keeps is arbitrary, and an arg max over quantized heatmaps moves where the two
+// implementations differ by a step. The detection operator itself is compared with TensorFlow
+// Lite's on the real SSD (oracle_test.cc), and the float models are compared whole. Other models
+// are returned as they are.
 Result<ModelPtr> BeforePostProcess(const ModelPtr& model) {
   const std::vector<OperatorInfo>& ops = model->operators();
-  if (ops.empty() || ops.back().name != "TFLite_Detection_PostProcess") return model;
-  size_t keep = ops.size() - 1;
-  std::vector<int> outputs = {ops.back().inputs[0], ops.back().inputs[1]};
-  while (keep > 0 && ops[keep - 1].name == "DEQUANTIZE") {
-    --keep;
-    for (int& t : outputs) {
-      if (t == ops[keep].outputs[0]) t = ops[keep].inputs[0];
-    }
+  size_t keep = ops.size();
+  std::vector<int> outputs;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (ops[i].name != "DEQUANTIZE") continue;
+    keep = i;  // the ops before the last DEQUANTIZE; the others' inputs stay computed
+    outputs.push_back(ops[i].inputs[0]);
+  }
+  if (outputs.empty()) {
+    if (ops.empty() || ops.back().name != "TFLite_Detection_PostProcess") return model;
+    keep = ops.size() - 1;
+    outputs = {ops.back().inputs[0], ops.back().inputs[1]};
   }
   ModelEditor editor(*model);
   TPUFLEET_RETURN_IF_ERROR(editor.KeepOperators(static_cast<int>(keep)));
@@ -190,6 +196,8 @@ INSTANTIATE_TEST_SUITE_P(
                       ZooCase{"yolov8n", zoo::Precision::kUInt8, 96, 16, 1.6},
                       ZooCase{"yolov5n", zoo::Precision::kInt8, 128, 16, 1.6},
                       ZooCase{"yolov5n", zoo::Precision::kFloat32, 96, 1e-4, 1e-5},
+                      ZooCase{"movenet_lightning", zoo::Precision::kFloat32, 128, 1e-4, 1e-5},
+                      ZooCase{"movenet_thunder", zoo::Precision::kFloat32, 128, 1e-4, 1e-5},
                       ZooCase{"ssd_mobilenet_v2", zoo::Precision::kFloat32, 128, 1e-4, 1e-5},
                       ZooCase{"ssdlite_mobiledet", zoo::Precision::kFloat32, 128, 1e-4, 1e-5},
                       ZooCase{"efficientdet_lite0", zoo::Precision::kFloat32, 160, 5e-4, 2e-5},

@@ -246,6 +246,31 @@ TEST(ZooTest, YoloV5ConvolutionsHoldUltralyticsParametersExactly) {
   }
 }
 
+// Lightning at 192 and Thunder at 256: raw pixels in (scale 1), heatmaps at stride 4, decoded in
+// the graph into one [1, 1, 17, 3] float32 output with the operators of the real models' tails.
+TEST(ZooTest, MoveNetDecodesItsHeatmapsInTheGraph) {
+  for (auto [name, resolution] : {std::pair{"movenet_lightning", 192}, {"movenet_thunder", 256}}) {
+    SCOPED_TRACE(name);
+    ModelPtr model = BuildAndLoad(name);
+    ASSERT_TRUE(model);
+    EXPECT_EQ(model->input(0).shape, (std::vector<int32_t>{1, resolution, resolution, 3}));
+    EXPECT_EQ(model->input(0).quantization.scales, std::vector<float>{1.0f});
+    ASSERT_EQ(model->output_indices().size(), 1u);
+    EXPECT_EQ(model->output(0).shape, (std::vector<int32_t>{1, 1, 17, 3}));
+    EXPECT_EQ(model->output(0).type, DataType::kFloat32);
+    for (const char* op : {"ARG_MAX", "FLOOR_DIV", "FLOOR_MOD", "GATHER_ND", "CAST", "PACK",
+                           "UNPACK", "SQRT", "DIV", "DEQUANTIZE"}) {
+      EXPECT_GT(model->op_histogram().count(op), 0u) << op;
+    }
+    const int grid = resolution / 4;
+    bool heatmaps = false;
+    for (const TensorInfo& t : model->tensors()) {
+      heatmaps |= t.shape == std::vector<int32_t>{grid, grid, 17};
+    }
+    EXPECT_TRUE(heatmaps) << "no keypoint heatmaps at stride 4";
+  }
+}
+
 // The tutorial's decoder: four transposed convolutions with ReLU, each joined to the encoder's
 // skip of its size, and a fifth to class scores at the input's size.
 TEST(ZooTest, UNetDecodesToClassScoresAtTheInputSize) {
@@ -357,7 +382,7 @@ TEST(ZooTest, BadOptionsAreExplained) {
   ZooOptions ten;
   ten.classes = 10;
   EXPECT_THAT(BuildZooModel("mobilenet_v1_embedding", ten).status().message(),
-              HasSubstr("has no classes (it gives an embedding); leave --classes unset"));
+              HasSubstr("has no classes; leave --classes unset"));
   ZooOptions odd;
   odd.resolution = 300;
   EXPECT_THAT(BuildZooModel("yolov8n", odd).status().message(),

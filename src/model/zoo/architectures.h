@@ -34,6 +34,8 @@ std::vector<uint8_t> BuildEfficientDetLite1(const ZooOptions& options);
 std::vector<uint8_t> BuildEfficientDetLite2(const ZooOptions& options);
 std::vector<uint8_t> BuildEfficientDetLite3(const ZooOptions& options);
 std::vector<uint8_t> BuildEfficientDetLite4(const ZooOptions& options);
+std::vector<uint8_t> BuildMoveNetLightning(const ZooOptions& options);
+std::vector<uint8_t> BuildMoveNetThunder(const ZooOptions& options);
 std::vector<uint8_t> BuildYoloV5n(const ZooOptions& options);
 std::vector<uint8_t> BuildYoloV5s(const ZooOptions& options);
 std::vector<uint8_t> BuildYoloV5m(const ZooOptions& options);

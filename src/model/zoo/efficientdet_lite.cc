@@ -41,10 +41,6 @@ int Resample(Network& net, int x, int target, int filters) {
   return x;
 }
 
-int SeparableConv(Network& net, int x, int filters, Activation activation) {
-  return net.Conv(net.Depthwise(x, 3, 1, Activation::kNone), filters, 1, 1, activation);
-}
-
 // One BiFPN cell: a top-down path from P7 to P3, then a bottom-up path back to P7 that also
 // takes each level's input. A node sums its resampled inputs, applies ReLU6 and a separable
 // convolution.
@@ -61,7 +57,7 @@ Levels BiFpnCell(Network& net, const Levels& in, int filters) {
         sum = net.Add(sum, resampled, remaining == 0 ? Activation::kRelu6 : Activation::kNone);
       }
     }
-    return SeparableConv(net, sum, filters, Activation::kNone);
+    return net.SeparableConv(sum, filters, Activation::kNone);
   };
   Levels top_down{};
   top_down[4] = in[4];
@@ -80,9 +76,9 @@ Levels BiFpnCell(Network& net, const Levels& in, int filters) {
 // separable convolution to `per_anchor` values for each of the cell's anchors, as
 // [1, cells x anchors, per_anchor].
 int Predictor(Network& net, int x, int filters, int repeats, int per_anchor) {
-  for (int r = 0; r < repeats; ++r) x = SeparableConv(net, x, filters, Activation::kRelu6);
+  for (int r = 0; r < repeats; ++r) x = net.SeparableConv(x, filters, Activation::kRelu6);
   const int cells = net.shape(x)[1] * net.shape(x)[2];
-  x = SeparableConv(net, x, kAnchorsPerCell * per_anchor, Activation::kNone);
+  x = net.SeparableConv(x, kAnchorsPerCell * per_anchor, Activation::kNone);
   return net.Reshape(x, {1, cells * kAnchorsPerCell, per_anchor});
 }
 

@@ -33,15 +33,14 @@ Range RangeOf(Activation activation) {
   return {-8.0f, 8.0f};
 }
 
-// Numpy's broadcasting of two shapes.
+}  // namespace
+
 std::vector<int32_t> BroadcastShape(std::vector<int32_t> a, std::vector<int32_t> b) {
   if (a.size() < b.size()) std::swap(a, b);
   b.insert(b.begin(), a.size() - b.size(), 1);
   for (size_t d = 0; d < a.size(); ++d) a[d] = std::max(a[d], b[d]);
   return a;
 }
-
-}  // namespace
 
 int MakeDivisible(double value, int divisor) {
   int rounded = std::max(divisor, static_cast<int>(value + divisor / 2.0) / divisor * divisor);
@@ -226,6 +225,10 @@ int Network::Depthwise(int x, int kernel, int stride, Activation activation, int
   builder_.AddOperator(Op::DEPTHWISE_CONV_2D, {x, weights, bias}, {out},
                        OptionsUnion(std::move(options)));
   return Unfused(out, activation);
+}
+
+int Network::SeparableConv(int x, int out_channels, Activation activation) {
+  return Conv(Depthwise(x, 3, 1, Activation::kNone), out_channels, 1, 1, activation);
 }
 
 int Network::TransposeConv(int x, int out_channels, int kernel, int stride, Activation activation) {

@@ -48,6 +48,8 @@ class Network {
     return Conv(x, out_channels, kernel, kernel, stride, padding, activation);
   }
   int Depthwise(int x, int kernel, int stride, Activation activation, int multiplier = 1);
+  // A separable 3x3 convolution: depthwise without an activation, then 1x1 to `out_channels`.
+  int SeparableConv(int x, int out_channels, Activation activation);
   // Upsampling by `stride` (SAME padding) to `out_channels`; the activation is its own operator,
   // as TensorFlow Lite 2.9 fuses none into TRANSPOSE_CONV.
   int TransposeConv(int x, int out_channels, int kernel, int stride, Activation activation);
@@ -102,6 +104,10 @@ class Network {
 
   const std::vector<int32_t>& shape(int tensor) const { return builder_.shape(tensor); }
   int channels(int tensor) const { return shape(tensor).back(); }
+  // A name for a new tensor of `kind`, unique in the model.
+  std::string Name(const std::string& kind);
+  // The model under construction, for operators outside the quantized network (PostProcessing).
+  ModelBuilder& builder() { return builder_; }
 
   // Marks graph outputs and serializes.
   std::vector<uint8_t> Finish(const std::vector<int>& outputs, const std::string& description);
@@ -125,7 +131,6 @@ class Network {
   int Weights(const std::string& name, std::vector<int32_t> shape, int fan_in, int axis);
   // Bias of `channels` values; quantized with scale input_scale * weight_scale[channel].
   int Bias(const std::string& name, int input, int weights, int channels);
-  std::string Name(const std::string& kind);
   int Pool(tfl::BuiltinOperator op, int x, int kernel_h, int kernel_w, int stride, Padding padding);
 
   Precision precision_;
@@ -149,6 +154,9 @@ tfl::BuiltinOptionsUnion OptionsUnion(Options options) {
 // The channel rounding of the MobileNet and EfficientNet builders: `value` to the nearest
 // multiple of `divisor`, at least `divisor` and never below 90% of `value`.
 int MakeDivisible(double value, int divisor = 8);
+
+// Numpy's broadcasting of two shapes.
+std::vector<int32_t> BroadcastShape(std::vector<int32_t> a, std::vector<int32_t> b);
 
 // Output size of a window operation along one spatial dimension, as TFLite computes it.
 int OutputSize(int input, int kernel, int stride, Padding padding);

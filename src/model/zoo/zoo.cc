@@ -65,6 +65,11 @@ const std::vector<ZooArchitecture>& Architectures() {
        BuildEfficientDetLite3, 32},
       {"efficientdet_lite4", "EfficientDet-Lite4 detector (COCO)", 640, 128, 90, false,
        BuildEfficientDetLite4, 32},
+      {"movenet_lightning",
+       "MoveNet SinglePose Lightning pose estimator with its decoding (Google 2021)", 192, 64, 0,
+       false, BuildMoveNetLightning, 32},
+      {"movenet_thunder", "MoveNet SinglePose Thunder pose estimator with its decoding", 256, 64, 0,
+       false, BuildMoveNetThunder, 32},
       {"yolov5n", "YOLOv5n detector, before non-maximum suppression (Ultralytics 2020)", 640, 64,
        80, false, BuildYoloV5n, 32},
       {"yolov5s", "YOLOv5s detector, before non-maximum suppression (Ultralytics 2020)", 640, 64,
@@ -109,8 +114,7 @@ Result<std::vector<uint8_t>> BuildZooModel(const std::string& name, ZooOptions o
   }
   if (architecture->default_classes == 0) {
     if (options.classes != 0) {
-      return InvalidArgumentError(
-          fmt::format("{} has no classes (it gives an embedding); leave --classes unset", name));
+      return InvalidArgumentError(fmt::format("{} has no classes; leave --classes unset", name));
     }
   } else if (options.classes < 1 || options.classes > 100000) {
     return InvalidArgumentError(

@@ -26,7 +26,7 @@ struct ZooArchitecture {
   std::string description;
   int default_resolution;
   int min_resolution;
-  int default_classes;  // 0: the model has no classes (an embedding extractor)
+  int default_classes;  // 0: the model has no classes (an embedding extractor, a pose model)
   bool has_width;
   // Builds the model; options are complete (defaults applied) and validated.
   std::function<std::vector<uint8_t>(const ZooOptions&)> build;
