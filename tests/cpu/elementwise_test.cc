@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "op_oracle.h"
 #include "op_test_util.h"
 
 namespace tpufleet::cpu::testing {
@@ -167,6 +168,21 @@ TEST(QuantizeTest, FloatToInt8AndBackAndUint8ToInt8) {
       RunSingleOp(Op::DEQUANTIZE, {int8_values}, {Spec(DataType::kFloat32, {6}, 0, 0)});
   ASSERT_TRUE(dequantize);
   ExpectNear(Decode(dequantize->output(0)), Representable(int8_values), 1e-6f);
+}
+
+// Every code of an 8-bit tensor (the lookup table's whole domain) dequantizes to TFLite's float,
+// bit for bit.
+TEST(QuantizeTest, DequantizeOfEvery8BitCodeIsTfLites) {
+  for (auto [type, scale, zero_point] :
+       {std::tuple{DataType::kUInt8, 0.037f, 100}, std::tuple{DataType::kInt8, 0.011f, -7}}) {
+    SCOPED_TRACE(DataTypeName(type));
+    const int lowest = type == DataType::kInt8 ? -128 : 0;
+    std::vector<float> values;
+    for (int q = lowest; q < lowest + 256; ++q)
+      values.push_back(scale * static_cast<float>(q - zero_point));
+    ExpectSameAsTfLite(Op::DEQUANTIZE, {Spec(type, {1, 256}, scale, zero_point, values)},
+                       {Spec(DataType::kFloat32, {1, 256}, 0, 0)});
+  }
 }
 
 }  // namespace

@@ -1,8 +1,10 @@
 // Element-wise functions: LOGISTIC, TANH, RELU, RELU6, HARD_SWISH, QUANTIZE and DEQUANTIZE.
-// 8-bit to 8-bit runs through a 256-entry lookup table built at Prepare (exact for the chosen
-// rounding); float paths compute directly.
+// 8-bit inputs run through a 256-entry lookup table built at Prepare, of 8-bit values (exact for
+// the chosen rounding) or of floats (the same values computed once per code); float inputs
+// compute directly.
 #include <fmt/format.h>
 
+#include <array>
 #include <cmath>
 #include <functional>
 
@@ -47,8 +49,24 @@ class UnaryKernel : public Kernel {
     if (in.element_count() != out.element_count()) {
       return c.Invalid(fmt::format("{} and {} differ in size", Describe(in), Describe(out)));
     }
+    for (const Tensor* t : {&in, &out}) {
+      if (t->quantization.scales.size() > 1) {
+        return c.Unsupported(fmt::format("per-channel quantization of {} ({} scales)", Describe(*t),
+                                         t->quantization.scales.size()));
+      }
+    }
     use_table_ = IsQuantized8(in.type) && IsQuantized8(out.type);
     if (use_table_) table_ = MakeLookupTable(in, out, f_);
+    use_real_table_ = IsQuantized8(in.type) && out.type == DataType::kFloat32;
+    if (use_real_table_) {
+      uint8_t code = 0;
+      Tensor one = in;  // a view of `code`, quantized as the input
+      one.data = &code;
+      for (int b = 0; b < 256; ++b) {
+        code = static_cast<uint8_t>(b);
+        real_table_[b] = f_(RealValueAt(one, 0));
+      }
+    }
     return OkStatus();
   }
 
@@ -57,6 +75,9 @@ class UnaryKernel : public Kernel {
     Tensor& out = c.output(0);
     if (use_table_) {
       ApplyLookupTable(table_, in, out);
+    } else if (use_real_table_) {
+      float* values = out.as<float>();
+      for (size_t i = 0, n = in.element_count(); i < n; ++i) values[i] = real_table_[in.data[i]];
     } else {
       for (size_t i = 0, n = in.element_count(); i < n; ++i)
         StoreReal(out, i, f_(RealValueAt(in, i)));
@@ -69,6 +90,8 @@ class UnaryKernel : public Kernel {
   bool changes_type_;
   bool use_table_ = false;
   LookupTable table_{};
+  bool use_real_table_ = false;
+  std::array<float, 256> real_table_{};
 };
 
 }  // namespace
