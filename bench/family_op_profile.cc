@@ -133,6 +133,9 @@ int Main(int argc, char** argv) {
                                      "zoo:ssdlite_mobiledet",
                                      "zoo:unet_mobilenet_v2",
                                      "zoo:mobilenet_v1_embedding",
+                                     "zoo:efficientdet_lite0",
+                                     "zoo:yolov5n@320:int8",
+                                     "zoo:movenet_lightning",
                                      "../shared/models/deeplabv3_mnv2_dm05_pascal_quant.tflite",
                                      "../shared/models/keras_lstm_mnist_ptq.tflite"};
   app.add_option("--seconds", seconds, "Time budget of each measurement");

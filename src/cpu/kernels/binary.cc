@@ -3,6 +3,7 @@
 // arithmetic and requantized with rounding half away from zero.
 #include <fmt/format.h>
 
+#include <functional>
 #include <limits>
 #include <type_traits>
 
@@ -74,28 +75,30 @@ class BinaryKernel : public Kernel {
     const Tensor& a = c.input(0);
     const Tensor& b = c.input(1);
     Tensor& out = c.output(0);
-    switch (out.type) {
-      case DataType::kFloat32: EvalReal<float>(a, b, out); break;
-      case DataType::kInt32: EvalReal<int32_t>(a, b, out); break;
-      case DataType::kUInt8: EvalQuantized<uint8_t>(a, b, out); break;
-      case DataType::kInt8: EvalQuantized<int8_t>(a, b, out); break;
-      default: return c.Unsupported("type " + DataTypeName(out.type));
+    // The operation is chosen once, so each loop below is specialised (and vectorised) for it.
+    switch (kind_) {
+      case BinaryOp::kAdd: return EvalTyped(a, b, out, std::plus<float>(), c);
+      case BinaryOp::kSub: return EvalTyped(a, b, out, std::minus<float>(), c);
+      case BinaryOp::kMul: return EvalTyped(a, b, out, std::multiplies<float>(), c);
     }
     return OkStatus();
   }
 
  private:
-  float Apply(float x, float y) const {
-    switch (kind_) {
-      case BinaryOp::kAdd: return x + y;
-      case BinaryOp::kSub: return x - y;
-      case BinaryOp::kMul: return x * y;
+  template <typename F>
+  Status EvalTyped(const Tensor& a, const Tensor& b, Tensor& out, F apply, const OpContext& c) {
+    switch (out.type) {
+      case DataType::kFloat32: EvalReal<float>(a, b, out, apply); break;
+      case DataType::kInt32: EvalReal<int32_t>(a, b, out, apply); break;
+      case DataType::kUInt8: EvalQuantized<uint8_t>(a, b, out, apply); break;
+      case DataType::kInt8: EvalQuantized<int8_t>(a, b, out, apply); break;
+      default: return c.Unsupported("type " + DataTypeName(out.type));
     }
-    return 0;
+    return OkStatus();
   }
 
-  template <typename T>
-  void EvalReal(const Tensor& a, const Tensor& b, Tensor& out) {
+  template <typename T, typename F>
+  void EvalReal(const Tensor& a, const Tensor& b, Tensor& out, F apply) {
     // Plain variables, not a structured binding: the lambda below captures them.
     const std::pair<float, float> range = ActivationRangeFloat(activation_);
     const float lo = range.first, hi = range.second;
@@ -103,13 +106,13 @@ class BinaryKernel : public Kernel {
     const T* pb = b.as<T>();
     T* po = out.as<T>();
     ForEachBroadcast(broadcast_, [&](size_t i, size_t ia, size_t ib) {
-      float v = std::clamp(Apply(static_cast<float>(pa[ia]), static_cast<float>(pb[ib])), lo, hi);
+      float v = std::clamp(apply(static_cast<float>(pa[ia]), static_cast<float>(pb[ib])), lo, hi);
       po[i] = ClampCast<T>(v);
     });
   }
 
-  template <typename T>
-  void EvalQuantized(const Tensor& a, const Tensor& b, Tensor& out) {
+  template <typename T, typename F>
+  void EvalQuantized(const Tensor& a, const Tensor& b, Tensor& out, F apply) {
     ClampRange range = ActivationRange(activation_, out);
     float sa = a.scale(), sb = b.scale(), inv_so = 1.0f / out.scale();
     int32_t za = a.zero_point(), zb = b.zero_point(), zo = out.zero_point();
@@ -117,7 +120,7 @@ class BinaryKernel : public Kernel {
     const T* pb = b.as<T>();
     T* po = out.as<T>();
     ForEachBroadcast(broadcast_, [&](size_t i, size_t ia, size_t ib) {
-      float v = Apply(sa * static_cast<float>(pa[ia] - za), sb * static_cast<float>(pb[ib] - zb));
+      float v = apply(sa * static_cast<float>(pa[ia] - za), sb * static_cast<float>(pb[ib] - zb));
       po[i] = static_cast<T>(std::clamp(Round(v * inv_so) + zo, range.min, range.max));
     });
   }

@@ -1,6 +1,6 @@
-// The custom operator TFLite_Detection_PostProcess (SSD models): decodes box encodings against
-// anchors, then keeps the best boxes by non-maximum suppression, class-agnostic ("fast", the
-// default) or per class ("regular"). Inputs may be quantized; outputs are float32.
+// The custom operator TFLite_Detection_PostProcess (SSDs, EfficientDet): decodes box encodings
+// against anchors, then keeps the best boxes by non-maximum suppression, class-agnostic ("fast",
+// the default) or per class ("regular"). Inputs may be quantized; outputs are float32.
 #include <flatbuffers/flexbuffers.h>
 #include <fmt/format.h>
 
@@ -256,7 +256,7 @@ class DetectionPostProcessKernel : public Kernel {
 
   Options options_;
   size_t anchors_ = 0;
-  int score_columns_ = 0;  // classes, after label_offset_ leading columns
+  int score_columns_ = 0;  // per anchor: label_offset_ leading columns, then the classes
   int label_offset_ = 0;   // score columns before the first class
   std::vector<Box> decoded_;
 };

@@ -49,10 +49,26 @@ struct MobileNetV2Block {
   int expanded, output;
 };
 std::vector<MobileNetV2Block> MobileNetV2Blocks(Network& net, int input, double width);
+// MobileNet v2's last layer after block 16: a 1x1 convolution with ReLU6 to 1280 channels, times
+// the width where it is above 1.
+int MobileNetV2LastLayer(Network& net, int block16, double width);
 
 // The MobileNet v1 feature extractor shared by the classifier and SSD; returns the outputs of
 // depthwise-separable layers 11 (stride 16) and 13 (stride 32) as {conv11, conv13}.
 std::pair<int, int> MobileNetV1Features(Network& net, int input, double width, int min_depth);
+
+// EfficientNet's mobile inverted bottleneck: an expansion to `expanded` channels (a 1x1
+// convolution, or with `fused` a full kernel x kernel one at `stride`; none when `expanded` is
+// 0), a kernel x kernel depthwise convolution at `stride` (not when fused), both with
+// `activation`, a linear 1x1 projection to `output` channels, and the input added back where
+// `skip` allows and the shapes match.
+struct MBConvSpec {
+  int kernel, stride, expanded, output;
+  bool fused = false;
+  Activation activation = Activation::kRelu;
+  bool skip = true;
+};
+int MBConv(Network& net, int x, const MBConvSpec& spec);
 
 // EfficientNet-Lite `variant`'s (0 to 4) stem and MBConv blocks, without the head: the outputs
 // of its last blocks at strides 8, 16 and 32, which EfficientDet-Lite reads as P3 to P5.

@@ -5,6 +5,7 @@
 // level, 9 anchors per cell, and TFLite_Detection_PostProcess (25 detections).
 #include <array>
 #include <cmath>
+#include <iterator>
 #include <string>
 
 #include "model/zoo/architectures.h"
@@ -15,7 +16,7 @@ namespace {
 constexpr int kLevels = 5;  // P3 to P7
 constexpr int kOctaveScales = 3;
 constexpr double kAnchorAspectRatios[] = {1.0, 2.0, 0.5};
-constexpr int kAnchorsPerCell = kOctaveScales * 3;
+constexpr int kAnchorsPerCell = kOctaveScales * static_cast<int>(std::size(kAnchorAspectRatios));
 constexpr int kDetections = 25;
 
 struct DetectorVariant {

@@ -38,22 +38,19 @@ int ScaledRepeats(int repeats, const Scaling& scaling) {
   return static_cast<int>(std::ceil(scaling.depth * repeats));
 }
 
-// `input_filters` and `output_filters` already scaled.
-int MBConv(Network& net, int x, const BlockSpec& spec, int input_filters, int output_filters,
-           int stride) {
-  // The expansion width follows the block's declared input filters, as the reference does, even
-  // where the incoming tensor is wider (the first block after the 32-channel stem).
-  int expanded = input_filters * spec.expansion;
-  int y;
-  if (spec.fused) {
-    y = net.Conv(x, expanded, spec.kernel, stride, Activation::kRelu);
-  } else {
-    y = net.Conv(x, expanded, 1, 1, Activation::kRelu);
-    y = net.Depthwise(y, spec.kernel, stride, Activation::kRelu);
-  }
-  y = net.Conv(y, output_filters, 1, 1, Activation::kNone);
-  bool residual = spec.skip && stride == 1 && net.channels(x) == output_filters;
-  return residual ? net.Add(x, y, Activation::kNone) : y;
+// `input_filters` and `output_filters` already scaled. The expansion width follows the block's
+// declared input filters, as the reference does, even where the incoming tensor is wider (the
+// first block after the 32-channel stem).
+int EdgeTpuBlock(Network& net, int x, const BlockSpec& spec, int input_filters, int output_filters,
+                 int stride) {
+  return MBConv(net, x,
+                {.kernel = spec.kernel,
+                 .stride = stride,
+                 .expanded = input_filters * spec.expansion,
+                 .output = output_filters,
+                 .fused = spec.fused,
+                 .activation = Activation::kRelu,
+                 .skip = spec.skip});
 }
 
 std::vector<uint8_t> BuildEfficientNetEdgeTpu(const ZooOptions& o, const Scaling& scaling) {
@@ -64,8 +61,8 @@ std::vector<uint8_t> BuildEfficientNetEdgeTpu(const ZooOptions& o, const Scaling
     int input_filters = ScaledFilters(spec.input_filters, scaling);
     int output_filters = ScaledFilters(spec.output_filters, scaling);
     for (int r = 0; r < ScaledRepeats(spec.repeats, scaling); ++r) {
-      x = MBConv(net, x, spec, r == 0 ? input_filters : output_filters, output_filters,
-                 r == 0 ? spec.stride : 1);
+      x = EdgeTpuBlock(net, x, spec, r == 0 ? input_filters : output_filters, output_filters,
+                       r == 0 ? spec.stride : 1);
     }
   }
   x = net.Conv(x, ScaledFilters(1280, scaling), 1, 1, Activation::kRelu);

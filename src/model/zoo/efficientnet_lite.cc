@@ -1,8 +1,9 @@
 // EfficientNet-Lite 0 to 4 (Tan and Le 2019; the Lite variants of 2020): EfficientNet-B0's
-// LiteBlock blocks scaled in width and depth, made friendly to integer accelerators: no
+// MBConv blocks scaled in width and depth, made friendly to integer accelerators: no
 // squeeze-and-excite, ReLU6 instead of swish, and the stem, the first and last block groups and
 // the head left unscaled.
 #include <cmath>
+#include <iterator>
 #include <string>
 
 #include "model/zoo/architectures.h"
@@ -19,7 +20,7 @@ constexpr BlockGroup kGroups[] = {
     {1, 3, 1, 1, 32, 16},  {2, 3, 2, 6, 16, 24},   {2, 5, 2, 6, 24, 40},   {3, 3, 2, 6, 40, 80},
     {3, 5, 1, 6, 80, 112}, {4, 5, 2, 6, 112, 192}, {1, 3, 1, 6, 192, 320},
 };
-constexpr int kGroupCount = sizeof(kGroups) / sizeof(kGroups[0]);
+constexpr int kGroupCount = static_cast<int>(std::size(kGroups));
 
 struct WidthDepth {
   double width, depth;
@@ -27,16 +28,15 @@ struct WidthDepth {
 // Lite0 to Lite4, as the published builder scales them.
 constexpr WidthDepth kWidthDepths[] = {{1.0, 1.0}, {1.0, 1.1}, {1.1, 1.2}, {1.2, 1.4}, {1.4, 1.8}};
 
-// `input_filters` and `output_filters` already scaled.
+// `input_filters` and `output_filters` already scaled; an expansion of 1 has no expansion layer.
 int LiteBlock(Network& net, int x, const BlockGroup& group, int input_filters, int output_filters,
               int stride) {
-  int y = x;
-  if (group.expansion != 1)
-    y = net.Conv(x, input_filters * group.expansion, 1, 1, Activation::kRelu6);
-  y = net.Depthwise(y, group.kernel, stride, Activation::kRelu6);
-  y = net.Conv(y, output_filters, 1, 1, Activation::kNone);
-  bool residual = stride == 1 && net.channels(x) == output_filters;
-  return residual ? net.Add(x, y, Activation::kNone) : y;
+  return MBConv(net, x,
+                {.kernel = group.kernel,
+                 .stride = stride,
+                 .expanded = group.expansion == 1 ? 0 : input_filters * group.expansion,
+                 .output = output_filters,
+                 .activation = Activation::kRelu6});
 }
 
 std::vector<uint8_t> BuildLiteClassifier(const ZooOptions& o, int variant) {
@@ -50,6 +50,19 @@ std::vector<uint8_t> BuildLiteClassifier(const ZooOptions& o, int variant) {
 }
 
 }  // namespace
+
+int MBConv(Network& net, int x, const MBConvSpec& spec) {
+  int y = x;
+  if (spec.fused) {
+    y = net.Conv(x, spec.expanded, spec.kernel, spec.stride, spec.activation);
+  } else {
+    if (spec.expanded != 0) y = net.Conv(x, spec.expanded, 1, 1, spec.activation);
+    y = net.Depthwise(y, spec.kernel, spec.stride, spec.activation);
+  }
+  y = net.Conv(y, spec.output, 1, 1, Activation::kNone);
+  bool residual = spec.skip && spec.stride == 1 && net.channels(x) == spec.output;
+  return residual ? net.Add(x, y, Activation::kNone) : y;
+}
 
 EfficientNetLiteMaps EfficientNetLiteFeatures(Network& net, int input, int variant) {
   const WidthDepth& coefficients = kWidthDepths[variant];

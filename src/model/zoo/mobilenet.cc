@@ -68,12 +68,15 @@ std::vector<MobileNetV2Block> MobileNetV2Blocks(Network& net, int input, double 
   return blocks;
 }
 
+int MobileNetV2LastLayer(Network& net, int block16, double width) {
+  return net.Conv(block16, width > 1.0 ? MakeDivisible(1280 * width) : 1280, 1, 1,
+                  Activation::kRelu6);
+}
+
 std::vector<uint8_t> BuildMobileNetV2(const ZooOptions& o) {
   Network net(o.precision, o.seed);
   int input = net.Input("input", o.resolution, o.resolution, 3);
-  int x = MobileNetV2Blocks(net, input, o.width).back().output;
-  int head = o.width > 1.0 ? MakeDivisible(1280 * o.width) : 1280;
-  x = net.Conv(x, head, 1, 1, Activation::kRelu6);
+  int x = MobileNetV2LastLayer(net, MobileNetV2Blocks(net, input, o.width).back().output, o.width);
   int probabilities = net.ClassifierHead(x, o.classes, /*conv_logits=*/true);
   return net.Finish({probabilities}, ZooDescription("MobileNet v2", o.width, true, o.resolution));
 }

@@ -26,8 +26,7 @@ constexpr float kDistanceOffset = 1.8f;
 // separable 3x3 convolution with ReLU.
 int FeaturePyramid(Network& net, int input, double width) {
   std::vector<MobileNetV2Block> blocks = MobileNetV2Blocks(net, input, width);
-  int last = net.Conv(blocks.back().output, width > 1.0 ? MakeDivisible(1280 * width) : 1280, 1, 1,
-                      Activation::kRelu6);
+  int last = MobileNetV2LastLayer(net, blocks.back().output, width);
   constexpr int kFilters[] = {64, 32, 24};
   const int skips[] = {blocks[9].output, blocks[5].output, blocks[2].output};  // strides 16, 8, 4
   int x = net.Conv(last, kFilters[0], 1, 1, Activation::kNone);
@@ -89,8 +88,9 @@ std::vector<uint8_t> BuildMoveNet(const ZooOptions& o, const char* variant, doub
   for (int i = 0; i < grid; ++i) rows[i] = static_cast<float>(i);
   int dy = post.Binary(Op::SUB, post.FloatConstant("rows", {grid, 1, 1}, rows), regressed_y);
   int dx = post.Binary(Op::SUB, post.FloatConstant("columns", {1, grid, 1}, rows), regressed_x);
-  int distance =
-      post.Sqrt(post.Binary(Op::ADD, post.Binary(Op::MUL, dy, dy), post.Binary(Op::MUL, dx, dx)));
+  int dy_squared = post.Binary(Op::MUL, dy, dy);  // one statement each: argument order is free
+  int dx_squared = post.Binary(Op::MUL, dx, dx);
+  int distance = post.Sqrt(post.Binary(Op::ADD, dy_squared, dx_squared));
   int scores =
       post.Binary(Op::DIV, heatmaps,
                   post.Binary(Op::ADD, distance,

@@ -81,9 +81,9 @@ class Network {
   // quantized unlike the others are requantized (QUANTIZE) to the union of their ranges first,
   // as TFLite's int8 kernel needs every input quantized as the output.
   int Concat(const std::vector<int>& xs, int axis = -1);
-  // `count` equal parts along `axis` (negative counts from the end), or parts of `sizes`.
+  // `count` equal parts along `axis` (negative counts from the end); SplitV: parts of `sizes`.
   std::vector<int> Split(int x, int axis, int count);
-  std::vector<int> Split(int x, int axis, const std::vector<int32_t>& sizes);
+  std::vector<int> SplitV(int x, int axis, const std::vector<int32_t>& sizes);
   int Reshape(int x, std::vector<int32_t> shape);
   int Transpose(int x, std::vector<int32_t> permutation);
   // Over the last dimension, to unit Euclidean norm, quantized as TFLite requires.
@@ -104,15 +104,16 @@ class Network {
 
   const std::vector<int32_t>& shape(int tensor) const { return builder_.shape(tensor); }
   int channels(int tensor) const { return shape(tensor).back(); }
-  // A name for a new tensor of `kind`, unique in the model.
-  std::string Name(const std::string& kind);
-  // The model under construction, for operators outside the quantized network (PostProcessing).
-  ModelBuilder& builder() { return builder_; }
 
   // Marks graph outputs and serializes.
   std::vector<uint8_t> Finish(const std::vector<int>& outputs, const std::string& description);
 
  private:
+  // The unquantized operators after a network build on the same model and names.
+  friend class PostProcessing;
+  // A name for a new tensor of `kind`, unique in the model.
+  std::string Name(const std::string& kind);
+
   DataType activation_type() const;
   Quantization RangeQuantization(Range range) const;
   // The real values quantized tensor `x` can hold.

@@ -140,7 +140,7 @@ std::vector<int> Network::Split(int x, int axis, int count) {
   return parts;
 }
 
-std::vector<int> Network::Split(int x, int axis, const std::vector<int32_t>& sizes) {
+std::vector<int> Network::SplitV(int x, int axis, const std::vector<int32_t>& sizes) {
   std::string name = Name("split_v");
   std::vector<int32_t> part = shape(x);
   if (axis < 0) axis += static_cast<int>(part.size());

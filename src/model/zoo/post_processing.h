@@ -14,14 +14,14 @@ namespace tpufleet::zoo {
 
 class PostProcessing {
  public:
-  explicit PostProcessing(Network& net) : net_(net), builder_(net.builder()) {}
+  explicit PostProcessing(Network& net) : net_(net), builder_(net.builder_) {}
 
   // float32 values of `x`: a DEQUANTIZE where it is quantized, `x` itself where it is not.
   int Dequantize(int x);
   int FloatConstant(const std::string& name, std::vector<int32_t> shape, std::vector<float> values);
   int IntConstant(const std::string& name, std::vector<int32_t> shape, std::vector<int32_t> values);
 
-  // ADD, SUB, MUL, DIV, FLOOR_DIV or FLOOR_MOD of two tensors of one type.
+  // `op`, one of ADD, SUB, MUL, DIV, FLOOR_DIV and FLOOR_MOD, of two tensors of one type.
   int Binary(tfl::BuiltinOperator op, int a, int b);
   int Sqrt(int x);
   // The int32 index of the largest value along `axis`, which goes.

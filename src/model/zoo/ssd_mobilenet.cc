@@ -22,8 +22,7 @@ std::vector<uint8_t> BuildSsdMobileNetV2(const ZooOptions& o) {
   Network net(o.precision, o.seed);
   int input = net.Input("normalized_input_image_tensor", o.resolution, o.resolution, 3);
   std::vector<MobileNetV2Block> blocks = MobileNetV2Blocks(net, input, o.width);
-  int head = o.width > 1.0 ? MakeDivisible(1280 * o.width) : 1280;
-  int last = net.Conv(blocks.back().output, head, 1, 1, Activation::kRelu6);
+  int last = MobileNetV2LastLayer(net, blocks.back().output, o.width);
   std::vector<int> outputs = SsdHead(
       net, blocks[13].expanded, last,
       {.classes = o.classes, .width = o.width, .min_depth = kMinDepth, .tf2_output_order = true});

@@ -165,8 +165,10 @@ std::vector<uint8_t> BuildYoloV8(const ZooOptions& o, const Scale& scale) {
   int centres = net.Constant("anchor_points", {1, anchors, 2}, points);
   int top_left = net.Sub(centres, lt_rb[0], {-reach, 1});
   int bottom_right = net.Add(centres, lt_rb[1], Range{0, 1 + reach});
-  int centre = net.Mul(net.Add(top_left, bottom_right, Range{0, 2}),
-                       net.Constant("half", {1}, {0.5f}), {0, 1});
+  // Operands with operators of their own are built one statement each, in a fixed order: the
+  // order of a call's arguments is the compiler's.
+  int corner_sum = net.Add(top_left, bottom_right, Range{0, 2});
+  int centre = net.Mul(corner_sum, net.Constant("half", {1}, {0.5f}), {0, 1});
   int size = net.Sub(bottom_right, top_left, {0, 1});
   int box = net.Concat({centre, size}, -1);
 
@@ -189,7 +191,7 @@ int DecodeV5Level(Network& net, int raw, int level, int resolution) {
   const int values = net.channels(raw) / 3;
   const float step = static_cast<float>(kStrides[level]) / resolution;
   std::vector<int> parts =
-      net.Split(net.Logistic(net.Reshape(raw, {1, cells, 3, values})), -1, {2, 2, values - 4});
+      net.SplitV(net.Logistic(net.Reshape(raw, {1, cells, 3, values})), -1, {2, 2, values - 4});
   std::vector<float> grid;
   for (int y = 0; y < rows; ++y) {
     for (int x = 0; x < columns; ++x)
@@ -206,8 +208,8 @@ int DecodeV5Level(Network& net, int raw, int level, int resolution) {
       largest = std::max(largest, anchors.back());
     }
   }
-  int size = net.Mul(net.Mul(parts[1], parts[1], {0, 1}),
-                     net.Constant("anchor_grid", {1, 1, 3, 2}, anchors), {0, largest});
+  int squared = net.Mul(parts[1], parts[1], {0, 1});
+  int size = net.Mul(squared, net.Constant("anchor_grid", {1, 1, 3, 2}, anchors), {0, largest});
   return net.Reshape(net.Concat({centre, size, parts[2]}, -1), {1, cells * 3, values});
 }
 
