@@ -52,13 +52,13 @@ void PrintTo(const ZooCase& c, std::ostream* out) { *out << c.name << "@" << c.r
 class ZooOracleTest : public ::testing::TestWithParam<ZooCase> {};
 
 // A model cut before its post-processing, whose inputs are compared instead: before the
-// DEQUANTIZE ops of a quantized model's float tail (MoveNet's decoding, an int8 SSD's inputs to
+// DEQUANTIZE ops of a quantized model's float tail (an int8 SSD's inputs to
 // TFLite_Detection_PostProcess), or before the TFLite_Detection_PostProcess of a uint8 SSD. The
 // synthetic weights saturate the scores (many are exactly 0 or 1), so which of equal scores the
-// suppression keeps is arbitrary, and an arg max over quantized heatmaps moves where the two
+// suppression keeps is arbitrary; likewise an arg max over quantized heatmaps moves where the two
 // implementations differ by a step. The detection operator itself is compared with TensorFlow
-// Lite's on the real SSD (oracle_test.cc), and the float models are compared whole. Other models
-// are returned as they are.
+// Lite's on the real SSD (oracle_test.cc), and float models, MoveNet's decoding included, are
+// compared whole. Other models are returned as they are.
 Result<ModelPtr> BeforePostProcess(const ModelPtr& model) {
   const std::vector<OperatorInfo>& ops = model->operators();
   size_t keep = ops.size();

@@ -1,10 +1,8 @@
 // Element-wise functions: LOGISTIC, TANH, RELU, RELU6, HARD_SWISH, QUANTIZE and DEQUANTIZE.
-// 8-bit inputs run through a 256-entry lookup table built at Prepare, of 8-bit values (exact for
-// the chosen rounding) or of floats (the same values computed once per code); float inputs
-// compute directly.
+// 8-bit to 8-bit runs through a 256-entry lookup table built at Prepare (exact for the chosen
+// rounding); DEQUANTIZE and float paths compute directly.
 #include <fmt/format.h>
 
-#include <array>
 #include <cmath>
 #include <functional>
 
@@ -57,16 +55,7 @@ class UnaryKernel : public Kernel {
     }
     use_table_ = IsQuantized8(in.type) && IsQuantized8(out.type);
     if (use_table_) table_ = MakeLookupTable(in, out, f_);
-    use_real_table_ = IsQuantized8(in.type) && out.type == DataType::kFloat32;
-    if (use_real_table_) {
-      uint8_t code = 0;
-      Tensor one = in;  // a view of `code`, quantized as the input
-      one.data = &code;
-      for (int b = 0; b < 256; ++b) {
-        code = static_cast<uint8_t>(b);
-        real_table_[b] = f_(RealValueAt(one, 0));
-      }
-    }
+    dequantize_ = IsQuantized8(in.type) && out.type == DataType::kFloat32 && f_ == Identity;
     return OkStatus();
   }
 
@@ -75,9 +64,12 @@ class UnaryKernel : public Kernel {
     Tensor& out = c.output(0);
     if (use_table_) {
       ApplyLookupTable(table_, in, out);
-    } else if (use_real_table_) {
-      float* values = out.as<float>();
-      for (size_t i = 0, n = in.element_count(); i < n; ++i) values[i] = real_table_[in.data[i]];
+    } else if (dequantize_) {
+      if (in.type == DataType::kUInt8) {
+        Dequantize(in.as<uint8_t>(), in, out.as<float>());
+      } else {
+        Dequantize(in.as<int8_t>(), in, out.as<float>());
+      }
     } else {
       for (size_t i = 0, n = in.element_count(); i < n; ++i)
         StoreReal(out, i, f_(RealValueAt(in, i)));
@@ -86,12 +78,21 @@ class UnaryKernel : public Kernel {
   }
 
  private:
+  // RealValueAt's arithmetic in one typed loop, which the compiler vectorizes.
+  template <typename T>
+  static void Dequantize(const T* in, const Tensor& t, float* out) {
+    const float scale = t.scale();
+    const int32_t zero_point = t.zero_point();
+    for (size_t i = 0, n = t.element_count(); i < n; ++i) {
+      out[i] = scale * static_cast<float>(in[i] - zero_point);
+    }
+  }
+
   RealFunction f_;
   bool changes_type_;
   bool use_table_ = false;
   LookupTable table_{};
-  bool use_real_table_ = false;
-  std::array<float, 256> real_table_{};
+  bool dequantize_ = false;  // 8 bits to float32 unchanged: DEQUANTIZE
 };
 
 }  // namespace
