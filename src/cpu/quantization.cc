@@ -39,11 +39,10 @@ LookupTable MakeLookupTable(const Tensor& input, const Tensor& output,
 LookupTable MakeRawLookupTable(DataType input, DataType output,
                                const std::function<int32_t(int32_t)>& f) {
   LookupTable table{};
-  int32_t in_min = QMin(input);
   int32_t out_min = QMin(output), out_max = QMax(output);
-  for (int i = 0; i < 256; ++i) {
-    int32_t q = std::clamp(f(in_min + i), out_min, out_max);
-    table[i] = static_cast<uint8_t>(q - out_min);
+  for (int byte = 0; byte < 256; ++byte) {
+    int32_t q = input == DataType::kInt8 ? static_cast<int8_t>(byte) : byte;
+    table[byte] = static_cast<uint8_t>(std::clamp(f(q), out_min, out_max));
   }
   return table;
 }
@@ -51,18 +50,12 @@ LookupTable MakeRawLookupTable(DataType input, DataType output,
 void ApplyLookupTable(const LookupTable& table, const Tensor& input, Tensor& output) {
   const uint8_t* in = input.data;
   uint8_t* out = output.data;
-  size_t n = input.element_count();
-  // uint8 and int8 differ only by an offset of 128, which flipping the top bit applies.
-  uint8_t in_flip = input.type == DataType::kInt8 ? 0x80 : 0;
-  uint8_t out_flip = output.type == DataType::kInt8 ? 0x80 : 0;
-  // The flips folded into a table of raw bytes, so the loop is a plain lookup.
-  LookupTable raw;
-  for (int b = 0; b < 256; ++b) raw[b] = table[b ^ in_flip] ^ out_flip;
+  const size_t n = input.element_count();
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    for (size_t j = 0; j < 8; ++j) out[i + j] = raw[in[i + j]];
+    for (size_t j = 0; j < 8; ++j) out[i + j] = table[in[i + j]];
   }
-  for (; i < n; ++i) out[i] = raw[in[i]];
+  for (; i < n; ++i) out[i] = table[in[i]];
 }
 
 }  // namespace tpufleet::cpu

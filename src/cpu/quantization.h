@@ -72,13 +72,16 @@ ClampRange ActivationRange(tfl::ActivationFunctionType activation, const Tensor&
 // The same for float outputs.
 std::pair<float, float> ActivationRangeFloat(tfl::ActivationFunctionType activation);
 
-// out[q] = quantize(f(dequantize(q))) for every 8-bit input value q (index q - QMin(type)).
+// A function of 8-bit values as a table indexed by the input's byte, holding the output's byte
+// (int8 values as their two's-complement bytes).
 using LookupTable = std::array<uint8_t, 256>;
+// quantize(f(dequantize(q))) for every 8-bit input value q.
 LookupTable MakeLookupTable(const Tensor& input, const Tensor& output,
                             const std::function<float(float)>& f);
-// out[q] = clamp(f(q)) on raw 8-bit values, for kernels whose arithmetic is defined on integers.
+// clamp(f(q)) on raw 8-bit values, for kernels whose arithmetic is defined on integers.
 LookupTable MakeRawLookupTable(DataType input, DataType output,
                                const std::function<int32_t(int32_t)>& f);
+// output[i] = table[input[i]] over the input's bytes.
 void ApplyLookupTable(const LookupTable& table, const Tensor& input, Tensor& output);
 
 }  // namespace tpufleet::cpu

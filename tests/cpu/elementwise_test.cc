@@ -1,4 +1,5 @@
 // ADD, SUB, MUL with broadcasting; the element-wise functions; SOFTMAX; QUANTIZE and DEQUANTIZE.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -183,6 +184,37 @@ TEST(QuantizeTest, DequantizeOfEvery8BitCodeIsTfLites) {
     ExpectSameAsTfLite(Op::DEQUANTIZE, {Spec(type, {1, 256}, scale, zero_point, values)},
                        {Spec(DataType::kFloat32, {1, 256}, 0, 0)});
   }
+}
+
+// Per-channel constants (a float model's int8 weights) dequantize with each channel's scale along
+// the axis, as TFLite's do.
+TEST(QuantizeTest, DequantizePerChannelUsesEachChannelsScale) {
+  TensorSpec weights{DataType::kInt8,
+                     {2, 3},
+                     {{0.5f, 0.25f, 2.0f}, {0, 0, 0}, 1},
+                     {1.0f, -0.5f, 4.0f, -2.0f, 0.75f, -6.0f}};
+  auto run =
+      ExpectSameAsTfLite(Op::DEQUANTIZE, {weights}, {Spec(DataType::kFloat32, {2, 3}, 0, 0)});
+  ASSERT_TRUE(run);
+  ExpectNear(Decode(run->output(0)), weights.values, 0);
+  weights.q.axis = 0;  // 2 channels along it, not 3: the model is refused as it loads
+  EXPECT_THAT(
+      FailureOf(Op::DEQUANTIZE, {weights}, {Spec(DataType::kFloat32, {2, 3}, 0, 0)}).message(),
+      ::testing::HasSubstr("3 per-channel scales for dimension 0 of size 2"));
+}
+
+// The functions read one scale per tensor: a per-channel tensor whose channels agree is read as
+// per-tensor; one whose channels differ is refused, naming it.
+TEST(UnaryTest, PerChannelTensorsRunWhereTheirChannelsAgree) {
+  std::vector<float> values = {-1.0f, 0.0f, 0.5f, 2.0f};
+  TensorSpec same{DataType::kUInt8, {1, 2, 2}, {{0.05f, 0.05f}, {128, 128}, 1}, values};
+  TensorSpec out = Spec(DataType::kUInt8, {1, 2, 2}, 1.0f / 256, 0);
+  auto run = RunSingleOp(Op::LOGISTIC, {same}, {out});
+  ASSERT_TRUE(run);
+  TensorSpec differing = same;
+  differing.q.scales = {0.05f, 0.1f};
+  EXPECT_THAT(FailureOf(Op::LOGISTIC, {differing}, {out}).message(),
+              ::testing::HasSubstr("per-channel quantization with differing scales"));
 }
 
 }  // namespace

@@ -65,12 +65,10 @@ class ConcatenationKernel : public Kernel {
   Status Eval(OpContext& c) override {
     Tensor& out = c.output(0);
     size_t out_row = out.byte_size() / std::max<size_t>(outer_, 1);
-    uint8_t out_flip = out.type == DataType::kInt8 ? 0x80 : 0;
     size_t offset = 0;
     for (size_t k = 0; k < c.inputs.size(); ++k) {
       const Tensor& in = *c.inputs[k];
       size_t in_row = in.byte_size() / std::max<size_t>(outer_, 1);
-      uint8_t in_flip = in.type == DataType::kInt8 ? 0x80 : 0;
       for (size_t o = 0; o < outer_; ++o) {
         const uint8_t* src = in.data + o * in_row;
         uint8_t* dst = out.data + o * out_row + offset;
@@ -78,7 +76,7 @@ class ConcatenationKernel : public Kernel {
           std::memcpy(dst, src, in_row);
         } else {
           const LookupTable& table = *tables_[k];
-          for (size_t i = 0; i < in_row; ++i) dst[i] = table[src[i] ^ in_flip] ^ out_flip;
+          for (size_t i = 0; i < in_row; ++i) dst[i] = table[src[i]];
         }
       }
       offset += in_row;

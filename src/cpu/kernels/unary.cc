@@ -3,8 +3,10 @@
 // rounding); DEQUANTIZE and float paths compute directly.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
+#include <vector>
 
 #include "cpu/kernels/kernels.h"
 #include "cpu/quantization.h"
@@ -47,15 +49,18 @@ class UnaryKernel : public Kernel {
     if (in.element_count() != out.element_count()) {
       return c.Invalid(fmt::format("{} and {} differ in size", Describe(in), Describe(out)));
     }
+    use_table_ = IsQuantized8(in.type) && IsQuantized8(out.type);
+    dequantize_ = IsQuantized8(in.type) && out.type == DataType::kFloat32 && f_ == Identity;
+    if (dequantize_) return PrepareDequantize(c, in);
+    // The functions read one scale per tensor, as TFLite's do: channels must agree.
     for (const Tensor* t : {&in, &out}) {
-      if (t->quantization.scales.size() > 1) {
-        return c.Unsupported(fmt::format("per-channel quantization of {} ({} scales)", Describe(*t),
-                                         t->quantization.scales.size()));
+      if (IsQuantized8(t->type) && HasDistinctChannels(t->quantization)) {
+        return c.Unsupported(fmt::format(
+            "{}: per-channel quantization with differing scales (it takes one per tensor)",
+            Describe(*t)));
       }
     }
-    use_table_ = IsQuantized8(in.type) && IsQuantized8(out.type);
     if (use_table_) table_ = MakeLookupTable(in, out, f_);
-    dequantize_ = IsQuantized8(in.type) && out.type == DataType::kFloat32 && f_ == Identity;
     return OkStatus();
   }
 
@@ -66,9 +71,9 @@ class UnaryKernel : public Kernel {
       ApplyLookupTable(table_, in, out);
     } else if (dequantize_) {
       if (in.type == DataType::kUInt8) {
-        Dequantize(in.as<uint8_t>(), in, out.as<float>());
+        Dequantize(in.as<uint8_t>(), out.as<float>());
       } else {
-        Dequantize(in.as<int8_t>(), in, out.as<float>());
+        Dequantize(in.as<int8_t>(), out.as<float>());
       }
     } else {
       for (size_t i = 0, n = in.element_count(); i < n; ++i)
@@ -78,13 +83,53 @@ class UnaryKernel : public Kernel {
   }
 
  private:
-  // RealValueAt's arithmetic in one typed loop, which the compiler vectorizes.
+  static bool HasDistinctChannels(const Quantization& q) {
+    auto differs = [](const auto& values) {
+      return std::adjacent_find(values.begin(), values.end(), std::not_equal_to<>()) !=
+             values.end();
+    };
+    return differs(q.scales) || differs(q.zero_points);
+  }
+
+  // Per tensor, or per channel along the quantization's axis (constant weights of float models).
+  Status PrepareDequantize(const OpContext& c, const Tensor& in) {
+    const Quantization& q = in.quantization;
+    const size_t n = in.element_count();
+    scales_ = {in.scale()};
+    zero_points_ = {in.zero_point()};
+    outer_ = 1;
+    inner_ = n;
+    if (!q.per_channel()) return OkStatus();
+    // The model's verifier checked the axis and the counts against the model's shape; a shape
+    // changed since (a resized input) may no longer match.
+    if (q.axis < 0 || q.axis >= in.rank() ||
+        static_cast<size_t>(in.dim(q.axis)) != q.scales.size()) {
+      return c.Invalid(fmt::format("{}: {} per-channel scales along axis {} do not match its shape",
+                                   Describe(in), q.scales.size(), q.axis));
+    }
+    scales_ = q.scales;
+    zero_points_ = q.zero_points;
+    zero_points_.resize(scales_.size(), 0);  // none given: all 0
+    inner_ = 1;
+    for (int d = q.axis + 1; d < in.rank(); ++d) inner_ *= static_cast<size_t>(in.dim(d));
+    const size_t block = scales_.size() * inner_;
+    outer_ = block == 0 ? 0 : n / block;
+    return OkStatus();
+  }
+
+  // RealValueAt's arithmetic with each channel's scale and zero point, in typed inner loops the
+  // compiler vectorizes.
   template <typename T>
-  static void Dequantize(const T* in, const Tensor& t, float* out) {
-    const float scale = t.scale();
-    const int32_t zero_point = t.zero_point();
-    for (size_t i = 0, n = t.element_count(); i < n; ++i) {
-      out[i] = scale * static_cast<float>(in[i] - zero_point);
+  void Dequantize(const T* in, float* out) const {
+    for (size_t o = 0; o < outer_; ++o) {
+      for (size_t channel = 0; channel < scales_.size(); ++channel) {
+        const float scale = scales_[channel];
+        const int32_t zero_point = static_cast<int32_t>(zero_points_[channel]);
+        const size_t base = (o * scales_.size() + channel) * inner_;
+        for (size_t i = base; i < base + inner_; ++i) {
+          out[i] = scale * static_cast<float>(in[i] - zero_point);
+        }
+      }
     }
   }
 
@@ -92,7 +137,12 @@ class UnaryKernel : public Kernel {
   bool changes_type_;
   bool use_table_ = false;
   LookupTable table_{};
-  bool dequantize_ = false;  // 8 bits to float32 unchanged: DEQUANTIZE
+  // 8 bits to float32 unchanged (DEQUANTIZE), with each channel's scale and zero point over
+  // outer_ x channels x inner_ elements.
+  bool dequantize_ = false;
+  std::vector<float> scales_;
+  std::vector<int64_t> zero_points_;
+  size_t outer_ = 0, inner_ = 0;
 };
 
 }  // namespace
