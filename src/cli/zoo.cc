@@ -102,11 +102,13 @@ void AddZooCommand(CLI::App& root, int& exit_code) {
       "zoo", "Write a standard architecture as a .tflite with synthetic weights");
   cmd->footer(
       "Architectures: MobileNet v1/v2/v3 and a MobileNet v1 embedding extractor, Inception\n"
-      "v1/v4, ResNet-50, VGG16, SqueezeNet, SSD MobileNet v1/v2, SSDLite MobileDet,\n"
-      "EfficientNet-EdgeTPU S/M/L, U-Net MobileNet v2 and YOLOv8 n/s/m (one output before\n"
-      "non-maximum suppression); U-Net's and YOLO's resolutions are multiples of 32. Weights are\n"
-      "deterministic pseudo-random numbers: the structure is the published network's, and so are\n"
-      "the parameter count and MACs where published (docs/zoo.md); outputs mean nothing.\n"
+      "v1/v4, ResNet-50, VGG16, SqueezeNet, EfficientNet-EdgeTPU S/M/L and Lite 0-4, SSD\n"
+      "MobileNet v1/v2, SSDLite MobileDet, EfficientDet-Lite 0-4, U-Net MobileNet v2, MoveNet\n"
+      "Lightning/Thunder (pose, decoded in the graph) and YOLOv5/v8 n/s/m (one output before\n"
+      "non-maximum suppression); EfficientDet's, YOLO's, U-Net's and MoveNet's resolutions are\n"
+      "multiples of 32. Weights are deterministic pseudo-random numbers: the structure is the\n"
+      "published network's, and so are the parameter count and MACs where published\n"
+      "(docs/zoo.md); outputs mean nothing.\n"
       "The file is verified by the same loader as any other model.\n\n"
       "Examples:\n"
       "  tpufleet zoo --list\n"
