@@ -51,11 +51,7 @@ void ApplyLookupTable(const LookupTable& table, const Tensor& input, Tensor& out
   const uint8_t* in = input.data;
   uint8_t* out = output.data;
   const size_t n = input.element_count();
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (size_t j = 0; j < 8; ++j) out[i + j] = table[in[i + j]];
-  }
-  for (; i < n; ++i) out[i] = table[in[i]];
+  for (size_t i = 0; i < n; ++i) out[i] = table[in[i]];
 }
 
 }  // namespace tpufleet::cpu
