@@ -57,18 +57,21 @@ int MobileNetV2LastLayer(Network& net, int block16, double width);
 // depthwise-separable layers 11 (stride 16) and 13 (stride 32) as {conv11, conv13}.
 std::pair<int, int> MobileNetV1Features(Network& net, int input, double width, int min_depth);
 
-// EfficientNet's mobile inverted bottleneck: an expansion to `expanded` channels (a 1x1
-// convolution, or with `fused` a full kernel x kernel one at `stride`; none when `expanded` is
-// 0), a kernel x kernel depthwise convolution at `stride` (not when fused), both with
-// `activation`, a linear 1x1 projection to `output` channels, and the input added back where
-// `skip` allows and the shapes match.
-struct MBConvSpec {
-  int kernel, stride, expanded, output;
+// A stage of EfficientNet's mobile inverted bottlenecks (MBConv): `repeats` blocks, the first at
+// `stride` from `input_filters`, the others at stride 1 from `output`. A block expands those
+// declared filters by `expansion` (a 1x1 convolution, or with `fused` a full kernel x kernel one
+// at the block's stride; none for an unfused expansion of 1), applies a kernel x kernel depthwise
+// convolution at the stride (not when fused), both with `activation`, a linear 1x1 projection to
+// `output` channels, and adds its input back where `skip` allows and the shapes match. The
+// declared filters set the expansion even where the incoming tensor is wider (the first block
+// after the stem), as the reference builders do.
+struct MBConvStage {
+  int repeats, kernel, stride, expansion, input_filters, output;
   bool fused = false;
   Activation activation = Activation::kRelu;
   bool skip = true;
 };
-int MBConv(Network& net, int x, const MBConvSpec& spec);
+int MBConvBlocks(Network& net, int x, const MBConvStage& stage);
 
 // EfficientNet-Lite `variant`'s (0 to 4) stem and MBConv blocks, without the head: the outputs
 // of its last blocks at strides 8, 16 and 32, which EfficientDet-Lite reads as P3 to P5.

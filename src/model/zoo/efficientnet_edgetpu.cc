@@ -38,32 +38,21 @@ int ScaledRepeats(int repeats, const Scaling& scaling) {
   return static_cast<int>(std::ceil(scaling.depth * repeats));
 }
 
-// `input_filters` and `output_filters` already scaled. The expansion width follows the block's
-// declared input filters, as the reference does, even where the incoming tensor is wider (the
-// first block after the 32-channel stem).
-int EdgeTpuBlock(Network& net, int x, const BlockSpec& spec, int input_filters, int output_filters,
-                 int stride) {
-  return MBConv(net, x,
-                {.kernel = spec.kernel,
-                 .stride = stride,
-                 .expanded = input_filters * spec.expansion,
-                 .output = output_filters,
-                 .fused = spec.fused,
-                 .activation = Activation::kRelu,
-                 .skip = spec.skip});
-}
-
 std::vector<uint8_t> BuildEfficientNetEdgeTpu(const ZooOptions& o, const Scaling& scaling) {
   Network net(o.precision, o.seed);
   int input = net.Input("input", o.resolution, o.resolution, 3);
   int x = net.Conv(input, ScaledFilters(32, scaling), 3, 2, Activation::kRelu);
   for (const BlockSpec& spec : kBlocks) {
-    int input_filters = ScaledFilters(spec.input_filters, scaling);
-    int output_filters = ScaledFilters(spec.output_filters, scaling);
-    for (int r = 0; r < ScaledRepeats(spec.repeats, scaling); ++r) {
-      x = EdgeTpuBlock(net, x, spec, r == 0 ? input_filters : output_filters, output_filters,
-                       r == 0 ? spec.stride : 1);
-    }
+    x = MBConvBlocks(net, x,
+                     {.repeats = ScaledRepeats(spec.repeats, scaling),
+                      .kernel = spec.kernel,
+                      .stride = spec.stride,
+                      .expansion = spec.expansion,
+                      .input_filters = ScaledFilters(spec.input_filters, scaling),
+                      .output = ScaledFilters(spec.output_filters, scaling),
+                      .fused = spec.fused,
+                      .activation = Activation::kRelu,
+                      .skip = spec.skip});
   }
   x = net.Conv(x, ScaledFilters(1280, scaling), 1, 1, Activation::kRelu);
   int probabilities = net.ClassifierHead(x, o.classes, /*conv_logits=*/false);

@@ -28,17 +28,6 @@ struct WidthDepth {
 // Lite0 to Lite4, as the published builder scales them.
 constexpr WidthDepth kWidthDepths[] = {{1.0, 1.0}, {1.0, 1.1}, {1.1, 1.2}, {1.2, 1.4}, {1.4, 1.8}};
 
-// `input_filters` and `output_filters` already scaled; an expansion of 1 has no expansion layer.
-int LiteBlock(Network& net, int x, const BlockGroup& group, int input_filters, int output_filters,
-              int stride) {
-  return MBConv(net, x,
-                {.kernel = group.kernel,
-                 .stride = stride,
-                 .expanded = group.expansion == 1 ? 0 : input_filters * group.expansion,
-                 .output = output_filters,
-                 .activation = Activation::kRelu6});
-}
-
 std::vector<uint8_t> BuildLiteClassifier(const ZooOptions& o, int variant) {
   Network net(o.precision, o.seed);
   int input = net.Input("images", o.resolution, o.resolution, 3);
@@ -51,17 +40,22 @@ std::vector<uint8_t> BuildLiteClassifier(const ZooOptions& o, int variant) {
 
 }  // namespace
 
-int MBConv(Network& net, int x, const MBConvSpec& spec) {
-  int y = x;
-  if (spec.fused) {
-    y = net.Conv(x, spec.expanded, spec.kernel, spec.stride, spec.activation);
-  } else {
-    if (spec.expanded != 0) y = net.Conv(x, spec.expanded, 1, 1, spec.activation);
-    y = net.Depthwise(y, spec.kernel, spec.stride, spec.activation);
+int MBConvBlocks(Network& net, int x, const MBConvStage& stage) {
+  for (int r = 0; r < stage.repeats; ++r) {
+    const int stride = r == 0 ? stage.stride : 1;
+    const int expanded = (r == 0 ? stage.input_filters : stage.output) * stage.expansion;
+    int y = x;
+    if (stage.fused) {
+      y = net.Conv(x, expanded, stage.kernel, stride, stage.activation);
+    } else {
+      if (stage.expansion != 1) y = net.Conv(x, expanded, 1, 1, stage.activation);
+      y = net.Depthwise(y, stage.kernel, stride, stage.activation);
+    }
+    y = net.Conv(y, stage.output, 1, 1, Activation::kNone);
+    const bool residual = stage.skip && stride == 1 && net.channels(x) == stage.output;
+    x = residual ? net.Add(x, y, Activation::kNone) : y;
   }
-  y = net.Conv(y, spec.output, 1, 1, Activation::kNone);
-  bool residual = spec.skip && spec.stride == 1 && net.channels(x) == spec.output;
-  return residual ? net.Add(x, y, Activation::kNone) : y;
+  return x;
 }
 
 EfficientNetLiteMaps EfficientNetLiteFeatures(Network& net, int input, int variant) {
@@ -73,12 +67,14 @@ EfficientNetLiteMaps EfficientNetLiteFeatures(Network& net, int input, int varia
     const bool unscaled = g == 0 || g == kGroupCount - 1;
     int repeats =
         unscaled ? group.repeats : static_cast<int>(std::ceil(coefficients.depth * group.repeats));
-    int input_filters = MakeDivisible(group.input_filters * coefficients.width);
-    int output_filters = MakeDivisible(group.output_filters * coefficients.width);
-    for (int r = 0; r < repeats; ++r) {
-      x = LiteBlock(net, x, group, r == 0 ? input_filters : output_filters, output_filters,
-                    r == 0 ? group.stride : 1);
-    }
+    x = MBConvBlocks(net, x,
+                     {.repeats = repeats,
+                      .kernel = group.kernel,
+                      .stride = group.stride,
+                      .expansion = group.expansion,
+                      .input_filters = MakeDivisible(group.input_filters * coefficients.width),
+                      .output = MakeDivisible(group.output_filters * coefficients.width),
+                      .activation = Activation::kRelu6});
     if (g == 2) maps.stride8 = x;
     if (g == 4) maps.stride16 = x;
   }

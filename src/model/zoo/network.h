@@ -133,6 +133,10 @@ class Network {
   // Bias of `channels` values; quantized with scale input_scale * weight_scale[channel].
   int Bias(const std::string& name, int input, int weights, int channels);
   int Pool(tfl::BuiltinOperator op, int x, int kernel_h, int kernel_w, int stride, Padding padding);
+  // The output tensors `name`/0, `name`/1, ... of a split of `x` into parts of `sizes` along
+  // `axis` (non-negative).
+  std::vector<int> SplitParts(const std::string& name, int x, int axis,
+                              const std::vector<int32_t>& sizes);
 
   Precision precision_;
   uint64_t rng_state_;

@@ -122,18 +122,25 @@ int Network::Concat(const std::vector<int>& xs, int axis) {
   return out;
 }
 
-std::vector<int> Network::Split(int x, int axis, int count) {
-  std::string name = Name("split");
+std::vector<int> Network::SplitParts(const std::string& name, int x, int axis,
+                                     const std::vector<int32_t>& sizes) {
   std::vector<int32_t> part = shape(x);
-  if (axis < 0) axis += static_cast<int>(part.size());
-  part[axis] /= count;
-  int axis_tensor =
-      builder_.AddConstant(name + "/axis", DataType::kInt32, {}, std::vector<int32_t>{axis});
   std::vector<int> parts;
-  for (int i = 0; i < count; ++i) {
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    part[axis] = sizes[i];
     parts.push_back(builder_.AddTensor(name + "/" + std::to_string(i), builder_.type(x), part,
                                        builder_.quantization(x)));
   }
+  return parts;
+}
+
+std::vector<int> Network::Split(int x, int axis, int count) {
+  std::string name = Name("split");
+  if (axis < 0) axis += static_cast<int>(shape(x).size());
+  int axis_tensor =
+      builder_.AddConstant(name + "/axis", DataType::kInt32, {}, std::vector<int32_t>{axis});
+  std::vector<int> parts =
+      SplitParts(name, x, axis, std::vector<int32_t>(count, shape(x)[axis] / count));
   tfl::SplitOptionsT options;
   options.num_splits = count;
   builder_.AddOperator(Op::SPLIT, {axis_tensor, x}, parts, OptionsUnion(std::move(options)));
@@ -142,18 +149,12 @@ std::vector<int> Network::Split(int x, int axis, int count) {
 
 std::vector<int> Network::SplitV(int x, int axis, const std::vector<int32_t>& sizes) {
   std::string name = Name("split_v");
-  std::vector<int32_t> part = shape(x);
-  if (axis < 0) axis += static_cast<int>(part.size());
+  if (axis < 0) axis += static_cast<int>(shape(x).size());
   int sizes_tensor = builder_.AddConstant(name + "/sizes", DataType::kInt32,
                                           {static_cast<int32_t>(sizes.size())}, sizes);
   int axis_tensor =
       builder_.AddConstant(name + "/axis", DataType::kInt32, {}, std::vector<int32_t>{axis});
-  std::vector<int> parts;
-  for (size_t i = 0; i < sizes.size(); ++i) {
-    part[axis] = sizes[i];
-    parts.push_back(builder_.AddTensor(name + "/" + std::to_string(i), builder_.type(x), part,
-                                       builder_.quantization(x)));
-  }
+  std::vector<int> parts = SplitParts(name, x, axis, sizes);
   tfl::SplitVOptionsT options;
   options.num_splits = static_cast<int32_t>(sizes.size());
   builder_.AddOperator(Op::SPLIT_V, {x, sizes_tensor, axis_tensor}, parts,
